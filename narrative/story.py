@@ -1,0 +1,135 @@
+"""Story format v1: the pydantic model of a branching film (YAML or JSON, same model).
+
+A story is a graph of scenes. Each scene plays a clip for ``duration`` seconds and then
+goes on by ``next`` or by a ``choice`` the room votes on while the scene plays. The model
+checks shapes only; graph properties (dead ends, locked-scene bypasses, endings) are the
+validator's (`narrative.validate`). The JSON Schema published by ``kinoroom story
+schema`` is generated from these classes, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from narrative.ids import OptionId, SceneId
+
+Identifier = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$", max_length=64, description="letters, digits, _ and -"),
+]
+VariableName = Annotated[
+    str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64, description="a variable name")
+]
+VariableValue = bool | int | float | str
+ExpressionSource = Annotated[
+    bool | int | float | str,
+    Field(description="an expression (see README: Expressions); YAML booleans and numbers are constants"),
+]
+MoodLevel = Literal["low", "mid", "high"]
+MoodDimension = Literal["valence", "arousal", "engagement"]
+Seconds = Annotated[float, Field(ge=0)]
+PositiveSeconds = Annotated[float, Field(gt=0)]
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class Variant(_Model):
+    """An adaptive cut: when ``when`` holds at scene start, play this media and/or gain."""
+
+    when: ExpressionSource
+    media: str | None = Field(None, min_length=1)
+    music_gain_db: float | None = Field(None, ge=-60, le=12)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Variant:
+        if self.media is None and self.music_gain_db is None:
+            raise ValueError("a variant sets media, music_gain_db or both")
+        return self
+
+
+class Option(_Model):
+    id: Identifier
+    label: str = Field(min_length=1, max_length=80)
+    goto: Identifier
+    if_: ExpressionSource | None = Field(None, alias="if", description="hidden while false")
+    set: dict[VariableName, ExpressionSource] = Field(default_factory=dict)
+    mood: dict[MoodDimension, MoodLevel | float] = Field(
+        default_factory=dict, description="the mood this branch suits, for the mood policy"
+    )
+
+    @property
+    def option_id(self) -> OptionId:
+        return OptionId(self.id)
+
+
+class Choice(_Model):
+    at: Seconds = Field(description="seconds into the scene when the vote opens")
+    window: PositiveSeconds = Field(description="seconds the vote stays open")
+    prompt: str = Field(min_length=1, max_length=200)
+    default: Identifier = Field(description="option used when nobody votes: the director's cut")
+    policy: str | None = Field(None, description="consensus policy for this vote (room's otherwise)")
+    quorum: float = Field(0.0, ge=0, le=1, description="fraction of present phones that must vote")
+    options: list[Option] = Field(description="2 to 5 options ('limited open')")
+
+
+class Scene(_Model):
+    media: str = Field(min_length=1, description="clip id or path")
+    duration: PositiveSeconds
+    locked: bool = Field(False, description="a core scene every playthrough must pass through")
+    ending: bool = False
+    set: dict[VariableName, ExpressionSource] = Field(default_factory=dict)
+    variants: list[Variant] = Field(default_factory=list)
+    next: Identifier | None = None
+    choice: Choice | None = None
+
+    @model_validator(mode="after")
+    def _one_way_on(self) -> Scene:
+        if self.next is not None and self.choice is not None:
+            raise ValueError("a scene has either next or choice, not both")
+        if self.ending and (self.next is not None or self.choice is not None):
+            raise ValueError("an ending scene has no next or choice")
+        return self
+
+    def targets(self) -> tuple[SceneId, ...]:
+        """Scenes this one can lead to, ignoring conditions."""
+        if self.next is not None:
+            return (SceneId(self.next),)
+        if self.choice is not None:
+            return tuple(SceneId(o.goto) for o in self.choice.options)
+        return ()
+
+
+class Story(_Model):
+    kinoroom: Literal[1] = Field(description="story format version")
+    title: str = Field(min_length=1, max_length=200)
+    start: Identifier
+    variables: dict[VariableName, VariableValue] = Field(default_factory=dict)
+    shared_ending: bool = Field(False, description="every playthrough must reach the same ending")
+    scenes: dict[Identifier, Scene] = Field(min_length=1)
+
+    def scene(self, scene_id: str) -> Scene:
+        return self.scenes[scene_id]
+
+    def digest(self) -> str:
+        """A stable fingerprint: snapshots refuse to restore onto a different story."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def json_schema() -> dict[str, object]:
+    """The published JSON Schema of story format v1."""
+    schema = Story.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://kinoroom.invalid/schema/story-v1.json"
+    return schema
+
+
+__all__ = ["SCHEMA_VERSION", "Choice", "Option", "Scene", "Story", "Variant", "json_schema"]

@@ -1,0 +1,101 @@
+"""Parse YAML (or JSON, which is YAML) into plain data plus the position of every node.
+
+The validator reports ``FILE:LINE:COL`` of the offending node, so parsing keeps PyYAML's
+node marks instead of throwing them away as ``yaml.safe_load`` does. It also catches
+what ``safe_load`` silently accepts: a key given twice in one mapping (the later one would
+win, and a writer's scene would vanish without a word).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int  # 1-based
+    col: int  # 1-based
+
+
+@dataclass(slots=True)
+class Document:
+    """Parsed data, the position of each value (by path), and of each mapping key."""
+
+    data: object
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+    duplicates: list[tuple[Path, Position, Position]] = field(default_factory=list)
+
+    def at(self, path: Path, *, key: bool = False) -> Position:
+        """Position of the node at ``path`` (its key with ``key=True``), or its nearest parent."""
+        table = self.keys if key else self.values
+        for cut in range(len(path), -1, -1):
+            prefix = path[:cut]
+            if prefix in table:
+                return table[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return Position(1, 1)
+
+
+class YamlSyntaxError(ValueError):
+    """Not parseable; ``position`` is where the parser gave up."""
+
+    def __init__(self, message: str, position: Position) -> None:
+        self.position = position
+        super().__init__(message)
+
+
+def parse_document(text: str) -> Document:
+    """Parse one YAML/JSON document.
+
+    Raises:
+        YamlSyntaxError: the text is not YAML, or holds several documents.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise YamlSyntaxError(f"YAML syntax error: {reason}", where) from exc
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(f"YAML syntax error: {exc}", Position(1, 1)) from exc
+    document = Document(data=None)
+    if root is not None:
+        document.data = _build(root, (), document, yaml.SafeLoader(""))
+    return document
+
+
+def _mark(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _build(node: yaml.Node, path: Path, document: Document, loader: yaml.SafeLoader) -> object:
+    document.values[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolves `<<` merge keys
+        result: dict[object, object] = {}
+        first_seen: dict[object, Position] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                key = str(key)
+            child: Path = (*path, str(key))
+            if key in first_seen:
+                document.duplicates.append((child, _mark(key_node), first_seen[key]))
+            else:
+                first_seen[key] = _mark(key_node)
+            document.keys[child] = _mark(key_node)
+            result[key] = _build(value_node, child, document, loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), document, loader) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+__all__ = ["Document", "Path", "Position", "YamlSyntaxError", "parse_document"]
