@@ -1,0 +1,255 @@
+"""What goes into a `Screening` (events) and what comes out (commands).
+
+Events are facts the shell observed; commands are orders for the shell. Both are frozen
+values that carry the room-clock time (seconds) they are about, so a log of events
+replays into exactly the same commands, and a log of commands is an audit trail.
+Both serialise to JSON (``to_json`` / ``event_from_json``) for that log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from narrative.ballots import Ballot, ballot_from_json, ballot_to_json
+from narrative.consensus import Turnout
+from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
+
+# -- events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    device: DeviceId
+    now: float
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    device: DeviceId
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCast:
+    device: DeviceId
+    choice: ChoiceId
+    ballot: Ballot
+    seq: int
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class AffectSample:
+    device: DeviceId
+    valence: float
+    arousal: float
+    engagement: float
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """The host skips the rest of the current scene (its vote, if any, closes now)."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Force:
+    """The host decides the current scene's choice."""
+
+    option: OptionId
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The host ends the screening."""
+
+    now: float
+
+
+Event = Start | Tick | Join | Leave | VoteCast | AffectSample | Skip | Force | End
+
+# -- commands -------------------------------------------------------------------------
+
+VoteRejectionCode = Literal[
+    "not-open", "window-closed", "unknown-option", "stale-seq", "bad-ballot", "unknown-device"
+]
+EventRejectionCode = Literal[
+    "not-started", "already-started", "ended", "no-choice", "already-decided", "unknown-option",
+    "unknown-device",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PlayScene:
+    scene: SceneId
+    variant: int | None  # index into the scene's variants, None for the main cut
+    media: str
+    music_gain_db: float
+    starts_at: float
+    ends_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OpenVote:
+    choice: ChoiceId
+    options: tuple[OptionId, ...]  # visible options, story order
+    opens_at: float
+    closes_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class VoteAccepted:
+    device: DeviceId
+    choice: ChoiceId
+    seq: int
+    replaced: bool  # the device's earlier vote no longer counts
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRejected:
+    device: DeviceId
+    choice: ChoiceId
+    seq: int
+    code: VoteRejectionCode
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventRejected:
+    """A host action or affect sample the screening cannot apply, with a stable code."""
+
+    event: str
+    code: EventRejectionCode
+    now: float
+    device: DeviceId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decide:
+    choice: ChoiceId
+    option: OptionId
+    goto: SceneId
+    tally: tuple[tuple[OptionId, float], ...]
+    policy: str
+    reason: str
+    turnout: Turnout
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MoodReport:
+    """How the room felt during a scene that just finished (what is persisted of affect)."""
+
+    scene: SceneId
+    valence: float
+    arousal: float
+    engagement: float
+    viewers: int  # distinct phones that sent samples during the scene
+    samples: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFault:
+    """An expression failed at screening time (division by zero); the scene goes on."""
+
+    scene: SceneId
+    message: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    scene: SceneId | None
+    reason: Literal["story", "host"]
+    at: float
+
+
+Command = (
+    PlayScene | OpenVote | VoteAccepted | VoteRejected | EventRejected | Decide | MoodReport | StoryFault | Ended
+)
+
+_EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls for cls in (Start, Tick, Join, Leave, VoteCast, AffectSample, Skip, Force, End)
+}
+
+
+def to_json(value: Event | Command) -> dict[str, object]:
+    """``{"type": ClassName, **fields}`` with ballots in their wire form and tuples as lists."""
+    data: dict[str, object] = {"type": type(value).__name__}
+    for item in dataclasses.fields(value):
+        data[item.name] = _plain(getattr(value, item.name))
+    return data
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if type(value).__module__ == "narrative.ballots":
+            return ballot_to_json(value)  # type: ignore[arg-type]
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def event_from_json(data: dict[str, object]) -> Event:
+    """Rebuild an event written by `to_json`.
+
+    Raises:
+        ValueError: unknown type, missing or extra fields.
+    """
+    fields = dict(data)
+    name = fields.pop("type", None)
+    cls = _EVENT_TYPES.get(str(name))
+    if cls is None:
+        raise ValueError(f"unknown event type {name!r}")
+    if "ballot" in fields:
+        fields["ballot"] = ballot_from_json(fields["ballot"])
+    try:
+        return cls(**fields)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise ValueError(f"bad {name} event: {exc}") from exc
+
+
+__all__ = [
+    "AffectSample",
+    "Command",
+    "Decide",
+    "End",
+    "Ended",
+    "Event",
+    "EventRejected",
+    "Force",
+    "Join",
+    "Leave",
+    "MoodReport",
+    "OpenVote",
+    "PlayScene",
+    "Skip",
+    "Start",
+    "StoryFault",
+    "Tick",
+    "Turnout",
+    "VoteAccepted",
+    "VoteCast",
+    "VoteRejected",
+    "event_from_json",
+    "to_json",
+]

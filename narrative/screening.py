@@ -1,0 +1,439 @@
+"""The Screening state machine: one room's path through a story, on the room clock.
+
+Theory of operation. A screening consumes events (`narrative.events`) and returns
+commands; `handle()` is the only method that changes state, and nothing here reads a
+clock, a socket or the environment. Every event carries the room-clock time, and before
+the event itself is applied the screening *advances* to that time: whatever was due
+(a vote opening, a vote closing, a scene ending) happens first, at the exact instant it
+was due, not at the instant the event arrived. A `Tick(now)` is just an event with
+nothing else to apply, so a shell that ticks coarsely still gets exact times.
+
+The film never pauses: scene N+1 starts at exactly ``starts_at + duration`` of scene N,
+whenever the shell noticed. Within a scene with a choice, time runs::
+
+    starts_at ──── opens_at = starts_at + at ──── closes_at = opens_at + window ──── ends_at
+                   OpenVote                       Decide (policy)                    PlayScene(next)
+
+The validator guarantees ``closes_at ≤ ends_at − 1``, which leaves the film track a
+second to fetch the chosen branch's first keyframes. The host may `Force` an option
+(the vote closes with the host's pick), `Skip` the rest of a scene (an open vote is
+decided now from the ballots so far; one not yet open takes the director's cut), or
+`End` the screening.
+
+Votes: one live ballot per device per choice; a later ``seq`` replaces the earlier, an
+equal or lower one is `stale-seq`; a ballot at or after ``closes_at`` is
+`window-closed`, even if no tick has closed the window yet. Departed phones keep the
+ballot they cast. Refusals are commands (`VoteRejected`, `EventRejected`), never
+exceptions; exceptions mean the caller broke the API (e.g. `restore` of another story).
+
+State lives in `ScreeningState` (`narrative.screening_state`), which also owns the
+JSON snapshot: ``Screening.restore(story, s.snapshot())`` continues exactly where ``s``
+was, random generator included.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import assert_never
+
+from narrative.ballots import Approval, Ballot, Cast, Pick, Ranking, ballot_options
+from narrative.consensus import OptionInfo, Policy, VoteContext, decide, resolve_mood_target
+from narrative.errors import ExpressionError
+from narrative.events import (
+    AffectSample,
+    Command,
+    Decide,
+    End,
+    Ended,
+    Event,
+    EventRejected,
+    Force,
+    Join,
+    Leave,
+    MoodReport,
+    OpenVote,
+    PlayScene,
+    Skip,
+    Start,
+    StoryFault,
+    Tick,
+    VoteAccepted,
+    VoteCast,
+    VoteRejected,
+)
+from narrative.expressions import Value, parse
+from narrative.ids import ChoiceId, OptionId, SceneId
+from narrative.mood import Mood, Sample, aggregate, clamp
+from narrative.policies import policy_from_spec
+from narrative.screening_state import Ballots, Phase, ScreeningState, VoteState
+from narrative.story import Option, Scene, Story
+
+Source = bool | int | float | str  # an expression as the story file holds it
+
+
+class Screening:
+    """One room's screening of ``story`` under the consensus ``policy``.
+
+    Args:
+        story: a validated story (`narrative.validate.load_story`).
+        policy: the room's policy, used where a choice names none.
+        seed: seeds the generator the explore policy draws from.
+    """
+
+    def __init__(self, story: Story, policy: Policy, seed: int = 0) -> None:
+        self.story = story
+        self.policy = policy
+        self._rng = random.Random(seed)
+        self._state = ScreeningState(variables=dict(story.variables))
+
+    # -- public API -------------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Command]:
+        """Apply one event; returns the commands it caused, in time order."""
+        out: list[Command] = []
+        if not isinstance(event, Start):
+            self._advance(event.now, out)
+        match event:
+            case Start(now=now):
+                self._on_start(now, out)
+            case Tick():
+                pass
+            case Join(device=device, weight=weight):
+                self._state.devices[device] = weight
+            case Leave(device=device):
+                self._state.devices.pop(device, None)
+                self._state.samples.pop(device, None)
+            case VoteCast():
+                out.append(self._on_vote(event))
+            case AffectSample():
+                self._on_affect(event, out)
+            case Skip(now=now):
+                self._on_skip(now, out)
+            case Force(option=option, now=now):
+                self._on_force(option, now, out)
+            case End(now=now):
+                if self._state.phase is Phase.ENDED:
+                    out.append(EventRejected("End", "ended", now))
+                else:
+                    self._finish(now, "host", out)
+            case _:
+                assert_never(event)
+        return out
+
+    @property
+    def phase(self) -> Phase:
+        return self._state.phase
+
+    @property
+    def scene(self) -> SceneId | None:
+        return self._state.scene
+
+    @property
+    def vote(self) -> VoteState | None:
+        """The current scene's vote (open, pending or decided), if it has a choice."""
+        return self._state.vote
+
+    @property
+    def variables(self) -> Mapping[str, Value]:
+        return dict(self._state.variables)
+
+    @property
+    def present(self) -> int:
+        return len(self._state.devices)
+
+    @property
+    def path(self) -> tuple[SceneId, ...]:
+        """Scenes played so far, in order."""
+        return tuple(self._state.path)
+
+    def mood(self, now: float) -> Mood:
+        return aggregate(self._state.samples.values(), now)
+
+    def snapshot(self) -> dict[str, object]:
+        """The whole state as JSON-ready data (see `restore`)."""
+        return self._state.to_json(
+            story_digest=self.story.digest(),
+            policy=self.policy.spec(),
+            rng=self._rng.getstate(),
+        )
+
+    @classmethod
+    def restore(cls, story: Story, data: Mapping[str, object]) -> Screening:
+        """Rebuild a screening from `snapshot` data; it continues exactly as the original.
+
+        Raises:
+            SnapshotError: malformed data, or a snapshot of another story.
+        """
+        state, policy_spec, rng_state = ScreeningState.from_json(data, story_digest=story.digest())
+        screening = cls(story, policy_from_spec(policy_spec))
+        screening._state = state
+        screening._rng.setstate(rng_state)
+        return screening
+
+    # -- time -------------------------------------------------------------------------
+
+    def _advance(self, now: float, out: list[Command]) -> None:
+        """Run everything due at or before ``now``, each at its own instant."""
+        state = self._state
+        while state.phase is Phase.PLAYING:
+            vote = state.vote
+            if vote and vote.decided is None and not vote.opened and now >= vote.opens_at:
+                self._open_vote(vote, out)
+            elif vote and vote.decided is None and vote.opened and now >= vote.closes_at:
+                self._decide(vote, vote.closes_at, out, forced=None, prefix="")
+            elif now >= state.ends_at:
+                self._end_scene(state.ends_at, out)
+            else:
+                return
+
+    def _on_start(self, now: float, out: list[Command]) -> None:
+        if self._state.phase is not Phase.WAITING:
+            out.append(EventRejected("Start", "already-started", now))
+            return
+        self._state.phase = Phase.PLAYING
+        self._play(SceneId(self.story.start), now, out)
+        self._advance(now, out)
+
+    def _play(self, scene_id: SceneId, starts_at: float, out: list[Command]) -> None:
+        state = self._state
+        scene = self.story.scene(scene_id)
+        state.scene = scene_id
+        state.starts_at = starts_at
+        state.ends_at = starts_at + scene.duration
+        state.path.append(scene_id)
+        state.scene_mood.clear()
+        for name, source in scene.set.items():
+            self._assign(name, source, starts_at, out)
+        variant_index = self._pick_variant(scene, starts_at, out)
+        variant = scene.variants[variant_index] if variant_index is not None else None
+        media = variant.media if variant and variant.media else scene.media
+        gain = variant.music_gain_db if variant and variant.music_gain_db is not None else 0.0
+        out.append(PlayScene(scene_id, variant_index, media, gain, starts_at, state.ends_at))
+        state.next_scene = SceneId(scene.next) if scene.next else None
+        state.vote = None
+        if scene.choice is not None:
+            opens_at = starts_at + scene.choice.at
+            state.vote = VoteState(ChoiceId(scene_id), opens_at, opens_at + scene.choice.window)
+
+    def _end_scene(self, at: float, out: list[Command]) -> None:
+        state = self._state
+        assert state.scene is not None
+        vote = state.vote
+        if vote is not None and vote.decided is None:
+            # Only reachable with an unvalidated story (window past the scene's end) or a
+            # skip: the vote still decides before the next scene is chosen.
+            if not vote.opened:
+                self._open_vote(vote, out)
+            self._decide(vote, at, out, forced=None, prefix="")
+        out.append(self._mood_report(state.scene, at))
+        if self.story.scene(state.scene).ending:
+            self._finish(at, "story", out)
+        elif state.next_scene is not None:
+            self._play(state.next_scene, at, out)
+        else:  # a dead end in an unvalidated story: stop rather than stall
+            self._finish(at, "story", out)
+
+    def _finish(self, at: float, reason: str, out: list[Command]) -> None:
+        state = self._state
+        if reason == "host" and state.phase is Phase.PLAYING and state.scene is not None:
+            out.append(self._mood_report(state.scene, at))
+        state.phase = Phase.ENDED
+        state.vote = None
+        out.append(Ended(state.scene, "host" if reason == "host" else "story", at))
+
+    # -- votes ------------------------------------------------------------------------
+
+    def _choice_options(self) -> list[Option]:
+        assert self._state.scene is not None
+        choice = self.story.scene(self._state.scene).choice
+        assert choice is not None
+        return list(choice.options)
+
+    def _open_vote(self, vote: VoteState, out: list[Command]) -> None:
+        vote.opened = True
+        vote.options = self._visible_options(vote.opens_at, out)
+        out.append(OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at))
+
+    def _visible_options(self, at: float, out: list[Command]) -> tuple[OptionId, ...]:
+        options = self._choice_options()
+        visible = tuple(
+            OptionId(o.id)
+            for o in options
+            if o.if_ is None or self._condition(o.if_, at, out) is True
+        )
+        if visible:
+            return visible
+        # Every condition false: the director's cut is always on offer.
+        assert self._state.scene is not None
+        choice = self.story.scene(self._state.scene).choice
+        assert choice is not None
+        return (OptionId(choice.default),)
+
+    def _on_vote(self, event: VoteCast) -> VoteAccepted | VoteRejected:
+        state = self._state
+
+        def reject(code: str) -> VoteRejected:
+            return VoteRejected(event.device, event.choice, event.seq, code, event.now)  # type: ignore[arg-type]
+
+        vote = state.vote
+        if vote is None or vote.choice != event.choice:
+            return reject("window-closed" if event.choice in state.decided else "not-open")
+        if vote.decided is not None:
+            return reject("window-closed")
+        if not vote.opened:
+            return reject("not-open")
+        if event.device not in state.devices:
+            return reject("unknown-device")
+        if not _well_formed(event.ballot) or not self._policy_for(vote).accepts(event.ballot):
+            return reject("bad-ballot")
+        if any(option not in vote.options for option in ballot_options(event.ballot)):
+            return reject("unknown-option")
+        previous = vote.ballots.get(event.device)
+        if previous is not None and event.seq <= previous.seq:
+            return reject("stale-seq")
+        vote.ballots[event.device] = Ballots(event.seq, event.ballot, state.devices[event.device])
+        return VoteAccepted(event.device, event.choice, event.seq, previous is not None, event.now)
+
+    def _policy_for(self, vote: VoteState) -> Policy:
+        choice = self.story.scene(vote.choice).choice
+        assert choice is not None
+        if choice.policy is None or choice.policy == self.policy.name:
+            return self.policy
+        return policy_from_spec({"name": choice.policy})
+
+    def _decide(
+        self, vote: VoteState, at: float, out: list[Command], *, forced: OptionId | None, prefix: str
+    ) -> None:
+        state = self._state
+        choice = self.story.scene(vote.choice).choice
+        assert choice is not None
+        by_id = {o.id: o for o in choice.options}
+        ctx = VoteContext(
+            options=tuple(
+                OptionInfo(o, by_id[o].label, resolve_mood_target(by_id[o].mood)) for o in vote.options
+            ),
+            default=OptionId(choice.default),
+            casts=tuple(Cast(d, b.ballot, b.weight) for d, b in vote.ballots.items()),
+            present=len(state.devices.keys() | vote.ballots.keys()),
+            quorum=choice.quorum,
+            mood=self.mood(at),
+        )
+        policy = self._policy_for(vote)
+        decision = decide(policy, ctx, self._rng)
+        option, policy_name, reason = decision.option, decision.policy, prefix + decision.reason
+        if forced is not None:
+            option, policy_name = forced, "host"
+            reason = f"The host chose {by_id[forced].label}."
+        vote.decided = option
+        state.decided.add(vote.choice)
+        goto = SceneId(by_id[option].goto)
+        state.next_scene = goto
+        out.append(
+            Decide(vote.choice, option, goto, decision.scores, policy_name, reason, decision.turnout, at)
+        )
+        for name, source in by_id[option].set.items():
+            self._assign(name, source, at, out)
+
+    # -- host -------------------------------------------------------------------------
+
+    def _on_skip(self, now: float, out: list[Command]) -> None:
+        if (code := self._host_refusal()) is not None:
+            out.append(EventRejected("Skip", code, now))
+            return
+        vote = self._state.vote
+        if vote is not None and vote.decided is None:
+            if not vote.opened:
+                vote.opened = True
+                vote.options = self._visible_options(now, out)
+            self._decide(vote, now, out, forced=None, prefix="The host skipped ahead. ")
+        self._end_scene(now, out)
+
+    def _on_force(self, option: OptionId, now: float, out: list[Command]) -> None:
+        vote = self._state.vote
+        code = self._host_refusal()
+        if code is None and vote is None:
+            code = "no-choice"
+        if code is not None or vote is None:
+            out.append(EventRejected("Force", code or "no-choice", now))
+            return
+        if vote.decided is not None:
+            out.append(EventRejected("Force", "already-decided", now))
+            return
+        options = vote.options if vote.opened else self._visible_options(now, out)
+        if option not in options:
+            out.append(EventRejected("Force", "unknown-option", now))
+            return
+        vote.options = options
+        vote.opened = True
+        self._decide(vote, now, out, forced=option, prefix="")
+
+    def _host_refusal(self) -> str | None:
+        if self._state.phase is Phase.WAITING:
+            return "not-started"
+        if self._state.phase is Phase.ENDED:
+            return "ended"
+        return None
+
+    # -- affect -----------------------------------------------------------------------
+
+    def _on_affect(self, event: AffectSample, out: list[Command]) -> None:
+        state = self._state
+        if event.device not in state.devices:
+            out.append(EventRejected("AffectSample", "unknown-device", event.now, event.device))
+            return
+        sample = Sample(
+            event.device,
+            clamp("valence", event.valence),
+            clamp("arousal", event.arousal),
+            clamp("engagement", event.engagement),
+            event.now,
+        )
+        state.samples[event.device] = sample
+        if state.phase is Phase.PLAYING:
+            state.scene_mood.add(sample)
+
+    def _mood_report(self, scene: SceneId, at: float) -> MoodReport:
+        m = self._state.scene_mood
+        return MoodReport(scene, m.valence, m.arousal, m.engagement, len(m.devices), m.samples, at)
+
+    # -- story expressions ------------------------------------------------------------
+
+    def _env(self, at: float) -> dict[str, Value]:
+        mood = self.mood(at)
+        env: dict[str, Value] = dict(self._state.variables)
+        env.update({"mood.valence": mood.valence, "mood.arousal": mood.arousal})
+        env["mood.engagement"] = mood.engagement
+        return env
+
+    def _condition(self, source: Source, at: float, out: list[Command]) -> Value | None:
+        try:
+            return parse(source).evaluate(self._env(at))
+        except ExpressionError as exc:
+            assert self._state.scene is not None
+            out.append(StoryFault(self._state.scene, str(exc), at))
+            return None
+
+    def _assign(self, name: str, source: Source, at: float, out: list[Command]) -> None:
+        value = self._condition(source, at, out)
+        if value is not None:
+            self._state.variables[name] = value
+
+    def _pick_variant(self, scene: Scene, at: float, out: list[Command]) -> int | None:
+        for index, variant in enumerate(scene.variants):
+            if self._condition(variant.when, at, out) is True:
+                return index
+        return None
+
+
+def _well_formed(ballot: Ballot) -> bool:
+    match ballot:
+        case Pick():
+            return True
+        case Ranking(options=options):
+            return bool(options) and len(set(options)) == len(options)
+        case Approval(options=options):
+            return bool(options)
+
+
+__all__ = ["Phase", "Screening"]

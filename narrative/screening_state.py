@@ -1,0 +1,195 @@
+"""The mutable state of a `Screening` and its JSON snapshot.
+
+Kept apart from the state machine so that what is *saved* is visible in one place: a
+field added here and forgotten in `to_json` breaks the snapshot round-trip test.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from narrative.ballots import Ballot, ballot_from_json, ballot_to_json
+from narrative.errors import SnapshotError
+from narrative.expressions import Value
+from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
+from narrative.mood import Sample
+
+SNAPSHOT_VERSION = 1
+
+
+class Phase(enum.Enum):
+    WAITING = "waiting"
+    PLAYING = "playing"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Ballots:
+    """A device's live ballot in one vote; ``weight`` is its weight when it was cast."""
+
+    seq: int
+    ballot: Ballot
+    weight: float
+
+
+@dataclass(slots=True)
+class VoteState:
+    choice: ChoiceId
+    opens_at: float
+    closes_at: float
+    opened: bool = False
+    options: tuple[OptionId, ...] = ()
+    ballots: dict[DeviceId, Ballots] = field(default_factory=dict)
+    decided: OptionId | None = None
+
+
+@dataclass(slots=True)
+class SceneMood:
+    """Running means of the affect samples received while one scene plays."""
+
+    samples: int = 0
+    valence: float = 0.0
+    arousal: float = 0.0
+    engagement: float = 0.0
+    devices: set[DeviceId] = field(default_factory=set)
+
+    def add(self, sample: Sample) -> None:
+        self.samples += 1
+        n = self.samples
+        self.valence += (sample.valence - self.valence) / n
+        self.arousal += (sample.arousal - self.arousal) / n
+        self.engagement += (sample.engagement - self.engagement) / n
+        self.devices.add(sample.device)
+
+    def clear(self) -> None:
+        self.samples = 0
+        self.valence = self.arousal = self.engagement = 0.0
+        self.devices.clear()
+
+
+@dataclass(slots=True)
+class ScreeningState:
+    variables: dict[str, Value]
+    phase: Phase = Phase.WAITING
+    scene: SceneId | None = None
+    starts_at: float = 0.0
+    ends_at: float = 0.0
+    next_scene: SceneId | None = None
+    vote: VoteState | None = None
+    decided: set[ChoiceId] = field(default_factory=set)
+    path: list[SceneId] = field(default_factory=list)
+    devices: dict[DeviceId, float] = field(default_factory=dict)
+    samples: dict[DeviceId, Sample] = field(default_factory=dict)
+    scene_mood: SceneMood = field(default_factory=SceneMood)
+
+    def to_json(self, *, story_digest: str, policy: dict[str, object], rng: tuple[Any, ...]) -> dict[str, object]:
+        vote = self.vote
+        return {
+            "version": SNAPSHOT_VERSION,
+            "story": story_digest,
+            "policy": policy,
+            "rng": [rng[0], list(rng[1]), rng[2]],
+            "phase": self.phase.value,
+            "scene": self.scene,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "next_scene": self.next_scene,
+            "variables": dict(self.variables),
+            "vote": None
+            if vote is None
+            else {
+                "choice": vote.choice,
+                "opens_at": vote.opens_at,
+                "closes_at": vote.closes_at,
+                "opened": vote.opened,
+                "options": list(vote.options),
+                "decided": vote.decided,
+                "ballots": [
+                    [device, b.seq, ballot_to_json(b.ballot), b.weight] for device, b in vote.ballots.items()
+                ],
+            },
+            "decided": sorted(self.decided),
+            "path": list(self.path),
+            "devices": [[device, weight] for device, weight in self.devices.items()],
+            "samples": [
+                [s.device, s.valence, s.arousal, s.engagement, s.at] for s in self.samples.values()
+            ],
+            "scene_mood": {
+                "samples": self.scene_mood.samples,
+                "valence": self.scene_mood.valence,
+                "arousal": self.scene_mood.arousal,
+                "engagement": self.scene_mood.engagement,
+                "devices": sorted(self.scene_mood.devices),
+            },
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: Mapping[str, Any], *, story_digest: str
+    ) -> tuple[ScreeningState, dict[str, object], tuple[Any, ...]]:
+        """Rebuild the state; returns it with the policy spec and the generator state.
+
+        Raises:
+            SnapshotError: ``story-mismatch`` for another story's snapshot, ``bad-snapshot``
+                for anything malformed.
+        """
+        if not isinstance(data, Mapping) or data.get("version") != SNAPSHOT_VERSION:
+            raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
+        if data.get("story") != story_digest:
+            raise SnapshotError(
+                f"snapshot is of story {data.get('story')!r}, not {story_digest!r}", code="story-mismatch"
+            )
+        try:
+            state = cls(
+                variables=dict(data["variables"]),
+                phase=Phase(data["phase"]),
+                scene=data["scene"],
+                starts_at=float(data["starts_at"]),
+                ends_at=float(data["ends_at"]),
+                next_scene=data["next_scene"],
+                vote=_vote_from_json(data["vote"]),
+                decided={ChoiceId(c) for c in data["decided"]},
+                path=[SceneId(s) for s in data["path"]],
+                devices={DeviceId(d): float(w) for d, w in data["devices"]},
+                samples={DeviceId(d): Sample(DeviceId(d), v, a, e, t) for d, v, a, e, t in data["samples"]},
+                scene_mood=_scene_mood_from_json(data["scene_mood"]),
+            )
+            version, internal, gauss = data["rng"]
+            rng = (version, tuple(internal), gauss)
+            policy = dict(data["policy"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SnapshotError(f"malformed snapshot: {exc!r}") from exc
+        return state, policy, rng
+
+
+def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:
+    if data is None:
+        return None
+    return VoteState(
+        choice=ChoiceId(data["choice"]),
+        opens_at=float(data["opens_at"]),
+        closes_at=float(data["closes_at"]),
+        opened=bool(data["opened"]),
+        options=tuple(OptionId(o) for o in data["options"]),
+        ballots={
+            DeviceId(device): Ballots(int(seq), ballot_from_json(ballot), float(weight))
+            for device, seq, ballot, weight in data["ballots"]
+        },
+        decided=data["decided"],
+    )
+
+
+def _scene_mood_from_json(data: Mapping[str, Any]) -> SceneMood:
+    return SceneMood(
+        samples=int(data["samples"]),
+        valence=float(data["valence"]),
+        arousal=float(data["arousal"]),
+        engagement=float(data["engagement"]),
+        devices={DeviceId(d) for d in data["devices"]},
+    )
+
+
+__all__ = ["Ballots", "Phase", "SceneMood", "ScreeningState", "VoteState"]
