@@ -8,11 +8,32 @@ win, and a writer's scene would vanish without a word).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
 
 Path = tuple[str | int, ...]
+
+
+class StoryLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false are booleans.
+
+    YAML 1.1 also reads ``yes``, ``no``, ``on`` and ``off`` as booleans, so an option
+    with ``id: no`` would silently become ``False`` and fail validation with a baffling
+    message (the "Norway problem"). Story writers name options like that all the time.
+    """
+
+
+StoryLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+StoryLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +78,7 @@ def parse_document(text: str) -> Document:
         YamlSyntaxError: the text is not YAML, or holds several documents.
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=StoryLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
@@ -67,7 +88,7 @@ def parse_document(text: str) -> Document:
         raise YamlSyntaxError(f"YAML syntax error: {exc}", Position(1, 1)) from exc
     document = Document(data=None)
     if root is not None:
-        document.data = _build(root, (), document, yaml.SafeLoader(""))
+        document.data = _build(root, (), document, StoryLoader(""))
     return document
 
 
@@ -75,7 +96,7 @@ def _mark(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: yaml.Node, path: Path, document: Document, loader: yaml.SafeLoader) -> object:
+def _build(node: yaml.Node, path: Path, document: Document, loader: StoryLoader) -> object:
     document.values[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves `<<` merge keys

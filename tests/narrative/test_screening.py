@@ -1,0 +1,458 @@
+"""The Screening state machine, driven with plain events (no clock, no sockets)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from narrative.ballots import Approval, Pick, Ranking
+from narrative.errors import SnapshotError
+from narrative.events import (
+    AffectSample,
+    Decide,
+    End,
+    Ended,
+    EventRejected,
+    Force,
+    Join,
+    Leave,
+    MoodReport,
+    OpenVote,
+    PlayScene,
+    Skip,
+    Start,
+    StoryFault,
+    Tick,
+    VoteAccepted,
+    VoteCast,
+    VoteRejected,
+    event_from_json,
+    to_json,
+)
+from narrative.policies import POLICY_NAMES, policy_from_spec
+from narrative.screening import Phase, Screening
+from narrative.story import Story
+from narrative.yamlpos import parse_document
+
+STORY = """
+kinoroom: 1
+title: Test reel
+start: hall
+variables: {has_key: false, visits: 0}
+scenes:
+  hall:
+    media: hall
+    duration: 30
+    set: {visits: visits + 1}
+    choice:
+      at: 5
+      window: 10
+      prompt: Where now?
+      default: stairs
+      quorum: 0
+      options:
+        - {id: stairs, label: Take the stairs, goto: attic, mood: {arousal: low}}
+        - {id: cellar, label: Open the cellar, goto: cellar, if: has_key}
+        - {id: door, label: Leave by the door, goto: garden, set: {has_key: true},
+           mood: {arousal: high}}
+  attic:
+    media: attic
+    duration: 20
+    variants:
+      - {when: mood.arousal > 0.3, media: attic-fast, music_gain_db: 3}
+      - {when: visits > 5, media: attic-bored}
+    next: finale
+  cellar: {media: cellar, duration: 20, next: finale}
+  garden:
+    media: garden
+    duration: 20
+    choice:
+      at: 2
+      window: 5
+      prompt: Back inside?
+      default: back
+      options:
+        - {id: back, label: Back to the hall, goto: hall}
+        - {id: on, label: Go on, goto: finale}
+  finale: {media: finale, duration: 10, locked: true, ending: true}
+"""
+
+
+STORY_MODEL = Story.model_validate(parse_document(STORY).data)
+
+
+@pytest.fixture(scope="module")
+def story() -> Story:
+    return STORY_MODEL  # frozen: safe to share between hypothesis examples
+
+
+def screening(story: Story, policy: str = "plurality", seed: int = 7) -> Screening:
+    return Screening(story, policy_from_spec({"name": policy}), seed=seed)
+
+
+def run(s: Screening, *events):
+    return [command for event in events for command in s.handle(event)]
+
+
+def of(kind, commands):
+    return [c for c in commands if isinstance(c, kind)]
+
+
+def test_start_plays_the_first_scene_at_the_start_time(story):
+    s = screening(story)
+    out = run(s, Start(100.0))
+    assert out == [PlayScene("hall", None, "hall", 0.0, 100.0, 130.0)]
+    assert s.phase is Phase.PLAYING
+    assert s.variables["visits"] == 1
+
+
+def test_vote_opens_on_time_with_hidden_options_left_out(story):
+    s = screening(story)
+    out = run(s, Start(0.0), Tick(4.9))
+    assert of(OpenVote, out) == []
+    out = run(s, Tick(6.0))
+    # `cellar` needs has_key, which nobody has yet.
+    assert out == [OpenVote("hall", ("stairs", "door"), 5.0, 15.0)]
+
+
+def test_the_film_never_pauses_between_scenes(story):
+    s = screening(story)
+    out = run(s, Join("a", 0.0), Start(0.0), VoteCast("a", "hall", Pick("stairs"), 1, 6.0), Tick(500.0))
+    plays = of(PlayScene, out)
+    assert [p.scene for p in plays] == ["hall", "attic", "finale"]
+    for before, after in zip(plays, plays[1:], strict=False):
+        assert after.starts_at == before.ends_at
+    assert out[-1] == Ended("finale", "story", 60.0)
+
+
+def test_decision_comes_before_scene_end_and_condition_unlocks_option(story):
+    s = screening(story)
+    out = run(
+        s,
+        Join("a", 0.0),
+        Join("b", 0.0),
+        Start(0.0),
+        Tick(5.0),
+        VoteCast("a", "hall", Pick("door"), 1, 6.0),
+        VoteCast("b", "hall", Pick("door"), 1, 7.0),
+        Tick(16.0),
+    )
+    (decide,) = of(Decide, out)
+    assert (decide.option, decide.goto, decide.at) == ("door", "garden", 15.0)
+    assert decide.turnout.voted == 2 and decide.turnout.present == 2
+    assert "Leave by the door" in decide.reason
+    assert s.variables["has_key"] is True
+    # Back to the hall: now the cellar shows.
+    out = run(s, Tick(32.0), VoteCast("a", "garden", Pick("back"), 1, 33.0), Tick(60.0))
+    assert of(OpenVote, out)[-1].options == ("stairs", "cellar", "door")
+    assert s.variables["visits"] == 2
+
+
+def test_nobody_votes_gives_the_directors_cut(story):
+    s = screening(story)
+    out = run(s, Join("a", 0.0), Start(0.0), Tick(20.0))
+    (decide,) = of(Decide, out)
+    assert decide.option == "stairs"
+    assert "Nobody voted" in decide.reason
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        (VoteCast("a", "hall", Pick("stairs"), 1, 4.0), "not-open"),
+        (VoteCast("a", "garden", Pick("back"), 1, 6.0), "not-open"),
+        (VoteCast("a", "hall", Pick("cellar"), 1, 6.0), "unknown-option"),
+        (VoteCast("a", "hall", Pick("nope"), 1, 6.0), "unknown-option"),
+        (VoteCast("a", "hall", Ranking(("stairs", "door")), 1, 6.0), "bad-ballot"),
+        (VoteCast("a", "hall", Approval(frozenset({"door"})), 1, 6.0), "bad-ballot"),
+        (VoteCast("zz", "hall", Pick("door"), 1, 6.0), "unknown-device"),
+        (VoteCast("a", "hall", Pick("door"), 1, 15.0), "window-closed"),
+        (VoteCast("a", "hall", Pick("door"), 1, 29.0), "window-closed"),
+    ],
+)
+def test_vote_rejections_carry_their_code(story, event, code):
+    s = screening(story)
+    out = run(s, Join("a", 0.0), Start(0.0), Tick(event.now))
+    out = s.handle(event)
+    assert out[-1] == VoteRejected(event.device, event.choice, event.seq, code, event.now)
+
+
+def test_later_seq_replaces_earlier_and_stale_seq_is_rejected(story):
+    s = screening(story)
+    run(s, Join("a", 0.0), Start(0.0), Tick(5.0))
+    assert s.handle(VoteCast("a", "hall", Pick("stairs"), 5, 6.0)) == [
+        VoteAccepted("a", "hall", 5, False, 6.0)
+    ]
+    assert s.handle(VoteCast("a", "hall", Pick("door"), 6, 7.0)) == [VoteAccepted("a", "hall", 6, True, 7.0)]
+    assert s.handle(VoteCast("a", "hall", Pick("stairs"), 6, 8.0))[0].code == "stale-seq"
+    (decide,) = of(Decide, run(s, Tick(15.0)))
+    assert decide.option == "door"
+    assert dict(decide.tally) == {"stairs": 0, "door": 1}
+
+
+def test_borda_story_choice_accepts_rankings(story):
+    s = screening(story, policy="borda")
+    out = run(
+        s,
+        Join("a", 0.0),
+        Join("b", 0.0),
+        Start(0.0),
+        VoteCast("a", "hall", Ranking(("door", "stairs")), 1, 6.0),
+        VoteCast("b", "hall", Ranking(("stairs", "door")), 1, 6.0),
+        VoteCast("b", "hall", Ranking(("door",)), 2, 7.0),
+        Tick(15.0),
+    )
+    (decide,) = of(Decide, out)
+    assert dict(decide.tally) == {"stairs": 0, "door": 2}
+    assert decide.policy == "borda"
+
+
+def test_departed_phone_keeps_its_vote_and_counts_in_turnout(story):
+    s = screening(story)
+    out = run(
+        s,
+        Join("a", 0.0),
+        Join("b", 0.0),
+        Start(0.0),
+        VoteCast("a", "hall", Pick("door"), 1, 6.0),
+        Leave("a", 7.0),
+        Tick(15.0),
+    )
+    (decide,) = of(Decide, out)
+    assert decide.option == "door"
+    assert (decide.turnout.voted, decide.turnout.present) == (1, 2)
+
+
+def test_host_force_decides_and_the_scene_plays_out(story):
+    s = screening(story)
+    out = run(s, Join("a", 0.0), Start(0.0), VoteCast("a", "hall", Pick("stairs"), 1, 6.0), Force("door", 8.0))
+    (decide,) = of(Decide, out)
+    assert (decide.option, decide.policy, decide.at) == ("door", "host", 8.0)
+    assert "host" in decide.reason
+    assert s.handle(VoteCast("a", "hall", Pick("stairs"), 2, 9.0))[0].code == "window-closed"
+    assert s.handle(Force("stairs", 9.0)) == [EventRejected("Force", "already-decided", 9.0)]
+    plays = of(PlayScene, run(s, Tick(30.0)))
+    assert plays[0].scene == "garden" and plays[0].starts_at == 30.0
+
+
+def test_host_force_before_the_vote_opens_and_of_a_hidden_option(story):
+    s = screening(story)
+    run(s, Start(0.0))
+    assert s.handle(Force("cellar", 1.0)) == [EventRejected("Force", "unknown-option", 1.0)]
+    out = s.handle(Force("door", 2.0))
+    assert of(Decide, out)[0].option == "door"
+    assert of(OpenVote, run(s, Tick(10.0))) == []
+
+
+def test_host_skip_decides_from_votes_so_far_and_cuts_now(story):
+    s = screening(story)
+    out = run(s, Join("a", 0.0), Start(0.0), VoteCast("a", "hall", Pick("door"), 1, 6.0), Skip(9.0))
+    (decide,) = of(Decide, out)
+    assert decide.option == "door" and decide.at == 9.0
+    assert decide.reason.startswith("The host skipped ahead.")
+    assert of(PlayScene, out)[-1] == PlayScene("garden", None, "garden", 0.0, 9.0, 29.0)
+
+
+def test_host_skip_before_vote_takes_the_directors_cut(story):
+    s = screening(story)
+    out = run(s, Start(0.0), Skip(1.0))
+    assert of(Decide, out)[0].option == "stairs"
+    assert of(PlayScene, out)[-1].scene == "attic"
+
+
+def test_host_actions_before_start_and_after_end_are_rejected(story):
+    s = screening(story)
+    assert s.handle(Skip(0.0)) == [EventRejected("Skip", "not-started", 0.0)]
+    run(s, Start(0.0))
+    assert s.handle(Start(1.0)) == [EventRejected("Start", "already-started", 1.0)]
+    out = s.handle(End(2.0))
+    assert out[-1] == Ended("hall", "host", 2.0)
+    assert s.handle(End(3.0)) == [EventRejected("End", "ended", 3.0)]
+    assert s.handle(Force("door", 3.0)) == [EventRejected("Force", "ended", 3.0)]
+    assert s.handle(VoteCast("a", "hall", Pick("door"), 1, 3.0))[0].code == "not-open"
+
+
+def test_force_in_a_scene_without_choice(story):
+    s = screening(story)
+    run(s, Start(0.0), Force("door", 1.0), Tick(31.0))
+    assert s.scene == "garden"
+    run(s, Tick(53.0))
+    assert s.scene == "hall"
+    s2 = screening(story)
+    run(s2, Start(0.0), Skip(1.0))  # attic has no choice
+    assert s2.handle(Force("x", 2.0)) == [EventRejected("Force", "no-choice", 2.0)]
+
+
+def test_mood_chooses_variant_and_is_reported_per_scene(story):
+    s = screening(story)
+    out = run(
+        s,
+        Join("a", 0.0),
+        Join("b", 0.0),
+        Start(0.0),
+        AffectSample("a", 0.1, 0.8, 0.9, 25.0),
+        AffectSample("b", 0.3, 0.4, 0.7, 26.0),
+        AffectSample("zz", 0.3, 0.4, 0.7, 26.0),
+        Tick(30.0),
+    )
+    assert EventRejected("AffectSample", "unknown-device", 26.0, "zz") in out
+    report = of(MoodReport, out)[0]
+    assert report.scene == "hall" and report.viewers == 2 and report.samples == 2
+    assert report.arousal == pytest.approx(0.6)
+    attic = of(PlayScene, out)[-1]
+    assert (attic.scene, attic.variant, attic.media, attic.music_gain_db) == ("attic", 0, "attic-fast", 3.0)
+
+
+def test_stale_affect_no_longer_counts(story):
+    s = screening(story)
+    run(s, Join("a", 0.0), Start(0.0), AffectSample("a", 0.0, 0.9, 0.9, 1.0))
+    assert s.mood(2.0).arousal == pytest.approx(0.9)
+    assert s.mood(100.0).viewers == 0
+
+
+def test_mood_policy_follows_the_room(story):
+    s = screening(story, policy="mood")
+    out = run(
+        s,
+        Join("a", 0.0),
+        Start(0.0),
+        AffectSample("a", 0.0, 0.7, 0.9, 10.0),
+        Tick(15.0),
+    )
+    assert of(Decide, out)[0].option == "door"  # arousal: high suits an excited room
+
+
+def test_division_by_zero_is_a_story_fault_not_a_crash():
+    text = STORY.replace("set: {visits: visits + 1}", "set: {visits: 1 / (visits - visits)}")
+    s = screening(Story.model_validate(parse_document(text).data))
+    out = run(s, Start(0.0))
+    assert of(StoryFault, out)[0].scene == "hall"
+    assert s.variables["visits"] == 0
+    assert of(PlayScene, out)
+
+
+def test_restore_refuses_another_story(story):
+    s = screening(story)
+    run(s, Start(0.0))
+    other = Story.model_validate(parse_document(STORY.replace("Test reel", "Other")).data)
+    with pytest.raises(SnapshotError) as info:
+        Screening.restore(other, s.snapshot())
+    assert info.value.code == "story-mismatch"
+    with pytest.raises(SnapshotError):
+        Screening.restore(story, {"version": 1, "story": story.digest()})
+
+
+# -- properties: any event sequence, replay, snapshot/restore ---------------------------
+
+DEVICES = ["a", "b", "c"]
+OPTIONS = ["stairs", "cellar", "door", "back", "on", "nope"]
+CHOICES = ["hall", "garden", "attic"]
+
+ballots = st.one_of(
+    st.builds(Pick, st.sampled_from(OPTIONS)),
+    st.builds(Ranking, st.lists(st.sampled_from(OPTIONS), max_size=3).map(tuple)),
+    st.builds(Approval, st.frozensets(st.sampled_from(OPTIONS), max_size=3)),
+)
+unit = st.floats(-1.5, 1.5, allow_nan=False)
+step = st.one_of(
+    st.builds(lambda d: ("join", d), st.sampled_from(DEVICES)),
+    st.builds(lambda d: ("leave", d), st.sampled_from(DEVICES)),
+    st.builds(lambda *a: ("vote", *a), st.sampled_from(DEVICES), st.sampled_from(CHOICES), ballots,
+              st.integers(0, 4)),
+    st.builds(lambda *a: ("affect", *a), st.sampled_from(DEVICES), unit, unit, unit),
+    st.just(("tick",)),
+    st.just(("start",)),
+    st.just(("skip",)),
+    st.builds(lambda o: ("force", o), st.sampled_from(OPTIONS)),
+    st.just(("end",)),
+)
+timeline = st.lists(st.tuples(st.floats(0, 12, allow_nan=False), step), max_size=40)
+
+
+def to_events(items):
+    now = 0.0
+    events = []
+    for dt, (kind, *args) in items:
+        now += dt
+        match kind:
+            case "join":
+                events.append(Join(args[0], now, weight=1.0 + len(args[0])))
+            case "leave":
+                events.append(Leave(args[0], now))
+            case "vote":
+                device, choice, ballot, seq = args
+                events.append(VoteCast(device, choice, ballot, seq, now))
+            case "affect":
+                events.append(AffectSample(args[0], args[1], args[2], args[3], now))
+            case "tick":
+                events.append(Tick(now))
+            case "start":
+                events.append(Start(now))
+            case "skip":
+                events.append(Skip(now))
+            case "force":
+                events.append(Force(args[0], now))
+            case "end":
+                events.append(End(now))
+    return events
+
+
+policies = st.sampled_from(POLICY_NAMES)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=timeline, policy=policies, seed=st.integers(0, 2**32))
+def test_replay_reproduces_the_same_commands(items, policy, seed):
+    story = STORY_MODEL
+    events = to_events(items)
+    original = screening(story, policy, seed)
+    first = [run(original, e) for e in events]
+    again = screening(story, policy, seed)
+    assert [run(again, event_from_json(json.loads(json.dumps(to_json(e))))) for e in events] == first
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=timeline, policy=policies, seed=st.integers(0, 2**32), cut=st.integers(0, 40))
+def test_restore_of_a_snapshot_continues_identically(items, policy, seed, cut):
+    story = STORY_MODEL
+    events = to_events(items)
+    cut = min(cut, len(events))
+    original = screening(story, policy, seed)
+    run(original, *events[:cut])
+    data = json.loads(json.dumps(original.snapshot()))
+    restored = Screening.restore(story, data)
+    assert restored.snapshot() == original.snapshot()
+    for event in events[cut:]:
+        assert restored.handle(event) == original.handle(event)
+    assert restored.snapshot() == original.snapshot()
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=timeline, policy=policies)
+def test_invariants_hold_for_any_event_sequence(items, policy):
+    s = screening(STORY_MODEL, policy)
+    commands = run(s, *to_events(items))
+    scene_end = None
+    decided_in_visit: set[str] = set()
+    open_window = None
+    for c in commands:
+        match c:
+            case PlayScene():
+                scene_end = c.ends_at
+                decided_in_visit.clear()
+            case OpenVote():
+                assert c.closes_at <= scene_end - 1
+                open_window = (c.opens_at, c.closes_at)
+            case Decide():
+                assert c.at <= scene_end
+                assert c.choice not in decided_in_visit
+                decided_in_visit.add(c.choice)
+            case VoteAccepted():
+                assert open_window and open_window[0] <= c.now < open_window[1]
+            case VoteRejected():
+                assert c.code in {"not-open", "window-closed", "unknown-option", "stale-seq",
+                                  "bad-ballot", "unknown-device"}
+    assert sum(isinstance(c, Ended) for c in commands) <= 1
