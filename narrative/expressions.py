@@ -41,6 +41,10 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {"and", "or", "not", "true", "false"}
+# A story condition is a line, not a program: these bounds keep parsing, type checking
+# and evaluation (all recursive) far from Python's recursion limit on hostile input.
+MAX_TOKENS = 256
+MAX_NESTING = 32
 _COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
 
 
@@ -95,6 +99,9 @@ def _tokenize(source: str) -> list[_Token]:
                 kind = "keyword"
             tokens.append(_Token(kind, text, pos))
         pos = match.end()
+        if len(tokens) > MAX_TOKENS:
+            reason = f"expression is longer than {MAX_TOKENS} tokens"
+            raise ExpressionError(reason, source=source, col=pos)
     tokens.append(_Token("end", "", len(source)))
     return tokens
 
@@ -104,6 +111,12 @@ class _Parser:
         self.source = source
         self.tokens = _tokenize(source)
         self.index = 0
+        self.depth = 0
+
+    def nest(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"expression nests deeper than {MAX_NESTING} levels", token)
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -142,7 +155,10 @@ class _Parser:
         token = self.peek()
         if token.kind == "keyword" and token.text == "not":
             self.take()
-            return Unary("not", self.not_expr(), token.col)
+            self.nest(token)
+            node = Unary("not", self.not_expr(), token.col)
+            self.depth -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -166,13 +182,19 @@ class _Parser:
         token = self.peek()
         if token.kind == "op" and token.text == "-":
             self.take()
-            return Unary("-", self.unary(), token.col)
+            self.nest(token)
+            node = Unary("-", self.unary(), token.col)
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Node:
         token = self.take()
         if token.kind == "number":
-            number = float(token.text) if "." in token.text else int(token.text)
+            try:
+                number = float(token.text) if "." in token.text else int(token.text)
+            except ValueError:  # int() refuses more than 4300 digits
+                raise self.error("number is too long", token) from None
             return Const(number, token.col)
         if token.kind == "string":
             return Const(_unquote(token.text), token.col)
@@ -189,7 +211,9 @@ class _Parser:
                     )
             return Name(token.text, token.col)
         if token.kind == "op" and token.text == "(":
+            self.nest(token)
             node = self.or_expr()
+            self.depth -= 1
             closing = self.take()
             if closing.text != ")":
                 raise self.error("missing ')'", closing)
@@ -354,6 +378,13 @@ def _eval_logic(op: str, left: Node, right: Node, env: Mapping[str, Value], sour
 
 
 def _apply(op: str, lv: Value, rv: Value, source: str, col: int) -> Value:
+    try:
+        return _arithmetic(op, lv, rv, source, col)
+    except OverflowError:  # a huge int mixed with a float, or divided
+        raise ExpressionError("number too large", source=source, col=col) from None
+
+
+def _arithmetic(op: str, lv: Value, rv: Value, source: str, col: int) -> Value:
     a: object = lv
     b: object = rv
     match op:

@@ -91,7 +91,9 @@ def _resolve(document: Document, loc: tuple[str | int, ...]) -> Path:
     for part in loc:
         candidate = (*path, part if isinstance(part, int) else str(part))
         if candidate not in document.values:
-            break
+            candidate = (*path, str(part))  # a mapping key YAML read as a number (`1:`)
+            if candidate not in document.values:
+                break
         path = candidate
     return path
 

@@ -1,0 +1,34 @@
+# The README's two commands. Both create .venv when needed and install what they use;
+# the stamp files make them cheap to run again (reinstall only when pyproject.toml changes).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PHONES ?= 30
+
+.PHONY: run test bench lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-stamp: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.run-stamp
+
+run: $(VENV)/.run-stamp
+	$(BIN)/kinoroom story simulate --phones $(PHONES)
+
+test: $(VENV)/.test-stamp
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: $(VENV)/.run-stamp
+	$(BIN)/python bench/core.py
+
+lint: $(VENV)/.test-stamp
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

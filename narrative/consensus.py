@@ -1,0 +1,338 @@
+"""Consensus: how the ballots of one vote become the branch that plays.
+
+Theory of operation. `decide()` is the only entry point; the `Screening` calls it when a
+vote window closes, and `kinoroom tally` calls it on an audit file. It applies the rules
+every policy shares, in this order, and only then asks the policy:
+
+1. *Count what can be counted.* One live cast per device: the last one in `ctx.casts`
+   (the phone may change its mind until the deadline). A cast counts only if the policy
+   accepts its ballot type and it names at least one visible option; the `Screening`
+   rejects the others earlier, so here they are simply left out of the count. Turnout is
+   the number of counted devices out of `max(ctx.present, devices that cast)`: a phone
+   that voted and then dropped off must not make turnout exceed 100 %.
+2. *Nobody voted* → the fallback plays, unless the policy has a signal of its own
+   (`Policy.decides_without_votes`: the mood policy with a camera reading, explore).
+3. *Quorum* → when `ctx.quorum > 0` and fewer than that share of present phones voted,
+   the fallback plays. This holds for every policy, mood and explore included: a host
+   who sets a quorum asks for the director's cut when the room is not taking part.
+4. *The policy scores.* Policies pick their winner with `lead()`, which carries the one
+   tie rule: when the top score is shared, the director's cut wins if it is among the
+   tied options, else the option earliest in story order.
+
+The fallback is the director's cut (`ctx.default`) when it is visible; when a condition
+hid it, the first visible option. Every `Decision.reason` is one sentence a viewer can
+read on the big screen, written with labels, never ids.
+
+Randomness comes in as a `random.Random` (only the explore policy draws from it), so a
+decision replays exactly from the event log.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from narrative.ballots import Ballot, Cast, Pick, ballot_options
+from narrative.ids import DeviceId, OptionId
+from narrative.mood import LEVELS, RANGES, Mood
+
+# Scores closer than this are a tie: weighted sums such as 0.1 + 0.2 and 0.3 must tie.
+_REL_TOL = 1e-9
+_ABS_TOL = 1e-12
+
+
+def resolve_mood_target(target: Mapping[str, str | float]) -> tuple[tuple[str, float], ...]:
+    """Turn a story's `mood:` target into numbers, so policies never see level names.
+
+    Args:
+        target: dimension (``valence``, ``arousal``, ``engagement``) → level name
+            (``low``, ``mid``, ``high``, see `narrative.mood.LEVELS`) or a number.
+
+    Returns:
+        ``(dimension, value)`` pairs in `LEVELS` order; numbers are clamped to the
+        dimension's range, because a target outside it can never be met anyway.
+
+    Raises:
+        ValueError: unknown dimension or level name (the story model rejects both first).
+    """
+    resolved: dict[str, float] = {}
+    for dimension, value in target.items():
+        if dimension not in LEVELS:
+            raise ValueError(f"unknown mood dimension {dimension!r}")
+        if isinstance(value, str):
+            if value not in LEVELS[dimension]:
+                raise ValueError(f"unknown {dimension} level {value!r}")
+            resolved[dimension] = LEVELS[dimension][value]
+        elif isinstance(value, bool) or not math.isfinite(value):
+            raise ValueError(f"{dimension} target must be a level name or a finite number")
+        else:
+            low, high = RANGES[dimension]
+            resolved[dimension] = min(high, max(low, float(value)))
+    return tuple((d, resolved[d]) for d in LEVELS if d in resolved)
+
+
+@dataclass(frozen=True, slots=True)
+class OptionInfo:
+    """An option as the policies see it: what to call it and the mood it suits."""
+
+    id: OptionId
+    label: str
+    mood: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VoteContext:
+    """Everything one decision depends on, as plain values (see the module docstring).
+
+    `options` are the options visible to the room, in story order; `present` is how many
+    phones are in the room; `quorum` the share of them that must vote (0 = no quorum).
+    """
+
+    options: tuple[OptionInfo, ...]
+    default: OptionId
+    casts: tuple[Cast, ...]
+    present: int
+    quorum: float = 0.0
+    mood: Mood | None = None
+
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise ValueError("a vote needs at least one visible option")
+        ids = [o.id for o in self.options]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate option ids in {ids}")
+        if not 0.0 <= self.quorum <= 1.0:
+            raise ValueError(f"quorum must be within 0..1, got {self.quorum}")
+        if self.present < 0:
+            raise ValueError(f"present must be >= 0, got {self.present}")
+
+    @property
+    def fallback(self) -> OptionId:
+        """The director's cut, or the first option when a condition hides it."""
+        if any(o.id == self.default for o in self.options):
+            return self.default
+        return self.options[0].id
+
+    def label(self, option: OptionId) -> str:
+        for info in self.options:
+            if info.id == option:
+                return info.label
+        return option
+
+    @property
+    def has_mood_reading(self) -> bool:
+        return self.mood is not None and self.mood.viewers > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Turnout:
+    voted: int
+    present: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What plays and why; `scores` lists every visible option in story order."""
+
+    option: OptionId
+    scores: tuple[tuple[OptionId, float], ...]
+    policy: str
+    reason: str
+    turnout: Turnout
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """The counted casts of one vote (rule 1 of the module docstring), handed to a policy."""
+
+    ctx: VoteContext
+    casts: tuple[Cast, ...]
+    turnout: Turnout
+
+    def pick_counts(self, *, weighted: bool = False) -> dict[OptionId, float]:
+        """Votes per visible option from `Pick` ballots, every option present.
+
+        With ``weighted``, each pick counts its cast's weight; a weight that is not a
+        finite positive number counts 0 (a muted phone still shows up in turnout).
+        """
+        counts = {o.id: 0.0 for o in self.ctx.options}
+        for cast in self.casts:
+            if isinstance(cast.ballot, Pick) and cast.ballot.option in counts:
+                weight = cast.weight if weighted else 1.0
+                ok = math.isfinite(weight) and weight > 0
+                counts[cast.ballot.option] += weight if ok else 0.0
+        return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """The winner under the tie rule, and every option level with it (story order)."""
+
+    option: OptionId
+    tied: tuple[OptionId, ...]
+
+
+def lead(
+    ctx: VoteContext, scores: Mapping[OptionId, float], among: Iterable[OptionId] | None = None
+) -> Lead:
+    """Highest score wins; a tie goes to the director's cut if tied, else the earliest option.
+
+    Args:
+        ctx: the vote (story order and fallback).
+        scores: a score for every candidate.
+        among: restrict the race to these options (default: every visible option).
+    """
+    allowed = None if among is None else set(among)
+    candidates = [o.id for o in ctx.options if allowed is None or o.id in allowed]
+    top = max(scores[c] for c in candidates)
+    tied = tuple(
+        c for c in candidates if math.isclose(scores[c], top, rel_tol=_REL_TOL, abs_tol=_ABS_TOL)
+    )
+    winner = ctx.fallback if ctx.fallback in tied else tied[0]
+    return Lead(winner, tied)
+
+
+class Policy(Protocol):
+    """A consensus policy; see `narrative.policies` for the seven and their registry."""
+
+    @property
+    def name(self) -> str: ...
+
+    def accepts(self, ballot: Ballot) -> bool:
+        """Whether this ballot type counts (Pick: all; Ranking: borda; Approval: approval)."""
+        ...
+
+    def decides_without_votes(self, ctx: VoteContext) -> bool:
+        """Whether the policy has a signal of its own when nobody voted."""
+        ...
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        """Decide once the shared rules passed; only `decide()` calls this."""
+        ...
+
+    def spec(self) -> dict[str, object]:
+        """JSON-ready ``{"name": ..., **params}``; `policy_from_spec` rebuilds an equal policy."""
+        ...
+
+
+def count(policy: Policy, ctx: VoteContext) -> Poll:
+    """Rule 1: one live cast per device, only ballots the policy accepts on visible options."""
+    live: dict[DeviceId, Cast] = {}
+    for cast in ctx.casts:
+        live.pop(cast.device, None)  # re-insert so order follows the live casts
+        live[cast.device] = cast
+    visible = {o.id for o in ctx.options}
+    counted = tuple(
+        cast
+        for cast in live.values()
+        if policy.accepts(cast.ballot) and any(o in visible for o in ballot_options(cast.ballot))
+    )
+    return Poll(ctx, counted, Turnout(len(counted), max(ctx.present, len(live))))
+
+
+def decide(policy: Policy, ctx: VoteContext, rng: random.Random) -> Decision:
+    """Pick the option that plays: the shared rules of the module docstring, then the policy.
+
+    Args:
+        policy: the room's (or the choice's) consensus policy.
+        ctx: the visible options, the casts, turnout, quorum and mood.
+        rng: the screening's seeded generator; only the explore policy draws from it.
+
+    Returns:
+        The decision, its scores for every visible option and a one-sentence reason.
+    """
+    poll = count(policy, ctx)
+    voted, present = poll.turnout.voted, poll.turnout.present
+    if voted == 0 and not policy.decides_without_votes(ctx):
+        room = plural(present, "phone", "phones") + " present" if present else "no phones present"
+        reason = f"Nobody voted ({room}): {fallback_phrase(ctx)} plays."
+    elif ctx.quorum > 0 and (present == 0 or voted / present < ctx.quorum):
+        reason = (
+            f"Quorum not met ({turnout_phrase(poll.turnout)}, {percent(ctx.quorum)} needed): "
+            f"{fallback_phrase(ctx)} plays."
+        )
+    else:
+        return policy.score(poll, rng)
+    # The fallback plays, but the policy's own scores are kept: the screen and the audit
+    # file still show what the votes said.
+    scores = policy.score(poll, rng).scores
+    return Decision(ctx.fallback, scores, policy.name, reason, poll.turnout)
+
+
+# --- Reason text: the few phrases every policy's sentence is built from. ---
+
+
+def number(value: float) -> str:
+    """Whole numbers as integers, others with at most two decimals: '14', '3.5', '0.41'."""
+    if math.isclose(value, round(value), abs_tol=1e-9):
+        return str(round(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def percent(share: float) -> str:
+    return f"{round(share * 100)} %"
+
+
+def plural(value: float, one: str, many: str) -> str:
+    return f"{number(value)} {one if number(value) == '1' else many}"
+
+
+def turnout_phrase(turnout: Turnout) -> str:
+    """'23 of 30 phones voted'; the one place turnout is worded."""
+    if turnout.present == 0:
+        return "no phones present"
+    noun = "phone" if turnout.present == 1 else "phones"
+    return f"{turnout.voted} of {turnout.present} {noun} voted"
+
+
+def fallback_phrase(ctx: VoteContext) -> str:
+    label = ctx.label(ctx.fallback)
+    if ctx.fallback == ctx.default:
+        return f"the director's cut '{label}'"
+    return f"the first option '{label}'"
+
+
+def tie_phrase(ctx: VoteContext, winner: Lead) -> str:
+    """'' unless the lead was shared; then which rule broke the tie, for the viewer."""
+    if len(winner.tied) < 2:
+        return ""
+    if winner.option == ctx.default:
+        return " (a tie: the director's cut wins it)"
+    return " (a tie: the earlier option wins it)"
+
+
+def score_list(
+    ctx: VoteContext, scores: Mapping[OptionId, float], winner: OptionId, unit: tuple[str, str]
+) -> str:
+    """'Board the train 14 pts, Wait 9 pts': winner first, then by score; zeros left out."""
+    order = {o.id: i for i, o in enumerate(ctx.options)}
+    rest = sorted(
+        (o.id for o in ctx.options if o.id != winner and scores[o.id] != 0),
+        key=lambda o: (-scores[o], order[o]),
+    )
+    return ", ".join(f"{ctx.label(o)} {plural(scores[o], *unit)}" for o in (winner, *rest))
+
+
+__all__ = [
+    "Decision",
+    "Lead",
+    "OptionInfo",
+    "Policy",
+    "Poll",
+    "Turnout",
+    "VoteContext",
+    "count",
+    "decide",
+    "fallback_phrase",
+    "lead",
+    "number",
+    "percent",
+    "plural",
+    "resolve_mood_target",
+    "score_list",
+    "tie_phrase",
+    "turnout_phrase",
+]

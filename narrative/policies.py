@@ -1,0 +1,404 @@
+"""The seven consensus policies and the registry that rebuilds one from its spec.
+
+Each policy only scores: the rules every vote shares (one live vote per device, nobody
+voted, quorum, ties) live in `narrative.consensus.decide`, which is what callers use.
+A policy is a frozen value; ``policy_from_spec(p.spec()) == p`` for every policy, so a
+room's policy is persisted as JSON and a replay rebuilds it exactly.
+
+Build one in code with its class (``SupermajorityPolicy(threshold=0.75)``) and from data
+(a story's ``policy:``, a room setting, a snapshot, an audit file) with
+``policy_from_spec({"name": "supermajority", "threshold": 0.75})``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import ClassVar
+
+from narrative.ballots import Approval, Ballot, Pick, Ranking
+from narrative.consensus import (
+    Decision,
+    Policy,
+    Poll,
+    VoteContext,
+    fallback_phrase,
+    lead,
+    number,
+    percent,
+    plural,
+    score_list,
+    tie_phrase,
+    turnout_phrase,
+)
+from narrative.errors import PolicyError
+from narrative.ids import OptionId
+from narrative.mood import RANGES
+
+POLICY_NAMES = ("plurality", "borda", "approval", "supermajority", "weighted", "mood", "explore")
+
+_VOTES = ("vote", "votes")
+
+
+def _by_score(
+    name: str, title: str, poll: Poll, scores: dict[OptionId, float], unit: tuple[str, str]
+) -> Decision:
+    """The top score wins (tie rule in `lead`); reason: 'Title: A 3 votes, B 1 vote; turnout.'"""
+    ctx = poll.ctx
+    winner = lead(ctx, scores)
+    listed = score_list(ctx, scores, winner.option, unit)
+    reason = f"{title}: {listed}{tie_phrase(ctx, winner)}; {turnout_phrase(poll.turnout)}."
+    return _decision(name, poll, winner.option, scores, reason)
+
+
+def _decision(
+    name: str, poll: Poll, option: OptionId, scores: dict[OptionId, float], reason: str
+) -> Decision:
+    ordered = tuple((o.id, scores[o.id]) for o in poll.ctx.options)
+    return Decision(option, ordered, name, reason, poll.turnout)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class _PolicyDefaults:
+    """Defaults most policies share: picks only, nothing to go on without votes, no params."""
+
+    __slots__ = ()
+    name: ClassVar[str]
+
+    def accepts(self, ballot: Ballot) -> bool:
+        return isinstance(ballot, Pick)
+
+    def decides_without_votes(self, ctx: VoteContext) -> bool:
+        return False
+
+    def spec(self) -> dict[str, object]:
+        return {"name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class PluralityPolicy(_PolicyDefaults):
+    """One phone, one vote; the most votes win."""
+
+    name: ClassVar[str] = "plurality"
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        return _by_score(self.name, "Plurality", poll, poll.pick_counts(), _VOTES)
+
+
+@dataclass(frozen=True, slots=True)
+class BordaPolicy(_PolicyDefaults):
+    """Rankings: with m options the first gets m−1 points, the next m−2, unranked 0.
+
+    A `Pick` is a ranking of one. Hidden options are dropped from a ranking before it is
+    scored, so points always run over the options the room could see.
+    """
+
+    name: ClassVar[str] = "borda"
+
+    def accepts(self, ballot: Ballot) -> bool:
+        return isinstance(ballot, Pick | Ranking)
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        points = {o.id: 0.0 for o in poll.ctx.options}
+        top = len(points) - 1
+        for cast in poll.casts:
+            ranked = (cast.ballot.option,) if isinstance(cast.ballot, Pick) else cast.ballot.options
+            seen = [o for o in dict.fromkeys(ranked) if o in points]  # first place counts
+            for place, option in enumerate(seen):
+                points[option] += top - place
+        return _by_score(self.name, "Borda", poll, points, ("pt", "pts"))
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalPolicy(_PolicyDefaults):
+    """Each phone approves any number of options; most approvals win (a `Pick` approves one)."""
+
+    name: ClassVar[str] = "approval"
+
+    def accepts(self, ballot: Ballot) -> bool:
+        return isinstance(ballot, Pick | Approval)
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        approvals = {o.id: 0.0 for o in poll.ctx.options}
+        for cast in poll.casts:
+            named = {cast.ballot.option} if isinstance(cast.ballot, Pick) else cast.ballot.options
+            for option in named:
+                if option in approvals:
+                    approvals[option] += 1
+        return _by_score(self.name, "Approval", poll, approvals, ("approval", "approvals"))
+
+
+@dataclass(frozen=True, slots=True)
+class SupermajorityPolicy(_PolicyDefaults):
+    """The top option plays only with at least `threshold` of the votes cast.
+
+    For branches a room should not take lightly: short of the threshold, the director's
+    cut plays even if another option led.
+    """
+
+    threshold: float = 2 / 3
+    name: ClassVar[str] = "supermajority"
+
+    def __post_init__(self) -> None:
+        if not _is_number(self.threshold) or not 0 < self.threshold <= 1:
+            raise PolicyError(
+                f"supermajority threshold must be a number in (0, 1], got {self.threshold!r}",
+                code="bad-policy-params",
+            )
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        ctx = poll.ctx
+        counts = poll.pick_counts()
+        winner = lead(ctx, counts)
+        cast = sum(counts.values())
+        share = counts[winner.option] / cast if cast else 0.0
+        had, need = percent(share), percent(self.threshold)
+        if had == need and share < self.threshold:  # '67 %, short of 67 %' reads as a bug
+            had, need = f"{share * 100:.1f} %", f"{self.threshold * 100:.1f} %"
+        votes = plural(cast, *_VOTES)
+        label = ctx.label(winner.option)
+        if cast and share >= self.threshold:
+            reason = (
+                f"Supermajority: {label} had {had} of {votes}{tie_phrase(ctx, winner)}, "
+                f"meeting the {need} needed; {turnout_phrase(poll.turnout)}."
+            )
+            return _decision(self.name, poll, winner.option, counts, reason)
+        reason = (
+            f"Supermajority: {label} had {had} of {votes}, short of {need}; "
+            f"{fallback_phrase(ctx)} plays."
+        )
+        return _decision(self.name, poll, ctx.fallback, counts, reason)
+
+    def spec(self) -> dict[str, object]:
+        return {"name": self.name, "threshold": self.threshold}
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedPolicy(_PolicyDefaults):
+    """Each pick counts its cast's weight (a host may give the birthday guest 2)."""
+
+    name: ClassVar[str] = "weighted"
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        counts = poll.pick_counts(weighted=True)
+        return _by_score(self.name, "Weighted", poll, counts, _VOTES)
+
+
+@dataclass(frozen=True, slots=True)
+class MoodPolicy(_PolicyDefaults):
+    """The option whose mood target is nearest the room's mood plays; votes break ties.
+
+    Distance is the root mean square, over the dimensions a target names, of the gap
+    divided by that dimension's range; the score is ``1 − distance`` (1 = exact match).
+    RMS rather than a plain sum keeps a one-dimension target comparable with a
+    three-dimension one. Options without a target score 0 and only win when no option
+    has one, and then, like a room without a camera reading, the vote decides.
+    """
+
+    name: ClassVar[str] = "mood"
+
+    def decides_without_votes(self, ctx: VoteContext) -> bool:
+        return ctx.has_mood_reading and any(o.mood for o in ctx.options)
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        ctx = poll.ctx
+        votes = poll.pick_counts()
+        if ctx.mood is None or not ctx.has_mood_reading:
+            return _by_score(
+                self.name, "Mood: no camera reading, so the vote decides", poll, votes, _VOTES
+            )
+        targeted = [o for o in ctx.options if o.mood]
+        if not targeted:
+            title = "Mood: no option has a mood target, so the vote decides"
+            return _by_score(self.name, title, poll, votes, _VOTES)
+        mood = ctx.mood
+        closeness = {o.id: 0.0 for o in ctx.options}
+        for option in targeted:
+            gaps = [(mood.get(d) - t) / (RANGES[d][1] - RANGES[d][0]) for d, t in option.mood]
+            closeness[option.id] = 1 - math.sqrt(sum(g * g for g in gaps) / len(gaps))
+        nearest = lead(ctx, closeness, among=(o.id for o in targeted)).tied
+        winner = lead(ctx, votes, among=nearest)
+        label = ctx.label(winner.option)
+        if len(nearest) == 1:
+            tie = ""
+        elif len(winner.tied) == 1:
+            tie = ", level on mood with another option but ahead on votes"
+        else:
+            rule = "the director's cut" if winner.option == ctx.default else "the earlier option"
+            tie = f", level on mood and votes, so {rule} wins"
+        reason = (
+            f"Mood: the room (valence {number(mood.valence)}, arousal {number(mood.arousal)}, "
+            f"engagement {number(mood.engagement)}, {plural(mood.viewers, 'camera', 'cameras')}) "
+            f"is closest to '{label}' ({percent(max(0.0, closeness[winner.option]))} match{tie}); "
+            f"{turnout_phrase(poll.turnout)}."
+        )
+        return _decision(self.name, poll, winner.option, closeness, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ArmStats:
+    """What past screenings learned of one option: how often it played, total engagement.
+
+    `reward` is the sum of per-screening engagement rewards, each in [0, 1], so
+    ``0 <= reward <= plays``.
+    """
+
+    plays: int
+    reward: float
+
+    def __post_init__(self) -> None:
+        if isinstance(self.plays, bool) or not isinstance(self.plays, int) or self.plays < 0:
+            raise PolicyError(
+                f"plays must be an int >= 0, got {self.plays!r}", code="bad-policy-params"
+            )
+        if not _is_number(self.reward) or not 0 <= self.reward <= self.plays:
+            raise PolicyError(
+                f"reward must be a number in [0, plays={self.plays}], got {self.reward!r}",
+                code="bad-policy-params",
+            )
+
+
+_UNSEEN = ArmStats(0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ExplorePolicy(_PolicyDefaults):
+    """A bandit across screenings: try branches no audience has seen, favour liked ones.
+
+    Each option scores a Thompson sample from Beta(1 + reward, 1 + plays − reward), drawn
+    in story order from the screening's rng, plus ``vote_weight`` × its share of this
+    room's votes. An option with no history samples uniformly, so over many screenings
+    every branch gets played; one that kept rooms engaged samples high. The vote share
+    keeps the room in charge: with the default weight 1, a unanimous room outweighs any
+    history. The caller folds each screening's engagement into `history` afterwards.
+    """
+
+    history: Mapping[OptionId, ArmStats] = field(default_factory=dict)
+    vote_weight: float = 1.0
+    name: ClassVar[str] = "explore"
+
+    def __post_init__(self) -> None:
+        if not _is_number(self.vote_weight) or not 0 <= self.vote_weight < math.inf:
+            raise PolicyError(
+                f"vote_weight must be a finite number >= 0, got {self.vote_weight!r}",
+                code="bad-policy-params",
+            )
+        for option, arm in self.history.items():
+            if not isinstance(option, str) or not isinstance(arm, ArmStats):
+                raise PolicyError(
+                    f"history maps option ids to ArmStats, got {option!r}: {arm!r}",
+                    code="bad-policy-params",
+                )
+        # A private read-only copy: the caller's dict may keep changing between screenings.
+        object.__setattr__(self, "history", MappingProxyType(dict(self.history)))
+
+    def decides_without_votes(self, ctx: VoteContext) -> bool:
+        return True
+
+    def score(self, poll: Poll, rng: random.Random) -> Decision:
+        ctx = poll.ctx
+        votes = poll.pick_counts()
+        voted = poll.turnout.voted
+        scores: dict[OptionId, float] = {}
+        for option in ctx.options:
+            arm = self.history.get(option.id, _UNSEEN)
+            sample = rng.betavariate(1 + arm.reward, 1 + arm.plays - arm.reward)
+            share = votes[option.id] / voted if voted else 0.0
+            scores[option.id] = sample + self.vote_weight * share
+        winner = lead(ctx, scores)
+        arm = self.history.get(winner.option, _UNSEEN)
+        label = ctx.label(winner.option)
+        if arm.plays == 0:
+            past = f"'{label}' has not played before, so it gets a try"
+        else:
+            times = "once" if arm.plays == 1 else f"{arm.plays} times"
+            past = f"'{label}' played {times} before, mean engagement {arm.reward / arm.plays:.2f}"
+        if poll.turnout.present == 0:
+            room = "no phones present"
+        else:
+            phones = plural(poll.turnout.present, "phone", "phones")
+            room = f"{number(votes[winner.option])} of {phones} voted for it"
+        reason = f"Explore: {past}{tie_phrase(ctx, winner)}; {room}."
+        return _decision(self.name, poll, winner.option, scores, reason)
+
+    def spec(self) -> dict[str, object]:
+        history = {o: {"plays": a.plays, "reward": a.reward} for o, a in self.history.items()}
+        return {"name": self.name, "history": history, "vote_weight": self.vote_weight}
+
+
+_SIMPLE: dict[str, Callable[[], Policy]] = {
+    "plurality": PluralityPolicy,
+    "borda": BordaPolicy,
+    "approval": ApprovalPolicy,
+    "weighted": WeightedPolicy,
+    "mood": MoodPolicy,
+}
+_PARAMS = {"supermajority": ("threshold",), "explore": ("history", "vote_weight")}
+
+
+def policy_from_spec(spec: Mapping[str, object]) -> Policy:
+    """Build a policy from JSON-ready data: ``{"name": ..., **params}`` (what `spec()` gives).
+
+    Raises:
+        PolicyError: ``unknown-policy`` for a name not in `POLICY_NAMES`,
+            ``bad-policy-params`` for a parameter the policy does not take or a bad value.
+    """
+    name = spec.get("name")
+    if not isinstance(name, str) or name not in POLICY_NAMES:
+        known = ", ".join(POLICY_NAMES)
+        raise PolicyError(f"unknown policy {name!r}; known: {known}", code="unknown-policy")
+    params = {k: v for k, v in spec.items() if k != "name"}
+    allowed = _PARAMS.get(name, ())
+    extra = sorted(set(params) - set(allowed))
+    if extra:
+        takes = f"takes {', '.join(allowed)}" if allowed else "takes no parameters"
+        message = f"policy {name!r} {takes}; got {', '.join(extra)}"
+        raise PolicyError(message, code="bad-policy-params")
+    if name == "supermajority":
+        return SupermajorityPolicy(_param_number(params, "threshold", 2 / 3))
+    if name == "explore":
+        history = _history(params.get("history", {}))
+        return ExplorePolicy(history, _param_number(params, "vote_weight", 1.0))
+    return _SIMPLE[name]()
+
+
+def _param_number(params: Mapping[str, object], key: str, default: float) -> float:
+    value = params.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise PolicyError(f"{key} must be a number, got {value!r}", code="bad-policy-params")
+    return float(value)
+
+
+def _history(raw: object) -> dict[OptionId, ArmStats]:
+    """``{option: {"plays": n, "reward": r}}`` as `spec()` writes it."""
+    if not isinstance(raw, Mapping):
+        raise PolicyError(
+            "history must map option ids to {plays, reward}", code="bad-policy-params"
+        )
+    history: dict[OptionId, ArmStats] = {}
+    for option, arm in raw.items():
+        if not isinstance(arm, Mapping) or set(arm) != {"plays", "reward"}:
+            message = f"history[{option!r}] must be {{plays, reward}}, got {arm!r}"
+            raise PolicyError(message, code="bad-policy-params")
+        history[OptionId(option)] = ArmStats(plays=arm["plays"], reward=arm["reward"])
+    return history
+
+
+__all__ = [
+    "POLICY_NAMES",
+    "ApprovalPolicy",
+    "ArmStats",
+    "BordaPolicy",
+    "ExplorePolicy",
+    "MoodPolicy",
+    "PluralityPolicy",
+    "SupermajorityPolicy",
+    "WeightedPolicy",
+    "policy_from_spec",
+]

@@ -1,0 +1,139 @@
+"""The ``kinoroom`` command line.
+
+``kinoroom story validate|simulate|schema|graph`` and ``kinoroom tally``. Exit codes:
+0 success, 1 the input has errors (validation errors, an invalid ballot file), 2 the
+command was used wrongly (argparse). Errors print as ``error CODE: message`` on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from narrative.errors import NarrativeError, StoryError
+from narrative.stories import DEMO
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemExit(f"error io: cannot read {path}: {exc.strerror}") from exc
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from narrative.validate import validate_text
+
+    media_dir = Path(args.media) if args.media else None
+    diagnostics = []
+    for path in args.files:
+        diagnostics.extend(validate_text(_read(path), path, media_dir))
+    if args.format == "json":
+        print(json.dumps([d.to_json() for d in diagnostics], indent=2))
+    else:
+        for diagnostic in diagnostics:
+            print(diagnostic.format())
+        errors = sum(d.severity == "error" for d in diagnostics)
+        warnings = len(diagnostics) - errors
+        print(f"{len(args.files)} file(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if any(d.severity == "error" for d in diagnostics) else 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from narrative.story import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from narrative.diagram import to_dot, to_mermaid
+    from narrative.validate import load_story
+
+    story = load_story(_read(args.file), args.file)
+    print(to_dot(story) if args.format == "dot" else to_mermaid(story), end="")
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from narrative.simulation import Simulation, SimulationConfig
+    from narrative.simulation_report import Report
+    from narrative.validate import load_story
+
+    path = args.file or str(DEMO)
+    story = load_story(_read(path), path)
+    config = SimulationConfig(phones=args.phones, policy=args.policy, seed=args.seed)
+    report = Report(story, config)
+    for step in Simulation(story, config).run():
+        for line in report.lines(step, as_json=args.json):
+            print(line, flush=True)
+    for line in report.summary(as_json=args.json):
+        print(line)
+    return 0
+
+
+def _cmd_tally(args: argparse.Namespace) -> int:
+    from narrative.ballot_file import tally_json
+
+    print(json.dumps(tally_json(_read(args.file), args.policy), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from narrative.policies import POLICY_NAMES
+
+    parser = argparse.ArgumentParser(prog="kinoroom", description="Kinoroom: group viewing of branching films.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    story = commands.add_parser("story", help="work with story files").add_subparsers(dest="story_command", required=True)
+    validate = story.add_parser("validate", help="check story files; exit 1 on any error")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument("--media", metavar="DIR", help="also warn about media missing from DIR")
+    validate.set_defaults(run=_cmd_validate)
+
+    schema = story.add_parser("schema", help="print the JSON Schema of the story format")
+    schema.set_defaults(run=_cmd_schema)
+
+    graph = story.add_parser("graph", help="print the story graph as Mermaid or DOT")
+    graph.add_argument("file", metavar="FILE")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.set_defaults(run=_cmd_graph)
+
+    simulate = story.add_parser("simulate", help="screen a story to simulated phones")
+    simulate.add_argument("file", nargs="?", metavar="FILE", help="story file (default: the bundled demo)")
+    simulate.add_argument("--phones", type=int, default=30)
+    simulate.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--json", action="store_true", help="one JSON object per line")
+    simulate.set_defaults(run=_cmd_simulate)
+
+    tally = commands.add_parser("tally", help="decide one vote from a ballots file (audit)")
+    tally.add_argument("file", metavar="FILE.json")
+    tally.add_argument("--policy", choices=POLICY_NAMES, required=True)
+    tally.set_defaults(run=_cmd_tally)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except StoryError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return 1
+    except NarrativeError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `kinoroom story simulate | head`: the reader has enough
+        sys.stderr.close()
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
