@@ -12,20 +12,17 @@ import gc
 import json
 import platform
 import random
-import sys
 import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from narrative.ballots import Cast, Pick, Ranking  # noqa: E402
-from narrative.consensus import OptionInfo, VoteContext, decide  # noqa: E402
-from narrative.events import AffectSample, Join, Start, Tick, VoteCast  # noqa: E402
-from narrative.ids import ChoiceId, DeviceId, OptionId  # noqa: E402
-from narrative.policies import POLICY_NAMES, policy_from_spec  # noqa: E402
-from narrative.screening import Screening  # noqa: E402
-from narrative.story import Story  # noqa: E402
+from narrative.ballots import Cast, Pick, Ranking
+from narrative.consensus import OptionInfo, VoteContext, decide
+from narrative.events import AffectSample, Join, Start, Tick, VoteCast
+from narrative.ids import ChoiceId, DeviceId, OptionId
+from narrative.policies import POLICY_NAMES, policy_from_spec
+from narrative.screening import Screening
+from narrative.story import Story
 
 OPTIONS = [OptionId(f"opt{i}") for i in range(5)]
 WINDOW_S = 1_000_000.0
@@ -90,7 +87,9 @@ def decisions_per_second(phones: int, repeat: int) -> dict[str, float]:
         casts = tuple(
             Cast(
                 DeviceId(f"p{i}"),
-                Ranking(tuple(rng.sample(OPTIONS, 3))) if name == "borda" else Pick(rng.choice(OPTIONS)),
+                Ranking(tuple(rng.sample(OPTIONS, 3)))
+                if name == "borda"
+                else Pick(rng.choice(OPTIONS)),
                 1.0,
             )
             for i in range(phones)
@@ -140,11 +139,16 @@ def main() -> None:
         "memory_per_phone_bytes": round(memory),
         "target_votes_per_s": 100_000,
     }
-    print(f"votes into Screening ({args.phones} phones): {result['votes_per_s']:,} votes/s "
-          f"({votes['votes']:,} votes in {votes['seconds']:.2f} s)")
+    print(
+        f"votes into Screening ({args.phones} phones): {result['votes_per_s']:,} votes/s "
+        f"({votes['votes']:,} votes in {votes['seconds']:.2f} s)"
+    )
     for name, rate in result["decisions_per_s"].items():
         print(f"decisions/s with {args.phones} ballots, {name}: {rate:,.1f}")
-    print(f"memory per phone (joined, one ballot, one affect sample): {result['memory_per_phone_bytes']:,} bytes")
+    print(
+        "memory per phone (joined, one ballot, one affect sample): "
+        f"{result['memory_per_phone_bytes']:,} bytes"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -45,7 +45,11 @@ def to_dot(story: Story) -> str:
     def quote(text: str) -> str:
         return json.dumps(text)
 
-    lines = [f"digraph {quote(story.title)} {{", "  rankdir=TB;", '  node [shape=box, fontname="sans-serif"];']
+    lines = [
+        f"digraph {quote(story.title)} {{",
+        "  rankdir=TB;",
+        '  node [shape=box, fontname="sans-serif"];',
+    ]
     lines.append(f"  __start [shape=point]; __start -> {quote(story.start)};")
     for scene_id, scene in story.scenes.items():
         attrs = [f"label={quote(f'{scene_id} ({scene.duration:g} s)')}"]
@@ -61,7 +65,9 @@ def to_dot(story: Story) -> str:
             for option in scene.choice.options:
                 text = option.label + (f" [if {option.if_}]" if option.if_ is not None else "")
                 style = ", style=bold" if option.id == scene.choice.default else ""
-                lines.append(f"  {quote(scene_id)} -> {quote(option.goto)} [label={quote(text)}{style}];")
+                lines.append(
+                    f"  {quote(scene_id)} -> {quote(option.goto)} [label={quote(text)}{style}];"
+                )
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -90,7 +90,12 @@ VoteRejectionCode = Literal[
     "not-open", "window-closed", "unknown-option", "stale-seq", "bad-ballot", "unknown-device"
 ]
 EventRejectionCode = Literal[
-    "not-started", "already-started", "ended", "no-choice", "already-decided", "unknown-option",
+    "not-started",
+    "already-started",
+    "ended",
+    "no-choice",
+    "already-decided",
+    "unknown-option",
     "unknown-device",
 ]
 
@@ -183,11 +188,20 @@ class Ended:
 
 
 Command = (
-    PlayScene | OpenVote | VoteAccepted | VoteRejected | EventRejected | Decide | MoodReport | StoryFault | Ended
+    PlayScene
+    | OpenVote
+    | VoteAccepted
+    | VoteRejected
+    | EventRejected
+    | Decide
+    | MoodReport
+    | StoryFault
+    | Ended
 )
 
 _EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls for cls in (Start, Tick, Join, Leave, VoteCast, AffectSample, Skip, Force, End)
+    cls.__name__: cls
+    for cls in (Start, Tick, Join, Leave, VoteCast, AffectSample, Skip, Force, End)
 }
 
 

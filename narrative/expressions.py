@@ -312,7 +312,9 @@ def _infer(node: Node, types: Mapping[str, TypeName], source: str) -> TypeName:
             inner = _infer(operand, types, source)
             wanted: TypeName = "bool" if op == "not" else "number"
             if inner != wanted:
-                raise ExpressionError(f"'{op}' needs a {wanted}, not a {inner}", source=source, col=col)
+                raise ExpressionError(
+                    f"'{op}' needs a {wanted}, not a {inner}", source=source, col=col
+                )
             return wanted
         case Binary(op=op, left=left, right=right, col=col):
             lt, rt = _infer(left, types, source), _infer(right, types, source)
@@ -365,7 +367,9 @@ def _eval(node: Node, env: Mapping[str, Value], source: str) -> Value:
             return _apply(op, lv, rv, source, col)
 
 
-def _eval_logic(op: str, left: Node, right: Node, env: Mapping[str, Value], source: str, col: int) -> bool:
+def _eval_logic(
+    op: str, left: Node, right: Node, env: Mapping[str, Value], source: str, col: int
+) -> bool:
     lv = _eval(left, env, source)
     if not isinstance(lv, bool):
         raise ExpressionError(f"'{op}' needs booleans, got {lv!r}", source=source, col=col)

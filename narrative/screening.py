@@ -303,7 +303,13 @@ class Screening:
         return policy_from_spec({"name": choice.policy})
 
     def _decide(
-        self, vote: VoteState, at: float, out: list[Command], *, forced: OptionId | None, prefix: str
+        self,
+        vote: VoteState,
+        at: float,
+        out: list[Command],
+        *,
+        forced: OptionId | None,
+        prefix: str,
     ) -> None:
         state = self._state
         choice = self.story.scene(vote.choice).choice
@@ -311,7 +317,8 @@ class Screening:
         by_id = {o.id: o for o in choice.options}
         ctx = VoteContext(
             options=tuple(
-                OptionInfo(o, by_id[o].label, resolve_mood_target(by_id[o].mood)) for o in vote.options
+                OptionInfo(o, by_id[o].label, resolve_mood_target(by_id[o].mood))
+                for o in vote.options
             ),
             default=OptionId(choice.default),
             casts=tuple(Cast(d, b.ballot, b.weight) for d, b in vote.ballots.items()),
@@ -330,7 +337,16 @@ class Screening:
         goto = SceneId(by_id[option].goto)
         state.next_scene = goto
         out.append(
-            Decide(vote.choice, option, goto, decision.scores, policy_name, reason, decision.turnout, at)
+            Decide(
+                vote.choice,
+                option,
+                goto,
+                decision.scores,
+                policy_name,
+                reason,
+                decision.turnout,
+                at,
+            )
         )
         for name, source in by_id[option].set.items():
             self._assign(name, source, at, out)

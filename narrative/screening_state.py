@@ -85,7 +85,9 @@ class ScreeningState:
     samples: dict[DeviceId, Sample] = field(default_factory=dict)
     scene_mood: SceneMood = field(default_factory=SceneMood)
 
-    def to_json(self, *, story_digest: str, policy: dict[str, object], rng: tuple[Any, ...]) -> dict[str, object]:
+    def to_json(
+        self, *, story_digest: str, policy: dict[str, object], rng: tuple[Any, ...]
+    ) -> dict[str, object]:
         vote = self.vote
         return {
             "version": SNAPSHOT_VERSION,
@@ -108,7 +110,8 @@ class ScreeningState:
                 "options": list(vote.options),
                 "decided": vote.decided,
                 "ballots": [
-                    [device, b.seq, ballot_to_json(b.ballot), b.weight] for device, b in vote.ballots.items()
+                    [device, b.seq, ballot_to_json(b.ballot), b.weight]
+                    for device, b in vote.ballots.items()
                 ],
             },
             "decided": sorted(self.decided),
@@ -140,7 +143,8 @@ class ScreeningState:
             raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
         if data.get("story") != story_digest:
             raise SnapshotError(
-                f"snapshot is of story {data.get('story')!r}, not {story_digest!r}", code="story-mismatch"
+                f"snapshot is of story {data.get('story')!r}, not {story_digest!r}",
+                code="story-mismatch",
             )
         try:
             state = cls(
@@ -154,7 +158,10 @@ class ScreeningState:
                 decided={ChoiceId(c) for c in data["decided"]},
                 path=[SceneId(s) for s in data["path"]],
                 devices={DeviceId(d): float(w) for d, w in data["devices"]},
-                samples={DeviceId(d): Sample(DeviceId(d), v, a, e, t) for d, v, a, e, t in data["samples"]},
+                samples={
+                    DeviceId(d): Sample(DeviceId(d), v, a, e, t)
+                    for d, v, a, e, t in data["samples"]
+                },
                 scene_mood=_scene_mood_from_json(data["scene_mood"]),
             )
             version, internal, gauss = data["rng"]

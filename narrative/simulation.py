@@ -70,7 +70,9 @@ class Simulation:
         self.story = story
         self.config = config
         self.rng = random.Random(config.seed)
-        self.screening = Screening(story, policy_from_spec({"name": config.policy}), seed=config.seed)
+        self.screening = Screening(
+            story, policy_from_spec({"name": config.policy}), seed=config.seed
+        )
         self.devices = [DeviceId(f"phone-{i:05d}") for i in range(config.phones)]
         self.present = set(self.devices)
         self.cameras = {d for d in self.devices if self.rng.random() < config.camera_share}
@@ -90,7 +92,7 @@ class Simulation:
         self._schedule(0.0, Start(0.0))
         self._schedule(TICK_S, Tick(TICK_S))
         # One phone in ten leaves at some point; the room keeps going without it.
-        for device in self.devices[:: 10][1:]:
+        for device in self.devices[::10][1:]:
             at = round(self.rng.uniform(30.0, 300.0), 2)
             self._schedule(at, Leave(device, at))
         while self._queue:
@@ -141,13 +143,17 @@ class Simulation:
             at = vote.opens_at + self.rng.uniform(0.05, 0.95) * window
             if self.rng.random() < self.config.late_share:
                 at = vote.closes_at + self.rng.uniform(0.0, 0.5)
-            self._schedule(at, VoteCast(device, vote.choice, _ballot(policy, ranked, self.rng), 1, at))
+            self._schedule(
+                at, VoteCast(device, vote.choice, _ballot(policy, ranked, self.rng), 1, at)
+            )
             if self.rng.random() < 0.1:  # changes their mind before the deadline
                 later = at + (vote.closes_at - at) * self.rng.random()
                 ballot = _ballot(policy, tuple(reversed(ranked)), self.rng)
                 self._schedule(later, VoteCast(device, vote.choice, ballot, 2, later))
 
-    def _ranked(self, device: DeviceId, choice: str, options: tuple[OptionId, ...]) -> tuple[OptionId, ...]:
+    def _ranked(
+        self, device: DeviceId, choice: str, options: tuple[OptionId, ...]
+    ) -> tuple[OptionId, ...]:
         def taste(option: OptionId) -> float:
             key = (device, f"{choice}/{option}")
             if key not in self.taste:

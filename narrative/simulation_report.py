@@ -79,8 +79,14 @@ class Report:
         match command:
             case PlayScene():
                 scene = self.story.scene(command.scene)
-                flags = [flag for flag, on in (("locked", scene.locked), ("ending", scene.ending)) if on]
-                variant = f", variant {command.variant} (gain {command.music_gain_db:+g} dB)" if command.variant is not None else ""
+                flags = [
+                    flag for flag, on in (("locked", scene.locked), ("ending", scene.ending)) if on
+                ]
+                variant = (
+                    f", variant {command.variant} (gain {command.music_gain_db:+g} dB)"
+                    if command.variant is not None
+                    else ""
+                )
                 extra = f" [{', '.join(flags)}]" if flags else ""
                 yield (
                     f"[{clock(command.starts_at)}] > {command.scene}{extra}: {command.media}"
@@ -91,10 +97,14 @@ class Report:
                 assert choice is not None
                 labels = {o.id: o.label for o in choice.options}
                 options = " | ".join(labels[o] for o in command.options)
-                yield f"[{clock(command.opens_at)}]   vote: {choice.prompt}  ({options}), closes {clock(command.closes_at)}"
+                yield (
+                    f"[{clock(command.opens_at)}]   vote: {choice.prompt}  ({options}), "
+                    f"closes {clock(command.closes_at)}"
+                )
             case Decide():
                 tally = ", ".join(f"{option} {_number(score)}" for option, score in command.tally)
-                yield f"[{clock(command.at)}]   decided: {command.option} -> {command.goto}  [{tally}]"
+                decided = f"decided: {command.option} -> {command.goto}"
+                yield f"[{clock(command.at)}]   {decided}  [{tally}]"
                 yield f"             {command.reason}"
             case MoodReport() if command.viewers:
                 yield (

@@ -19,7 +19,9 @@ from narrative.ids import OptionId, SceneId
 
 Identifier = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$", max_length=64, description="letters, digits, _ and -"),
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$", max_length=64, description="letters, digits, _ and -"
+    ),
 ]
 VariableName = Annotated[
     str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64, description="a variable name")
@@ -27,7 +29,9 @@ VariableName = Annotated[
 VariableValue = bool | int | float | str
 ExpressionSource = Annotated[
     bool | int | float | str,
-    Field(description="an expression (see README: Expressions); YAML booleans and numbers are constants"),
+    Field(
+        description="an expression (README: Expressions); YAML booleans and numbers are constants"
+    ),
 ]
 MoodLevel = Literal["low", "mid", "high"]
 MoodDimension = Literal["valence", "arousal", "engagement"]
@@ -75,7 +79,9 @@ class Choice(_Model):
     window: PositiveSeconds = Field(description="seconds the vote stays open")
     prompt: str = Field(min_length=1, max_length=200)
     default: Identifier = Field(description="option used when nobody votes: the director's cut")
-    policy: str | None = Field(None, description="consensus policy for this vote (room's otherwise)")
+    policy: str | None = Field(
+        None, description="consensus policy for this vote (room's otherwise)"
+    )
     quorum: float = Field(0.0, ge=0, le=1, description="fraction of present phones that must vote")
     options: list[Option] = Field(description="2 to 5 options ('limited open')")
 

@@ -31,11 +31,15 @@ class ParsedStory:
 
     def error(self, code: str, path: Path, message: str, *, key: bool = False) -> None:
         where = self.at(path, key=key)
-        self.diagnostics.append(Diagnostic(self.file, where.line, where.col, "error", code, message))
+        self.diagnostics.append(
+            Diagnostic(self.file, where.line, where.col, "error", code, message)
+        )
 
     def warning(self, code: str, path: Path, message: str, *, key: bool = False) -> None:
         where = self.at(path, key=key)
-        self.diagnostics.append(Diagnostic(self.file, where.line, where.col, "warning", code, message))
+        self.diagnostics.append(
+            Diagnostic(self.file, where.line, where.col, "warning", code, message)
+        )
 
 
 def read_story(text: str, file: str = "<story>") -> ParsedStory:
@@ -45,18 +49,27 @@ def read_story(text: str, file: str = "<story>") -> ParsedStory:
     except YamlSyntaxError as exc:
         where = exc.position
         parsed = ParsedStory(file, None, None)
-        parsed.diagnostics.append(Diagnostic(file, where.line, where.col, "error", "schema", str(exc)))
+        parsed.diagnostics.append(
+            Diagnostic(file, where.line, where.col, "error", "schema", str(exc))
+        )
         return parsed
     parsed = ParsedStory(file, None, document)
     for path, where, first in document.duplicates:
         parsed.diagnostics.append(
             Diagnostic(
-                file, where.line, where.col, "error", "duplicate-key",
-                f"{_dotted(path)} is given twice (first at line {first.line}); the first would be lost",
+                file,
+                where.line,
+                where.col,
+                "error",
+                "duplicate-key",
+                f"{_dotted(path)} is given twice (first at line {first.line}); "
+                "the first would be lost",
             )
         )
     if not isinstance(document.data, dict):
-        parsed.error("schema", (), "a story file is a mapping with kinoroom, title, start and scenes")
+        parsed.error(
+            "schema", (), "a story file is a mapping with kinoroom, title, start and scenes"
+        )
         return parsed
     try:
         parsed.story = Story.model_validate(document.data)

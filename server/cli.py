@@ -38,7 +38,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(diagnostic.format())
         errors = sum(d.severity == "error" for d in diagnostics)
         warnings = len(diagnostics) - errors
-        print(f"{len(args.files)} file(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+        print(
+            f"{len(args.files)} file(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr
+        )
     return 1 if any(d.severity == "error" for d in diagnostics) else 0
 
 
@@ -85,10 +87,14 @@ def _cmd_tally(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from narrative.policies import POLICY_NAMES
 
-    parser = argparse.ArgumentParser(prog="kinoroom", description="Kinoroom: group viewing of branching films.")
+    parser = argparse.ArgumentParser(
+        prog="kinoroom", description="Kinoroom: group viewing of branching films."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    story = commands.add_parser("story", help="work with story files").add_subparsers(dest="story_command", required=True)
+    story = commands.add_parser("story", help="work with story files").add_subparsers(
+        dest="story_command", required=True
+    )
     validate = story.add_parser("validate", help="check story files; exit 1 on any error")
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--format", choices=("text", "json"), default="text")
@@ -104,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     graph.set_defaults(run=_cmd_graph)
 
     simulate = story.add_parser("simulate", help="screen a story to simulated phones")
-    simulate.add_argument("file", nargs="?", metavar="FILE", help="story file (default: the bundled demo)")
+    simulate.add_argument(
+        "file", nargs="?", metavar="FILE", help="story file (default: the bundled demo)"
+    )
     simulate.add_argument("--phones", type=int, default=30)
     simulate.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
     simulate.add_argument("--seed", type=int, default=0)

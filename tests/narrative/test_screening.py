@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -120,10 +121,12 @@ def test_vote_opens_on_time_with_hidden_options_left_out(story):
 
 def test_the_film_never_pauses_between_scenes(story):
     s = screening(story)
-    out = run(s, Join("a", 0.0), Start(0.0), VoteCast("a", "hall", Pick("stairs"), 1, 6.0), Tick(500.0))
+    out = run(
+        s, Join("a", 0.0), Start(0.0), VoteCast("a", "hall", Pick("stairs"), 1, 6.0), Tick(500.0)
+    )
     plays = of(PlayScene, out)
     assert [p.scene for p in plays] == ["hall", "attic", "finale"]
-    for before, after in zip(plays, plays[1:], strict=False):
+    for before, after in itertools.pairwise(plays):
         assert after.starts_at == before.ends_at
     assert out[-1] == Ended("finale", "story", 60.0)
 
@@ -186,7 +189,9 @@ def test_later_seq_replaces_earlier_and_stale_seq_is_rejected(story):
     assert s.handle(VoteCast("a", "hall", Pick("stairs"), 5, 6.0)) == [
         VoteAccepted("a", "hall", 5, False, 6.0)
     ]
-    assert s.handle(VoteCast("a", "hall", Pick("door"), 6, 7.0)) == [VoteAccepted("a", "hall", 6, True, 7.0)]
+    assert s.handle(VoteCast("a", "hall", Pick("door"), 6, 7.0)) == [
+        VoteAccepted("a", "hall", 6, True, 7.0)
+    ]
     assert s.handle(VoteCast("a", "hall", Pick("stairs"), 6, 8.0))[0].code == "stale-seq"
     (decide,) = of(Decide, run(s, Tick(15.0)))
     assert decide.option == "door"
@@ -228,7 +233,13 @@ def test_departed_phone_keeps_its_vote_and_counts_in_turnout(story):
 
 def test_host_force_decides_and_the_scene_plays_out(story):
     s = screening(story)
-    out = run(s, Join("a", 0.0), Start(0.0), VoteCast("a", "hall", Pick("stairs"), 1, 6.0), Force("door", 8.0))
+    out = run(
+        s,
+        Join("a", 0.0),
+        Start(0.0),
+        VoteCast("a", "hall", Pick("stairs"), 1, 6.0),
+        Force("door", 8.0),
+    )
     (decide,) = of(Decide, out)
     assert (decide.option, decide.policy, decide.at) == ("door", "host", 8.0)
     assert "host" in decide.reason
@@ -303,7 +314,12 @@ def test_mood_chooses_variant_and_is_reported_per_scene(story):
     assert report.scene == "hall" and report.viewers == 2 and report.samples == 2
     assert report.arousal == pytest.approx(0.6)
     attic = of(PlayScene, out)[-1]
-    assert (attic.scene, attic.variant, attic.media, attic.music_gain_db) == ("attic", 0, "attic-fast", 3.0)
+    assert (attic.scene, attic.variant, attic.media, attic.music_gain_db) == (
+        "attic",
+        0,
+        "attic-fast",
+        3.0,
+    )
 
 
 def test_stale_affect_no_longer_counts(story):
@@ -360,8 +376,13 @@ unit = st.floats(-1.5, 1.5, allow_nan=False)
 step = st.one_of(
     st.builds(lambda d: ("join", d), st.sampled_from(DEVICES)),
     st.builds(lambda d: ("leave", d), st.sampled_from(DEVICES)),
-    st.builds(lambda *a: ("vote", *a), st.sampled_from(DEVICES), st.sampled_from(CHOICES), ballots,
-              st.integers(0, 4)),
+    st.builds(
+        lambda *a: ("vote", *a),
+        st.sampled_from(DEVICES),
+        st.sampled_from(CHOICES),
+        ballots,
+        st.integers(0, 4),
+    ),
     st.builds(lambda *a: ("affect", *a), st.sampled_from(DEVICES), unit, unit, unit),
     st.just(("tick",)),
     st.just(("start",)),
@@ -411,7 +432,9 @@ def test_replay_reproduces_the_same_commands(items, policy, seed):
     original = screening(story, policy, seed)
     first = [run(original, e) for e in events]
     again = screening(story, policy, seed)
-    assert [run(again, event_from_json(json.loads(json.dumps(to_json(e))))) for e in events] == first
+    assert [
+        run(again, event_from_json(json.loads(json.dumps(to_json(e))))) for e in events
+    ] == first
 
 
 @settings(max_examples=150, deadline=None)
@@ -453,6 +476,12 @@ def test_invariants_hold_for_any_event_sequence(items, policy):
             case VoteAccepted():
                 assert open_window and open_window[0] <= c.now < open_window[1]
             case VoteRejected():
-                assert c.code in {"not-open", "window-closed", "unknown-option", "stale-seq",
-                                  "bad-ballot", "unknown-device"}
+                assert c.code in {
+                    "not-open",
+                    "window-closed",
+                    "unknown-option",
+                    "stale-seq",
+                    "bad-ballot",
+                    "unknown-device",
+                }
     assert sum(isinstance(c, Ended) for c in commands) <= 1
