@@ -108,8 +108,8 @@ class Report:
                 yield f"             {command.reason}"
             case MoodReport() if command.viewers:
                 yield (
-                    f"[{clock(command.at)}]   mood in {command.scene}: valence {command.valence:+.2f}, "
-                    f"arousal {command.arousal:+.2f}, engagement {command.engagement:.2f} "
+                    f"[{clock(command.at)}]   mood in {command.scene}: "
+                    f"valence {command.valence:+.2f}, arousal {command.arousal:+.2f}, engagement {command.engagement:.2f} "
                     f"({command.viewers} cameras)"
                 )
             case StoryFault():
