@@ -109,7 +109,8 @@ class Report:
             case MoodReport() if command.viewers:
                 yield (
                     f"[{clock(command.at)}]   mood in {command.scene}: "
-                    f"valence {command.valence:+.2f}, arousal {command.arousal:+.2f}, engagement {command.engagement:.2f} "
+                    f"valence {command.valence:+.2f}, arousal {command.arousal:+.2f}, "
+                    f"engagement {command.engagement:.2f} "
                     f"({command.viewers} cameras)"
                 )
             case StoryFault():

@@ -25,8 +25,10 @@ class StoryLoader(yaml.SafeLoader):
     """
 
 
+# `=` resolves to YAML 1.1's `value` tag, which has no constructor: `label: =` would fail.
+_DROPPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:value"}
 StoryLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 StoryLoader.add_implicit_resolver(
@@ -75,10 +77,14 @@ def parse_document(text: str) -> Document:
     """Parse one YAML/JSON document.
 
     Raises:
-        YamlSyntaxError: the text is not YAML, or holds several documents.
+        YamlSyntaxError: the text is not YAML, holds several documents, tags a value
+            with a type it does not have (``!!int x``, ``!foo``), or nests too deeply.
     """
+    document = Document(data=None)
     try:
         root = yaml.compose(text, Loader=StoryLoader)
+        if root is not None:
+            document.data = _build(root, (), document, StoryLoader(""))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
@@ -86,9 +92,9 @@ def parse_document(text: str) -> Document:
         raise YamlSyntaxError(f"YAML syntax error: {reason}", where) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML syntax error: {exc}", Position(1, 1)) from exc
-    document = Document(data=None)
-    if root is not None:
-        document.data = _build(root, (), document, StoryLoader(""))
+    except RecursionError as exc:  # PyYAML's composer and _build recurse per level
+        reason = "YAML syntax error: nested too deeply, or an alias contains itself"
+        raise YamlSyntaxError(reason, Position(1, 1)) from exc
     return document
 
 
@@ -103,7 +109,7 @@ def _build(node: yaml.Node, path: Path, document: Document, loader: StoryLoader)
         result: dict[object, object] = {}
         first_seen: dict[object, Position] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(key_node, loader)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 key = str(key)
             child: Path = (*path, str(key))
@@ -116,7 +122,19 @@ def _build(node: yaml.Node, path: Path, document: Document, loader: StoryLoader)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), document, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _construct(node, loader)
+
+
+def _construct(node: yaml.Node, loader: StoryLoader) -> object:
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # PyYAML's constructors fail this way on an explicit tag that does not fit its
+        # value (`!!int x`, `!!bool maybe`, `!!timestamp x`)
+        reason = f"YAML syntax error: {node.value!r} is not a valid {node.tag}"
+        raise YamlSyntaxError(reason, _mark(node)) from exc
 
 
 __all__ = ["Document", "Path", "Position", "YamlSyntaxError", "parse_document"]

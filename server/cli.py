@@ -26,11 +26,12 @@ def _read(path: str) -> str:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from narrative.validate import validate_text
+    from server.medialib import media_finder
 
-    media_dir = Path(args.media) if args.media else None
+    media_exists = media_finder(Path(args.media)) if args.media else None
     diagnostics = []
     for path in args.files:
-        diagnostics.extend(validate_text(_read(path), path, media_dir))
+        diagnostics.extend(validate_text(_read(path), path, media_exists))
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], indent=2))
     else:

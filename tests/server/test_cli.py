@@ -115,7 +115,12 @@ def test_simulate_json_follows_every_policy_to_the_shared_ending(capsys, policy)
     decisions = [i for i in items if i["type"] == "Decide"]
     assert decisions
     assert all(d["policy"] in {policy, "borda"} for d in decisions)  # demo pins one choice to borda
-    assert items[-2] == {"type": "Ended", "scene": "arrival", "reason": "story", "at": items[-2]["at"]}
+    assert items[-2] == {
+        "type": "Ended",
+        "scene": "arrival",
+        "reason": "story",
+        "at": items[-2]["at"],
+    }
     assert items[-1]["type"] == "Summary"
     assert items[-1]["votes_accepted"] > 0
 
@@ -155,5 +160,28 @@ def test_tally_bad_file_gets_a_stable_code(capsys, tmp_path):
 def test_console_script_is_installed():
     exe = shutil.which("kinoroom", path=str(Path(sys.executable).parent))
     assert exe is not None
-    done = subprocess.run([exe, "story", "validate", str(DEMO)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [exe, "story", "validate", str(DEMO)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
+
+
+def test_validate_with_media_dir_warns_about_missing_clips(capsys, tmp_path):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "01-platform.ts").write_bytes(b"")
+    code, out, _ = run(capsys, "story", "validate", "--media", str(tmp_path), str(DEMO))
+    assert code == 0  # warnings only
+    warned = [line for line in out.splitlines() if "warning missing-media" in line]
+    assert warned
+    assert not any("demo/01-platform'" in line for line in warned)
+    assert any("demo/02-compartment" in line for line in warned)
+
+
+def test_media_names_cannot_escape_the_media_dir(tmp_path):
+    from server.medialib import media_finder
+
+    (tmp_path / "media").mkdir()
+    (tmp_path / "secret.ts").write_bytes(b"")
+    exists = media_finder(tmp_path / "media")
+    assert not exists("../secret.ts")
+    assert not exists("../secret")
