@@ -24,6 +24,7 @@ run: $(VENV)/.run-stamp
 
 test: $(VENV)/.test-stamp
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: $(VENV)/.run-stamp

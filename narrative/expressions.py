@@ -19,10 +19,11 @@ cannot fail at screening time except by dividing by zero. Comparisons do not cha
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from narrative.errors import ExpressionError, UndefinedVariable
 from narrative.mood import DIMENSIONS
@@ -381,40 +382,30 @@ def _eval_logic(
     return rv
 
 
+# Operand types were checked (`_binary_type`) before any of these is applied.
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "%": operator.mod,
+}
+
+
 def _apply(op: str, lv: Value, rv: Value, source: str, col: int) -> Value:
+    if op in ("/", "%") and rv == 0:
+        raise ExpressionError("division by zero", source=source, col=col)
     try:
-        return _arithmetic(op, lv, rv, source, col)
+        result: Value = _OPERATORS[op](lv, rv)
     except OverflowError:  # a huge int mixed with a float, or divided
         raise ExpressionError("number too large", source=source, col=col) from None
-
-
-def _arithmetic(op: str, lv: Value, rv: Value, source: str, col: int) -> Value:
-    a: object = lv
-    b: object = rv
-    match op:
-        case "==":
-            return a == b
-        case "!=":
-            return a != b
-        case "<":
-            return a < b  # type: ignore[operator]
-        case "<=":
-            return a <= b  # type: ignore[operator]
-        case ">":
-            return a > b  # type: ignore[operator]
-        case ">=":
-            return a >= b  # type: ignore[operator]
-        case "+":
-            return a + b  # type: ignore[operator]
-        case "-":
-            return a - b  # type: ignore[operator]
-        case "*":
-            return a * b  # type: ignore[operator]
-    if b == 0:
-        raise ExpressionError("division by zero", source=source, col=col)
-    if op == "/":
-        return a / b  # type: ignore[operator]
-    return a % b  # type: ignore[operator]
+    return result
 
 
 __all__ = ["Expression", "TypeName", "Value", "parse", "type_of"]

@@ -48,6 +48,7 @@ from narrative.events import (
     Ended,
     Event,
     EventRejected,
+    EventRejectionCode,
     Force,
     Join,
     Leave,
@@ -85,6 +86,7 @@ class Screening:
         self.story = story
         self.policy = policy
         self._rng = random.Random(seed)
+        self._choice_policies: dict[str, Policy] = {}
         self._state = ScreeningState(variables=dict(story.variables))
 
     # -- public API -------------------------------------------------------------------
@@ -300,7 +302,9 @@ class Screening:
         assert choice is not None
         if choice.policy is None or choice.policy == self.policy.name:
             return self.policy
-        return policy_from_spec({"name": choice.policy})
+        if choice.policy not in self._choice_policies:  # built once: votes are the hot path
+            self._choice_policies[choice.policy] = policy_from_spec({"name": choice.policy})
+        return self._choice_policies[choice.policy]
 
     def _decide(
         self,
@@ -317,7 +321,11 @@ class Screening:
         by_id = {o.id: o for o in choice.options}
         ctx = VoteContext(
             options=tuple(
-                OptionInfo(o, by_id[o].label, resolve_mood_target(by_id[o].mood))
+                OptionInfo(
+                    o,
+                    by_id[o].label,
+                    resolve_mood_target({str(d): v for d, v in by_id[o].mood.items()}),
+                )
                 for o in vote.options
             ),
             default=OptionId(choice.default),
@@ -384,7 +392,7 @@ class Screening:
         vote.opened = True
         self._decide(vote, now, out, forced=option, prefix="")
 
-    def _host_refusal(self) -> str | None:
+    def _host_refusal(self) -> EventRejectionCode | None:
         if self._state.phase is Phase.WAITING:
             return "not-started"
         if self._state.phase is Phase.ENDED:
