@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, m
 from narrative.ballots import Approval, Ballot, Cast, Pick, Ranking, ballot_options
 from narrative.consensus import OptionInfo, VoteContext, decide, resolve_mood_target
 from narrative.errors import BallotFileError, PolicyError
-from narrative.ids import DeviceId, OptionId
+from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import Mood
 from narrative.policies import policy_from_spec
 
@@ -86,6 +86,7 @@ class _FileIn(_Model):
     policy_params: dict[str, JsonValue] = Field(default_factory=dict)
     seed: int = 0
     mood: _MoodIn | None = None
+    choice: str = Field("vote", min_length=1, description="the story node (explore history key)")
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -221,6 +222,7 @@ def tally_json(text: str | bytes, policy_name: str) -> dict[str, object]:
         present=present,
         quorum=parsed.quorum,
         mood=mood,
+        choice=ChoiceId(parsed.choice),
     )
     decision = decide(policy, ctx, random.Random(parsed.seed))
     return {

@@ -36,8 +36,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from narrative.ballots import Ballot, Cast, Pick, ballot_options
-from narrative.ids import DeviceId, OptionId
+from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import LEVELS, RANGES, Mood
+
+# The choice id of a vote that stands alone (an audit file, a test) rather than in a story.
+LONE_VOTE = ChoiceId("vote")
 
 # Scores closer than this are a tie: weighted sums such as 0.1 + 0.2 and 0.3 must tie.
 _REL_TOL = 1e-9
@@ -97,6 +100,7 @@ class VoteContext:
     present: int
     quorum: float = 0.0
     mood: Mood | None = None
+    choice: ChoiceId = LONE_VOTE  # which story node: explore keeps history per choice
 
     def __post_init__(self) -> None:
         if not self.options:

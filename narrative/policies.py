@@ -35,7 +35,7 @@ from narrative.consensus import (
     turnout_phrase,
 )
 from narrative.errors import PolicyError
-from narrative.ids import OptionId
+from narrative.ids import ChoiceId, OptionId
 from narrative.mood import RANGES
 
 POLICY_NAMES = ("plurality", "borda", "approval", "supermajority", "weighted", "mood", "explore")
@@ -276,10 +276,12 @@ class ExplorePolicy(_PolicyDefaults):
     room's votes. An option with no history samples uniformly, so over many screenings
     every branch gets played; one that kept rooms engaged samples high. The vote share
     keeps the room in charge: with the default weight 1, a unanimous room outweighs any
-    history. The caller folds each screening's engagement into `history` afterwards.
+    history. History is kept per choice (``history[choice][option]``), because two
+    story nodes may both have an option called ``yes``; `narrative.explore_history`
+    folds a finished screening's engagement into it.
     """
 
-    history: Mapping[OptionId, ArmStats] = field(default_factory=dict)
+    history: Mapping[ChoiceId, Mapping[OptionId, ArmStats]] = field(default_factory=dict)
     vote_weight: float = 1.0
     name: ClassVar[str] = "explore"
 
@@ -289,14 +291,18 @@ class ExplorePolicy(_PolicyDefaults):
                 f"vote_weight must be a finite number >= 0, got {self.vote_weight!r}",
                 code="bad-policy-params",
             )
-        for option, arm in self.history.items():
-            if not isinstance(option, str) or not isinstance(arm, ArmStats):
-                raise PolicyError(
-                    f"history maps option ids to ArmStats, got {option!r}: {arm!r}",
-                    code="bad-policy-params",
-                )
+        copy: dict[ChoiceId, Mapping[OptionId, ArmStats]] = {}
+        for choice, arms in self.history.items():
+            if not isinstance(choice, str) or not isinstance(arms, Mapping):
+                message = f"history maps choice ids to {{option: ArmStats}}, got {choice!r}"
+                raise PolicyError(message, code="bad-policy-params")
+            for option, arm in arms.items():
+                if not isinstance(option, str) or not isinstance(arm, ArmStats):
+                    message = f"history[{choice!r}] maps option ids to ArmStats, got {option!r}"
+                    raise PolicyError(message, code="bad-policy-params")
+            copy[choice] = MappingProxyType(dict(arms))
         # A private read-only copy: the caller's dict may keep changing between screenings.
-        object.__setattr__(self, "history", MappingProxyType(dict(self.history)))
+        object.__setattr__(self, "history", MappingProxyType(copy))
 
     def decides_without_votes(self, ctx: VoteContext) -> bool:
         return True
@@ -306,13 +312,14 @@ class ExplorePolicy(_PolicyDefaults):
         votes = poll.pick_counts()
         voted = poll.turnout.voted
         scores: dict[OptionId, float] = {}
+        arms = self.history.get(ctx.choice, {})
         for option in ctx.options:
-            arm = self.history.get(option.id, _UNSEEN)
+            arm = arms.get(option.id, _UNSEEN)
             sample = rng.betavariate(1 + arm.reward, 1 + arm.plays - arm.reward)
             share = votes[option.id] / voted if voted else 0.0
             scores[option.id] = sample + self.vote_weight * share
         winner = lead(ctx, scores)
-        arm = self.history.get(winner.option, _UNSEEN)
+        arm = arms.get(winner.option, _UNSEEN)
         label = ctx.label(winner.option)
         if arm.plays == 0:
             past = f"'{label}' has not played before, so it gets a try"
@@ -328,7 +335,10 @@ class ExplorePolicy(_PolicyDefaults):
         return _decision(self.name, poll, winner.option, scores, reason)
 
     def spec(self) -> dict[str, object]:
-        history = {o: {"plays": a.plays, "reward": a.reward} for o, a in self.history.items()}
+        history = {
+            c: {o: {"plays": a.plays, "reward": a.reward} for o, a in arms.items()}
+            for c, arms in self.history.items()
+        }
         return {"name": self.name, "history": history, "vote_weight": self.vote_weight}
 
 
@@ -375,18 +385,22 @@ def _param_number(params: Mapping[str, object], key: str, default: float) -> flo
     return float(value)
 
 
-def _history(raw: object) -> dict[OptionId, ArmStats]:
-    """``{option: {"plays": n, "reward": r}}`` as `spec()` writes it."""
+def _history(raw: object) -> dict[ChoiceId, dict[OptionId, ArmStats]]:
+    """``{choice: {option: {"plays": n, "reward": r}}}`` as `spec()` writes it."""
+    shape = "history must map choice ids to {option: {plays, reward}}"
     if not isinstance(raw, Mapping):
-        raise PolicyError(
-            "history must map option ids to {plays, reward}", code="bad-policy-params"
-        )
-    history: dict[OptionId, ArmStats] = {}
-    for option, arm in raw.items():
-        if not isinstance(arm, Mapping) or set(arm) != {"plays", "reward"}:
-            message = f"history[{option!r}] must be {{plays, reward}}, got {arm!r}"
-            raise PolicyError(message, code="bad-policy-params")
-        history[OptionId(option)] = ArmStats(plays=arm["plays"], reward=arm["reward"])
+        raise PolicyError(shape, code="bad-policy-params")
+    history: dict[ChoiceId, dict[OptionId, ArmStats]] = {}
+    for choice, arms in raw.items():
+        if not isinstance(arms, Mapping):
+            raise PolicyError(f"{shape}; got {choice!r}: {arms!r}", code="bad-policy-params")
+        history[ChoiceId(choice)] = {}
+        for option, arm in arms.items():
+            if not isinstance(arm, Mapping) or set(arm) != {"plays", "reward"}:
+                message = f"history[{choice!r}][{option!r}] must be {{plays, reward}}, got {arm!r}"
+                raise PolicyError(message, code="bad-policy-params")
+            stats = ArmStats(plays=arm["plays"], reward=arm["reward"])
+            history[ChoiceId(choice)][OptionId(option)] = stats
     return history
 
 

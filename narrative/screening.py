@@ -333,6 +333,7 @@ class Screening:
             present=len(state.devices.keys() | vote.ballots.keys()),
             quorum=choice.quorum,
             mood=self.mood(at),
+            choice=vote.choice,
         )
         policy = self._policy_for(vote)
         decision = decide(policy, ctx, self._rng)

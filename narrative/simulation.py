@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from narrative.ballots import Approval, Ballot, Pick, Ranking
+from narrative.consensus import Policy
 from narrative.events import (
     AffectSample,
     Command,
@@ -66,13 +67,16 @@ class Step:
 
 
 class Simulation:
-    def __init__(self, story: Story, config: SimulationConfig) -> None:
+    """One simulated screening; ``policy`` overrides ``config.policy`` (explore with history)."""
+
+    def __init__(
+        self, story: Story, config: SimulationConfig, policy: Policy | None = None
+    ) -> None:
         self.story = story
         self.config = config
         self.rng = random.Random(config.seed)
-        self.screening = Screening(
-            story, policy_from_spec({"name": config.policy}), seed=config.seed
-        )
+        policy = policy or policy_from_spec({"name": config.policy})
+        self.screening = Screening(story, policy, seed=config.seed)
         self.devices = [DeviceId(f"phone-{i:05d}") for i in range(config.phones)]
         self.present = set(self.devices)
         self.cameras = {d for d in self.devices if self.rng.random() < config.camera_share}
@@ -80,6 +84,7 @@ class Simulation:
         self._queue: list[_Due] = []
         self._order = 0
         self._room_arousal = 0.0
+        self._room_engagement = 0.6
 
     def _schedule(self, at: float, event: Event) -> None:
         self._order += 1
@@ -117,15 +122,19 @@ class Simulation:
             for device in sorted(self.cameras & self.present):
                 arousal = self._room_arousal + self.rng.gauss(0.0, 0.25)
                 valence = self.rng.gauss(0.1, 0.3)
-                engagement = min(1.0, max(0.0, self.rng.gauss(0.6, 0.2)))
+                engagement = min(1.0, max(0.0, self.rng.gauss(self._room_engagement, 0.15)))
                 at = now + self.rng.uniform(0.0, TICK_S)
                 self._schedule(at, AffectSample(device, valence, arousal, engagement, at))
 
     def _react(self, command: Command) -> None:
         match command:
             case PlayScene(scene=scene):
-                # Each scene sets the room's arousal: a seeded, scene-specific swing.
-                self._room_arousal = random.Random(f"{self.config.seed}:{scene}").uniform(-0.6, 0.6)
+                # How a scene grips its audience belongs to the film, not the screening, so
+                # it is seeded by the scene alone: every simulated room feels it alike, and
+                # the explore policy has something to learn across screenings.
+                feel = random.Random(f"scene:{scene}")
+                self._room_arousal = feel.uniform(-0.6, 0.6)
+                self._room_engagement = feel.uniform(0.3, 0.9)
             case OpenVote():
                 self._schedule_votes(command)
             case _:

@@ -62,19 +62,31 @@ def _cmd_graph(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    from narrative.events import Command
+    from narrative.explore_history import History, record
+    from narrative.policies import ExplorePolicy
     from narrative.simulation import Simulation, SimulationConfig
     from narrative.simulation_report import Report
     from narrative.validate import load_story
 
     path = args.file or str(DEMO)
     story = load_story(_read(path), path)
-    config = SimulationConfig(phones=args.phones, policy=args.policy, seed=args.seed)
-    report = Report(story, config)
-    for step in Simulation(story, config).run():
-        for line in report.lines(step, as_json=args.json):
-            print(line, flush=True)
-    for line in report.summary(as_json=args.json):
-        print(line)
+    history: History = {}
+    for screening in range(args.screenings):
+        config = SimulationConfig(
+            phones=args.phones, policy=args.policy, seed=args.seed + screening
+        )
+        # Explore learns across screenings: each one starts from what the earlier ones saw.
+        policy = ExplorePolicy(history) if args.policy == "explore" else None
+        report = Report(story, config)
+        commands: list[Command] = []
+        for step in Simulation(story, config, policy).run():
+            commands.extend(step.commands)
+            for line in report.lines(step, as_json=args.json):
+                print(line, flush=True)
+        for line in report.summary(as_json=args.json):
+            print(line)
+        history = record(history, commands)
     return 0
 
 
@@ -117,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--phones", type=int, default=30)
     simulate.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
     simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument(
+        "--screenings",
+        type=int,
+        default=1,
+        help="screen N times in a row (seeds S, S+1, …); explore learns from each",
+    )
     simulate.add_argument("--json", action="store_true", help="one JSON object per line")
     simulate.set_defaults(run=_cmd_simulate)
 

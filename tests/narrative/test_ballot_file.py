@@ -100,7 +100,7 @@ def test_mood_targets_and_reading():
 
 
 def test_explore_is_seeded_by_the_file():
-    history = {"board": {"plays": 4, "reward": 1.5}}
+    history = {"vote": {"board": {"plays": 4, "reward": 1.5}}}
     text = audit(ballots=[], present=2, policy_params={"history": history}, seed=7)
     first = tally_json(text, "explore")
     assert tally_json(text, "explore") == first

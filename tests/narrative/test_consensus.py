@@ -19,7 +19,7 @@ from narrative.consensus import (
     resolve_mood_target,
 )
 from narrative.errors import PolicyError
-from narrative.ids import DeviceId, OptionId
+from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import Mood
 from narrative.policies import (
     POLICY_NAMES,
@@ -35,6 +35,7 @@ from narrative.policies import (
 )
 
 BOARD, WAIT, CELLAR = OptionId("board"), OptionId("wait"), OptionId("cellar")
+VOTE = ChoiceId("vote")  # the choice a VoteContext is about unless it says otherwise
 LABELS = {"board": "Board the train", "wait": "Wait", "cellar": "Cellar"}
 
 
@@ -331,7 +332,7 @@ def test_resolve_mood_target_maps_levels_and_clamps_numbers():
 
 
 def test_explore_reason_names_the_picks_history():
-    history = {CELLAR: ArmStats(plays=2, reward=0.82)}
+    history = {VOTE: {CELLAR: ArmStats(plays=2, reward=0.82)}}
     opts = options("board", "wait", "cellar")
     policy = ExplorePolicy(history=history, vote_weight=10.0)
     votes = picks(*["cellar"] * 7, *["board"] * 5)
@@ -353,14 +354,14 @@ def test_explore_explores_every_option_over_many_seeds_and_exploits_liked_ones()
     fresh = Counter(run(ExplorePolicy(), room((), 3, opts=opts), seed=s).option for s in range(300))
     assert set(fresh) == {BOARD, WAIT, CELLAR}
     liked = ExplorePolicy(
-        {BOARD: ArmStats(40, 36.0), WAIT: ArmStats(40, 4.0), CELLAR: ArmStats(40, 4.0)}
+        {VOTE: {BOARD: ArmStats(40, 36.0), WAIT: ArmStats(40, 4.0), CELLAR: ArmStats(40, 4.0)}}
     )
     known = Counter(run(liked, room((), 3, opts=opts), seed=s).option for s in range(300))
     assert known[BOARD] > 280
 
 
 def test_explore_gives_the_room_a_say():
-    dull = ExplorePolicy({BOARD: ArmStats(50, 0.0)})
+    dull = ExplorePolicy({VOTE: {BOARD: ArmStats(50, 0.0)}})
     opts = options("board", "wait")
     wins = sum(
         run(dull, room(picks("board", "board"), opts=opts), seed=s).option == BOARD
@@ -370,10 +371,20 @@ def test_explore_gives_the_room_a_say():
 
 
 def test_explore_history_is_copied_so_later_changes_do_not_leak():
-    history = {BOARD: ArmStats(1, 1.0)}
+    history = {VOTE: {BOARD: ArmStats(1, 1.0)}}
     policy = ExplorePolicy(history)
-    history[WAIT] = ArmStats(3, 0.0)
-    assert WAIT not in policy.history
+    history[VOTE][WAIT] = ArmStats(3, 0.0)
+    history[ChoiceId("other")] = {}
+    assert WAIT not in policy.history[VOTE]
+    assert "other" not in policy.history
+
+
+def test_explore_keeps_history_per_choice():
+    # The same option id at another story node must not borrow this node's history.
+    liked_elsewhere = ExplorePolicy({ChoiceId("elsewhere"): {BOARD: ArmStats(40, 40.0)}})
+    opts = options("board", "wait")
+    wins = Counter(run(liked_elsewhere, room((), 3, opts=opts), seed=s).option for s in range(200))
+    assert 60 < wins[BOARD] < 140  # no history here: a coin flip, not a sure thing
 
 
 def test_number_shows_whole_numbers_as_ints():
@@ -387,7 +398,7 @@ def test_every_policy_round_trips_through_its_spec():
     policies = [policy_from_spec({"name": n}) for n in POLICY_NAMES]
     policies += [
         SupermajorityPolicy(0.75),
-        ExplorePolicy({BOARD: ArmStats(3, 1.25), WAIT: ArmStats(0, 0.0)}, vote_weight=0.5),
+        ExplorePolicy({VOTE: {BOARD: ArmStats(3, 1.25), WAIT: ArmStats(0, 0.0)}}, vote_weight=0.5),
     ]
     for policy in policies:
         spec = json.loads(json.dumps(policy.spec()))  # JSON-ready, as persisted
@@ -407,9 +418,16 @@ def test_every_policy_round_trips_through_its_spec():
         ({"name": "supermajority", "threshold": "2/3"}, "bad-policy-params"),
         ({"name": "explore", "vote_weight": -1}, "bad-policy-params"),
         ({"name": "explore", "history": []}, "bad-policy-params"),
-        ({"name": "explore", "history": {"a": {"plays": 1}}}, "bad-policy-params"),
-        ({"name": "explore", "history": {"a": {"plays": 1, "reward": 2}}}, "bad-policy-params"),
-        ({"name": "explore", "history": {"a": {"plays": 1.5, "reward": 0}}}, "bad-policy-params"),
+        ({"name": "explore", "history": {"v": []}}, "bad-policy-params"),
+        ({"name": "explore", "history": {"v": {"a": {"plays": 1}}}}, "bad-policy-params"),
+        (
+            {"name": "explore", "history": {"v": {"a": {"plays": 1, "reward": 2}}}},
+            "bad-policy-params",
+        ),
+        (
+            {"name": "explore", "history": {"v": {"a": {"plays": 1.5, "reward": 0}}}},
+            "bad-policy-params",
+        ),
     ],
 )
 def test_bad_specs_raise_policy_error_with_a_stable_code(spec, code):
@@ -539,7 +557,7 @@ def test_quorum_failure_always_plays_the_fallback(ctx, name):
 
 @given(profiles(), st.integers(0, 2**32))
 def test_explore_is_deterministic_per_seed(ctx, seed):
-    policy = ExplorePolicy({IDS[0]: ArmStats(3, 2.0)})
+    policy = ExplorePolicy({VOTE: {IDS[0]: ArmStats(3, 2.0)}})
     assert run(policy, ctx, seed) == run(policy, ctx, seed)
 
 
@@ -554,7 +572,7 @@ def test_explore_is_deterministic_per_seed(ctx, seed):
     st.integers(0, 1000),
 )
 def test_a_policy_rebuilt_from_its_spec_decides_the_same(ctx, raw_history, weight, seed):
-    history = {o: ArmStats(n, r) for o, (n, r) in raw_history.items()}
+    history = {VOTE: {o: ArmStats(n, r) for o, (n, r) in raw_history.items()}}
     for policy in (ExplorePolicy(history, weight), SupermajorityPolicy(0.6), BordaPolicy()):
         rebuilt = policy_from_spec(json.loads(json.dumps(policy.spec())))
         assert run(rebuilt, ctx, seed) == run(policy, ctx, seed)

@@ -185,3 +185,13 @@ def test_media_names_cannot_escape_the_media_dir(tmp_path):
     exists = media_finder(tmp_path / "media")
     assert not exists("../secret.ts")
     assert not exists("../secret")
+
+
+def test_simulate_several_screenings_lets_explore_learn(capsys):
+    code, out, _ = run(
+        capsys, "story", "simulate", "--policy", "explore", "--screenings", "4", "--phones", "12"
+    )
+    assert code == 0
+    summaries = [line for line in out.splitlines() if "ballots accepted" in line]
+    assert len(summaries) == 4
+    assert "played" in out and "before, mean engagement" in out  # later rooms use the history
