@@ -27,6 +27,7 @@ no reachability check runs (every scene would be "unreachable").
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 
 from narrative.diagnostics import Diagnostic
@@ -238,14 +239,18 @@ class _Checker:
 
     # -- graph checks -------------------------------------------------------------
 
+    def _near(self, name: str) -> str:
+        """A typo hint: most unknown targets are a scene id misspelt (`dining-car`)."""
+        close = difflib.get_close_matches(name, list(self.story.scenes), n=1, cutoff=0.6)
+        return f" (did you mean '{close[0]}'?)" if close else ""
+
     def _graph(self) -> None:
         story = self.story
         graph: dict[str, list[str]] = {}
         broken: set[str] = set()  # scenes with an unknown target: already an error
         if story.start not in story.scenes:
-            self.parsed.error(
-                "unknown-target", ("start",), f"start names no scene: '{story.start}'"
-            )
+            message = f"start names no scene: '{story.start}'{self._near(story.start)}"
+            self.parsed.error("unknown-target", ("start",), message)
         for scene_id, scene in story.scenes.items():
             graph[scene_id] = []
             for path, target in self._edges(scene_id, scene):
@@ -253,9 +258,8 @@ class _Checker:
                     graph[scene_id].append(target)
                 else:
                     broken.add(scene_id)
-                    self.parsed.error(
-                        "unknown-target", path, f"'{scene_id}' leads to no scene: '{target}'"
-                    )
+                    message = f"'{scene_id}' leads to no scene: '{target}'{self._near(target)}"
+                    self.parsed.error("unknown-target", path, message)
         endings = [s for s, scene in story.scenes.items() if scene.ending]
         if not endings:
             self.parsed.error("no-ending", ("scenes",), "no scene has 'ending: true'", key=True)

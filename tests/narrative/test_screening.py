@@ -485,3 +485,17 @@ def test_invariants_hold_for_any_event_sequence(items, policy):
                     "unknown-device",
                 }
     assert sum(isinstance(c, Ended) for c in commands) <= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(has_key=st.booleans(), visits=st.integers(-5, 5), threshold=st.integers(-5, 5))
+def test_conditions_hide_exactly_the_options_whose_if_is_false(has_key, visits, threshold):
+    text = STORY.replace(
+        "{has_key: false, visits: 0}", f"{{has_key: {str(has_key).lower()}, visits: {visits}}}"
+    )
+    text = text.replace("goto: garden, set:", f"goto: garden, if: visits > {threshold}, set:")
+    s = screening(Story.model_validate(parse_document(text).data))
+    (vote,) = of(OpenVote, run(s, Start(0.0), Tick(5.0)))
+    entered = visits + 1  # the hall's `set` runs on entry, before the vote opens
+    expected = ["stairs"] + ["cellar"] * has_key + ["door"] * (entered > threshold)
+    assert list(vote.options) == expected

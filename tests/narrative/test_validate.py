@@ -240,3 +240,9 @@ def test_semantic_checks_wait_for_a_well_shaped_story() -> None:
     # is not built, so meaning cannot be checked yet.
     text = STORY.replace("default: x", "default: z").replace("duration: 30\n", "duration: []\n", 1)
     assert [d.code for d in validate_text(text, "s.yaml")] == ["schema"]
+
+
+def test_unknown_target_suggests_the_scene_a_typo_meant() -> None:
+    path = HERE / "broken" / "unknown-target-in-loop.yaml"
+    (problem,) = validate_text(path.read_text(), path.name)
+    assert problem.message.endswith("(did you mean 'end'?)")
