@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from narrative.errors import NarrativeError, StoryError
@@ -22,6 +22,19 @@ def _read(path: str) -> str:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SystemExit(f"error io: cannot read {path}: {exc.strerror}") from exc
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -126,12 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "file", nargs="?", metavar="FILE", help="story file (default: the bundled demo)"
     )
-    simulate.add_argument("--phones", type=int, default=30)
+    simulate.add_argument("--phones", type=_count(0), default=30)
     simulate.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
     simulate.add_argument("--seed", type=int, default=0)
     simulate.add_argument(
         "--screenings",
-        type=int,
+        type=_count(1),
         default=1,
         help="screen N times in a row (seeds S, S+1, …); explore learns from each",
     )

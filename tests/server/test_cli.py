@@ -195,3 +195,12 @@ def test_simulate_several_screenings_lets_explore_learn(capsys):
     summaries = [line for line in out.splitlines() if "ballots accepted" in line]
     assert len(summaries) == 4
     assert "played" in out and "before, mean engagement" in out  # later rooms use the history
+
+
+@pytest.mark.parametrize("argv", [["--phones", "-3"], ["--screenings", "0"], ["--phones", "many"]])
+def test_simulate_refuses_nonsense_counts(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(["story", "simulate", *argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "must be at least" in err or "not a whole number" in err
