@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from narrative.consensus import Turnout
@@ -57,3 +59,13 @@ def test_a_choice_that_loops_back_to_its_own_scene_is_credited_to_the_next_visit
         mood("hall", 0.9, 2, 20),  # the visit the decision chose
     ]
     assert record({}, commands)["hall"]["again"].reward == pytest.approx(0.9)
+
+
+def test_tracker_snapshot_resumes_mid_branch():
+    from narrative.explore_history import ArmTracker, Reward
+
+    tracker = ArmTracker()
+    tracker.feed(decide("hall", "door", "garden", 5))
+    tracker.feed(play("garden", 10))
+    resumed = ArmTracker.from_json(json.loads(json.dumps(tracker.to_json())))
+    assert resumed.feed(mood("garden", 0.7, 2, 20)) == Reward("hall", "door", 0.7)
