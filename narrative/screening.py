@@ -64,7 +64,7 @@ from narrative.events import (
     VoteRejected,
 )
 from narrative.expressions import Value, parse
-from narrative.ids import ChoiceId, OptionId, SceneId
+from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.mood import Mood, Sample, aggregate, clamp
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Ballots, Phase, ScreeningState, VoteState
@@ -137,6 +137,55 @@ class Screening:
         return self._state.vote
 
     @property
+    def now_playing(self) -> PlayScene | None:
+        """The scene on screen, as the `PlayScene` that started it (None before and after)."""
+        state = self._state
+        if state.phase is not Phase.PLAYING or state.scene is None:
+            return None
+        scene = self.story.scene(state.scene)
+        variant = scene.variants[state.variant] if state.variant is not None else None
+        media = variant.media if variant and variant.media else scene.media
+        gain = variant.music_gain_db if variant and variant.music_gain_db is not None else 0.0
+        return PlayScene(state.scene, state.variant, media, gain, state.starts_at, state.ends_at)
+
+    @property
+    def open_vote(self) -> OpenVote | None:
+        """The vote phones may cast into right now, if one is open."""
+        vote = self._state.vote
+        if self._state.phase is not Phase.PLAYING or vote is None:
+            return None
+        if not vote.opened or vote.decided is not None:
+            return None
+        return OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at)
+
+    def live_ballot(self, device: DeviceId) -> tuple[int, Ballot] | None:
+        """The device's counted ballot in the open vote, with its seq (for a reconnect)."""
+        vote = self._state.vote
+        entry = vote.ballots.get(device) if vote is not None else None
+        return (entry.seq, entry.ballot) if entry is not None else None
+
+    def next_due(self) -> float | None:
+        """The next instant something happens without any event (a shell sleeps until then)."""
+        state = self._state
+        if state.phase is not Phase.PLAYING:
+            return None
+        vote = state.vote
+        if vote is not None and vote.decided is None:
+            return vote.closes_at if vote.opened else vote.opens_at
+        return state.ends_at
+
+    def policy_for(self, choice: ChoiceId) -> Policy:
+        """The policy that decides ``choice``: the choice's own, else the room's."""
+        scene_choice = self.story.scene(choice).choice
+        assert scene_choice is not None
+        name = scene_choice.policy
+        if name is None or name == self.policy.name:
+            return self.policy
+        if name not in self._choice_policies:  # built once: votes are the hot path
+            self._choice_policies[name] = policy_from_spec({"name": name})
+        return self._choice_policies[name]
+
+    @property
     def variables(self) -> Mapping[str, Value]:
         return dict(self._state.variables)
 
@@ -207,11 +256,10 @@ class Screening:
         state.scene_mood.clear()
         for name, source in scene.set.items():
             self._assign(name, source, starts_at, out)
-        variant_index = self._pick_variant(scene, starts_at, out)
-        variant = scene.variants[variant_index] if variant_index is not None else None
-        media = variant.media if variant and variant.media else scene.media
-        gain = variant.music_gain_db if variant and variant.music_gain_db is not None else 0.0
-        out.append(PlayScene(scene_id, variant_index, media, gain, starts_at, state.ends_at))
+        state.variant = self._pick_variant(scene, starts_at, out)
+        playing = self.now_playing
+        assert playing is not None
+        out.append(playing)
         state.next_scene = SceneId(scene.next) if scene.next else None
         state.vote = None
         if scene.choice is not None:
@@ -287,7 +335,7 @@ class Screening:
             return reject("not-open")
         if event.device not in state.devices:
             return reject("unknown-device")
-        if not _well_formed(event.ballot) or not self._policy_for(vote).accepts(event.ballot):
+        if not _well_formed(event.ballot) or not self.policy_for(vote.choice).accepts(event.ballot):
             return reject("bad-ballot")
         if any(option not in vote.options for option in ballot_options(event.ballot)):
             return reject("unknown-option")
@@ -296,15 +344,6 @@ class Screening:
             return reject("stale-seq")
         vote.ballots[event.device] = Ballots(event.seq, event.ballot, state.devices[event.device])
         return VoteAccepted(event.device, event.choice, event.seq, previous is not None, event.now)
-
-    def _policy_for(self, vote: VoteState) -> Policy:
-        choice = self.story.scene(vote.choice).choice
-        assert choice is not None
-        if choice.policy is None or choice.policy == self.policy.name:
-            return self.policy
-        if choice.policy not in self._choice_policies:  # built once: votes are the hot path
-            self._choice_policies[choice.policy] = policy_from_spec({"name": choice.policy})
-        return self._choice_policies[choice.policy]
 
     def _decide(
         self,
@@ -335,7 +374,7 @@ class Screening:
             mood=self.mood(at),
             choice=vote.choice,
         )
-        policy = self._policy_for(vote)
+        policy = self.policy_for(vote.choice)
         decision = decide(policy, ctx, self._rng)
         option, policy_name, reason = decision.option, decision.policy, prefix + decision.reason
         if forced is not None:

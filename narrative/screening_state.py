@@ -77,6 +77,7 @@ class ScreeningState:
     scene: SceneId | None = None
     starts_at: float = 0.0
     ends_at: float = 0.0
+    variant: int | None = None
     next_scene: SceneId | None = None
     vote: VoteState | None = None
     decided: set[ChoiceId] = field(default_factory=set)
@@ -98,6 +99,7 @@ class ScreeningState:
             "scene": self.scene,
             "starts_at": self.starts_at,
             "ends_at": self.ends_at,
+            "variant": self.variant,
             "next_scene": self.next_scene,
             "variables": dict(self.variables),
             "vote": None
@@ -153,6 +155,7 @@ class ScreeningState:
                 scene=data["scene"],
                 starts_at=float(data["starts_at"]),
                 ends_at=float(data["ends_at"]),
+                variant=data["variant"],
                 next_scene=data["next_scene"],
                 vote=_vote_from_json(data["vote"]),
                 decided={ChoiceId(c) for c in data["decided"]},

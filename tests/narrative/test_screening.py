@@ -499,3 +499,21 @@ def test_conditions_hide_exactly_the_options_whose_if_is_false(has_key, visits, 
     entered = visits + 1  # the hall's `set` runs on entry, before the vote opens
     expected = ["stairs"] + ["cellar"] * has_key + ["door"] * (entered > threshold)
     assert list(vote.options) == expected
+
+
+def test_shell_views_now_playing_open_vote_next_due_and_live_ballot(story):
+    s = screening(story)
+    assert (s.now_playing, s.open_vote, s.next_due()) == (None, None, None)
+    run(s, Join("a", 0.0), Start(0.0))
+    assert s.now_playing == PlayScene("hall", None, "hall", 0.0, 0.0, 30.0)
+    assert s.next_due() == 5.0  # the vote opens
+    run(s, Tick(5.0), VoteCast("a", "hall", Pick("door"), 3, 6.0))
+    assert s.open_vote == OpenVote("hall", ("stairs", "door"), 5.0, 15.0)
+    assert s.next_due() == 15.0  # the vote closes
+    assert s.live_ballot("a") == (3, Pick("door"))
+    assert s.live_ballot("b") is None
+    run(s, Tick(15.0))
+    assert s.open_vote is None
+    assert s.next_due() == 30.0  # the scene ends
+    restored = Screening.restore(story, s.snapshot())
+    assert restored.now_playing == s.now_playing
