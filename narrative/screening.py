@@ -54,7 +54,6 @@ from narrative.events import (
     Leave,
     MoodReport,
     OpenVote,
-    PlayScene,
     Skip,
     Start,
     StoryFault,
@@ -64,16 +63,17 @@ from narrative.events import (
     VoteRejected,
 )
 from narrative.expressions import Value, parse
-from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
-from narrative.mood import Mood, Sample, aggregate, clamp
+from narrative.ids import ChoiceId, OptionId, SceneId
+from narrative.mood import Sample, clamp
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Ballots, Phase, ScreeningState, VoteState
+from narrative.screening_views import ScreeningViews
 from narrative.story import Option, Scene, Story
 
 Source = bool | int | float | str  # an expression as the story file holds it
 
 
-class Screening:
+class Screening(ScreeningViews):
     """One room's screening of ``story`` under the consensus ``policy``.
 
     Args:
@@ -122,84 +122,6 @@ class Screening:
             case _:
                 assert_never(event)
         return out
-
-    @property
-    def phase(self) -> Phase:
-        return self._state.phase
-
-    @property
-    def scene(self) -> SceneId | None:
-        return self._state.scene
-
-    @property
-    def vote(self) -> VoteState | None:
-        """The current scene's vote (open, pending or decided), if it has a choice."""
-        return self._state.vote
-
-    @property
-    def now_playing(self) -> PlayScene | None:
-        """The scene on screen, as the `PlayScene` that started it (None before and after)."""
-        state = self._state
-        if state.phase is not Phase.PLAYING or state.scene is None:
-            return None
-        scene = self.story.scene(state.scene)
-        variant = scene.variants[state.variant] if state.variant is not None else None
-        media = variant.media if variant and variant.media else scene.media
-        gain = variant.music_gain_db if variant and variant.music_gain_db is not None else 0.0
-        return PlayScene(state.scene, state.variant, media, gain, state.starts_at, state.ends_at)
-
-    @property
-    def open_vote(self) -> OpenVote | None:
-        """The vote phones may cast into right now, if one is open."""
-        vote = self._state.vote
-        if self._state.phase is not Phase.PLAYING or vote is None:
-            return None
-        if not vote.opened or vote.decided is not None:
-            return None
-        return OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at)
-
-    def live_ballot(self, device: DeviceId) -> tuple[int, Ballot] | None:
-        """The device's counted ballot in the open vote, with its seq (for a reconnect)."""
-        vote = self._state.vote
-        entry = vote.ballots.get(device) if vote is not None else None
-        return (entry.seq, entry.ballot) if entry is not None else None
-
-    def next_due(self) -> float | None:
-        """The next instant something happens without any event (a shell sleeps until then)."""
-        state = self._state
-        if state.phase is not Phase.PLAYING:
-            return None
-        vote = state.vote
-        if vote is not None and vote.decided is None:
-            return vote.closes_at if vote.opened else vote.opens_at
-        return state.ends_at
-
-    def policy_for(self, choice: ChoiceId) -> Policy:
-        """The policy that decides ``choice``: the choice's own, else the room's."""
-        scene_choice = self.story.scene(choice).choice
-        assert scene_choice is not None
-        name = scene_choice.policy
-        if name is None or name == self.policy.name:
-            return self.policy
-        if name not in self._choice_policies:  # built once: votes are the hot path
-            self._choice_policies[name] = policy_from_spec({"name": name})
-        return self._choice_policies[name]
-
-    @property
-    def variables(self) -> Mapping[str, Value]:
-        return dict(self._state.variables)
-
-    @property
-    def present(self) -> int:
-        return len(self._state.devices)
-
-    @property
-    def path(self) -> tuple[SceneId, ...]:
-        """Scenes played so far, in order."""
-        return tuple(self._state.path)
-
-    def mood(self, now: float) -> Mood:
-        return aggregate(self._state.samples.values(), now)
 
     def snapshot(self) -> dict[str, object]:
         """The whole state as JSON-ready data (see `restore`)."""

@@ -103,6 +103,15 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from server.serve import serve
+    from server.settings import Settings
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    serve(Settings(**overrides))
+    return 0
+
+
 def _cmd_tally(args: argparse.Namespace) -> int:
     from narrative.ballot_file import tally_json
 
@@ -150,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--json", action="store_true", help="one JSON object per line")
     simulate.set_defaults(run=_cmd_simulate)
+
+    serve = commands.add_parser(
+        "serve", help="run the server (settings from KINOROOM_* variables; see the README)"
+    )
+    serve.add_argument("--host", help="listen address (KINOROOM_HOST)")
+    serve.add_argument("--port", type=_count(0), help="listen port (KINOROOM_PORT)")
+    serve.set_defaults(run=_cmd_serve)
 
     tally = commands.add_parser("tally", help="decide one vote from a ballots file (audit)")
     tally.add_argument("file", metavar="FILE.json")

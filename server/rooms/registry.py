@@ -1,0 +1,241 @@
+"""Every room this process runs: created, restored after a restart, found, stopped.
+
+Restoring a room rebuilds its screening from the latest snapshot plus the events logged
+after it (the same commands come out again and are dropped: they were persisted and
+sent before the crash), and its room clock from the stored epoch, so the film goes on
+where it is now, not where it was when the server died. Phones that were present get a
+`Leave` (their sockets died with the process); they `Join` again as they reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mobile_bridge.protocol import Bye, CloseCode, dump
+from mobile_bridge.protocol import DecisionMessage as DecisionView
+from mobile_bridge.protocol import Turnout as TurnoutView
+from narrative.events import event_from_json
+from narrative.explore_history import ArmTracker
+from narrative.ids import DeviceId
+from narrative.policies import policy_from_spec
+from narrative.screening import Screening
+from narrative.story import Story
+from narrative.validate import load_story
+from server.metrics import Metrics
+from server.persistence import (
+    DecisionRecord,
+    RoomExists,
+    RoomRecord,
+    SeatRecord,
+    Store,
+    StoryRecord,
+)
+from server.persistence.records import RoomMode
+from server.roomcode import new_code
+from server.rooms.clock import RoomClock
+from server.rooms.committer import Committer
+from server.rooms.outbox import Item
+from server.rooms.room import Room
+from server.settings import Settings
+from server.tokens import Claims, Role, Tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    room: str
+    device: str
+    role: Role
+    token: str
+
+
+class Rooms:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        committer: Committer,
+        metrics: Metrics,
+        settings: Settings,
+        tokens: Tokens,
+    ) -> None:
+        self.store = store
+        self._committer = committer
+        self._metrics = metrics
+        self._settings = settings
+        self._tokens = tokens
+        self._rooms: dict[str, Room] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def get(self, code: str) -> Room | None:
+        return self._rooms.get(code)
+
+    def __iter__(self) -> Iterator[Room]:
+        return iter(tuple(self._rooms.values()))
+
+    async def create(
+        self,
+        *,
+        story: StoryRecord,
+        policy: str,
+        policy_params: dict[str, object] | None = None,
+        mode: RoomMode = "phones-play",
+        seed: int | None = None,
+    ) -> tuple[Room, Seat]:
+        """Open a room for ``story`` and seat its host.
+
+        Raises:
+            PolicyError: unknown policy or bad parameters.
+            StoryError: the stored story no longer validates.
+        """
+        model = load_story(story.source, f"story-{story.id}")
+        spec: dict[str, object] = {"name": policy, **(policy_params or {})}
+        if policy == "explore" and "history" not in spec:
+            # What earlier screenings of this story learned, frozen for this room so that
+            # a restart replays the same decisions.
+            spec["history"] = await self.store.arm_history(story.digest)
+        spec = policy_from_spec(spec).spec()
+        while True:
+            record = RoomRecord(
+                code=new_code(),
+                story_id=story.id,
+                policy=spec,
+                mode=mode,
+                seed=seed if seed is not None else secrets.randbelow(2**31),
+                status="waiting",
+                epoch=time.time(),
+                show_tally=mode == "big-screen",
+            )
+            try:
+                await self.store.create_room(record)
+                break
+            except RoomExists:
+                continue  # 1 in 600 million per live room: try another code
+        host = await self.seat(record.code, "host", "host")
+        room = self._start(
+            record, model, story.digest, Screening(model, policy_from_spec(spec), record.seed)
+        )
+        log.info("room %s created for %r (%s)", record.code, model.title, policy)
+        return room, host
+
+    async def seat(self, code: str, nickname: str, role: Role) -> Seat:
+        device = f"{role[0]}-{secrets.token_hex(6)}"
+        await self.store.add_seat(
+            SeatRecord(device_id=device, room_code=code, nickname=nickname, role=role)
+        )
+        token = self._tokens.issue(Claims(code, device, role))
+        return Seat(code, device, role, token)
+
+    async def restore(self) -> list[Room]:
+        """Bring back every unfinished room from the database."""
+        restored = []
+        for record in await self.store.unfinished_rooms():
+            if record.code in self._rooms:
+                continue
+            try:
+                restored.append(await self._restore(record))
+            except Exception:
+                log.exception("room %s could not be restored", record.code)
+        return restored
+
+    async def _restore(self, record: RoomRecord) -> Room:
+        story_record = await self.store.story(record.story_id)
+        assert story_record is not None, "rooms reference stories by foreign key"
+        story = load_story(story_record.source, f"story-{story_record.id}")
+        snapshot = await self.store.latest_snapshot(record.code)
+        tracker = ArmTracker()
+        if snapshot is None:
+            screening = Screening(story, policy_from_spec(record.policy), record.seed)
+            after = 0
+        else:
+            screening = Screening.restore(story, snapshot.data["screening"])  # type: ignore[arg-type]
+            tracker = ArmTracker.from_json(snapshot.data["tracker"])  # type: ignore[arg-type]
+            after = snapshot.seq
+        events = await self.store.events_after(record.code, after)
+        for entry in events:
+            for command in screening.handle(event_from_json(entry.payload)):
+                tracker.feed(command)  # rewards were persisted with the event
+        last_seq = events[-1].seq if events else after
+        decisions = await self.store.decisions(record.code)
+        last = _decision_view(story, decisions[-1]) if decisions else None
+        room = self._start(
+            record, story, story_record.digest, screening, tracker=tracker, last_seq=last_seq,
+            last_snapshot_seq=after, last_decision=last,
+        )  # fmt: skip
+        log.info("room %s restored at seq %d (%s)", record.code, last_seq, screening.phase.value)
+        return room
+
+    def _start(
+        self,
+        record: RoomRecord,
+        story: Story,
+        digest: str,
+        screening: Screening,
+        *,
+        tracker: ArmTracker | None = None,
+        last_seq: int = 0,
+        last_snapshot_seq: int = 0,
+        last_decision: DecisionView | None = None,
+    ) -> Room:
+        room = Room(
+            record=record,
+            story=story,
+            story_digest=digest,
+            screening=screening,
+            tracker=tracker or ArmTracker(),
+            last_seq=last_seq,
+            last_snapshot_seq=last_snapshot_seq,
+            last_decision=last_decision,
+            clock=RoomClock(record.epoch),
+            committer=self._committer,
+            metrics=self._metrics,
+            settings=self._settings,
+            absent=tuple(DeviceId(d) for d in screening.devices),
+        )
+        self._rooms[record.code] = room
+        self._tasks[record.code] = asyncio.create_task(room.run(), name=f"room-{record.code}")
+        self._metrics.rooms.set(len(self._rooms))
+        return room
+
+    async def shutdown(self) -> None:
+        """Tell every page to come back later, stop every room (its state is already durable)."""
+        bye = Item("message", dump(Bye(reason="server restarting", reconnect=True)))
+        for room in self._rooms.values():
+            for page in tuple(room.pages):
+                page.outbox.put(bye)
+                page.outbox.close(CloseCode.RESTART, "server restarting")
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+        self._rooms.clear()
+        self._metrics.rooms.set(0)
+
+
+def _decision_view(story: Story, record: DecisionRecord) -> DecisionView:
+    choice = story.scene(record.choice).choice
+    label = (
+        next((o.label for o in choice.options if o.id == record.option), record.option)
+        if choice
+        else record.option
+    )
+    return DecisionView(
+        choice=record.choice,
+        option=record.option,
+        label=label,
+        goto=record.goto,
+        reason=record.reason,
+        policy=record.policy,
+        tally=dict(record.tally),
+        turnout=TurnoutView(voted=record.voted, present=record.present),
+        at=record.at,
+    )
+
+
+__all__ = ["Rooms", "Seat"]

@@ -1,0 +1,473 @@
+"""The Room actor: one asyncio task per room, the only owner of its `Screening`.
+
+Theory of operation. Sockets put `Attach`, `Detach` and `Incoming` items into the room's
+bounded inbox (a full inbox makes their `put` wait: backpressure on the sockets, not
+memory growth). The room's task loops: it takes everything queued (or waits until the
+screening's next due instant, at most ``tick_interval_s``), feeds the events into the
+screening, stamps each event that changed something with the next sequence number, and
+hands the resulting batch (event log, decisions, moods, explore rewards, status, and now
+and then a snapshot) to the group committer. Only once the batch is durable does
+anything leave the room: vote acks, decisions, state. So an acked vote is never lost and
+a decision is persisted before it is broadcast (DESIGN.md, "How one vote flows").
+
+Ticks with no effect are not logged: they change nothing, so replaying the logged events
+rebuilds exactly the state the room had (`server.rooms.registry` restores rooms so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from mobile_bridge.protocol import (
+    Affect,
+    Ended,
+    Error,
+    HostAck,
+    HostCommand,
+    Presence,
+    Tally,
+    Vote,
+    VoteAck,
+    VoteRejectedMessage,
+    Welcome,
+    dump,
+)
+from mobile_bridge.protocol import DecisionMessage as DecisionView
+from narrative.ballots import Approval, Ballot, Pick, Ranking, ballot_to_json
+from narrative.events import (
+    AffectSample,
+    Command,
+    Decide,
+    End,
+    Event,
+    EventRejected,
+    Force,
+    Join,
+    Leave,
+    MoodReport,
+    OpenVote,
+    PlayScene,
+    Skip,
+    Start,
+    StoryFault,
+    Tick,
+    VoteAccepted,
+    VoteCast,
+    VoteRejected,
+    to_json,
+)
+from narrative.events import Ended as EndedCommand
+from narrative.explore_history import ArmTracker
+from narrative.ids import ChoiceId, DeviceId, OptionId
+from narrative.screening import Phase, Screening
+from narrative.story import Story
+from server.logs import room_var
+from server.metrics import Metrics
+from server.persistence import (
+    ArmIncrement,
+    Batch,
+    BatchPart,
+    DecisionRecord,
+    EventRecord,
+    MoodRecord,
+    RoomRecord,
+    RoomStatus,
+    SnapshotRecord,
+)
+from server.rooms.clock import RoomClock
+from server.rooms.committer import Committer
+from server.rooms.outbox import Item
+from server.rooms.page import Page
+from server.rooms.views import decision_view, live_scores, state_view, vote_open_view
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_ITEMS_PER_STEP = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Attach:
+    page: Page
+
+
+@dataclass(frozen=True, slots=True)
+class Detach:
+    page: Page
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    page: Page
+    message: Vote | Affect | HostCommand
+    received_at: float  # room clock when the socket read it: votes count by arrival
+
+
+Inbound = Attach | Detach | Incoming
+Target = Page | DeviceId | str  # a page, a device's pages, or "all" / "watchers"
+
+
+@dataclass(slots=True)
+class _Step:
+    """What one pass of the loop produced: what to persist, then what to send."""
+
+    parts: list[BatchPart] = field(default_factory=list)
+    sends: list[tuple[Target, Item]] = field(default_factory=list)
+    ack_started: list[float] = field(default_factory=list)
+
+    def send(self, target: Target, message: BaseModel) -> None:
+        self.sends.append((target, Item("message", dump(message))))
+
+
+class Room:
+    def __init__(
+        self,
+        *,
+        record: RoomRecord,
+        story: Story,
+        story_digest: str,
+        screening: Screening,
+        tracker: ArmTracker,
+        last_seq: int,
+        last_snapshot_seq: int,
+        last_decision: DecisionView | None,
+        clock: RoomClock,
+        committer: Committer,
+        metrics: Metrics,
+        settings: Settings,
+        absent: tuple[DeviceId, ...] = (),
+    ) -> None:
+        self.record = record
+        self._absent = absent  # present before a restart, their sockets gone with it
+        self.code = record.code
+        self.story = story
+        self.story_digest = story_digest
+        self.screening = screening
+        self.tracker = tracker
+        self.clock = clock
+        self.show_tally = record.show_tally
+        self.inbox: asyncio.Queue[Inbound] = asyncio.Queue(settings.inbox_size)
+        self.pages: set[Page] = set()
+        self.devices: dict[DeviceId, set[Page]] = {}
+        self.weights: dict[DeviceId, float] = {}
+        self._seq = last_seq
+        self._snapshot_seq = last_snapshot_seq
+        self._last_decision = last_decision
+        self._committer = committer
+        self._metrics = metrics
+        self._settings = settings
+        self._last_now = float("-inf")
+        self._tally_dirty = False
+        self._presence_dirty = False
+        self._last_flush = float("-inf")
+
+    # -- the loop ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        room_var.set(self.code)
+        log.info("room running: %s (%s)", self.story.title, self.screening.phase.value)
+        try:
+            if self._absent:
+                step = _Step()
+                for device in self._absent:
+                    self._feed(Leave(device, self._now()), step)
+                await self._committer.commit(Batch.from_parts(step.parts))
+            while True:
+                await self._step(await self._collect())
+        finally:
+            for page in self.pages:
+                page.outbox.close()
+
+    async def _collect(self) -> list[Inbound]:
+        timeout = self._settings.tick_interval_s
+        due = self.screening.next_due()
+        if due is not None:
+            timeout = min(timeout, max(0.0, due - self.clock.now()))
+        items: list[Inbound] = []
+        try:
+            async with asyncio.timeout(timeout):
+                items.append(await self.inbox.get())
+        except TimeoutError:
+            pass
+        while len(items) < MAX_ITEMS_PER_STEP and not self.inbox.empty():
+            items.append(self.inbox.get_nowait())
+        return items
+
+    async def _step(self, items: Iterable[Inbound]) -> None:
+        step = _Step()
+        for item in items:
+            match item:
+                case Attach(page=page):
+                    self._attach(page, step)
+                case Detach(page=page):
+                    self._detach(page, step)
+                case Incoming():
+                    self._incoming(item, step)
+        self._feed(Tick(self._now()), step)
+        if step.parts:
+            if self._seq - self._snapshot_seq >= self._settings.snapshot_every:
+                step.parts.append(self._snapshot())
+            await self._committer.commit(Batch.from_parts(step.parts))
+        self._deliver(step)
+        sent = time.perf_counter()
+        for started in step.ack_started:
+            self._metrics.vote_ack_seconds.observe(max(0.0, sent - started))
+        self._flush_live(step)
+
+    def _now(self) -> float:
+        self._last_now = max(self._last_now, self.clock.now())
+        return self._last_now
+
+    # -- inbound ----------------------------------------------------------------------
+
+    def _attach(self, page: Page, step: _Step) -> None:
+        self.pages.add(page)
+        self._metrics.sockets.labels(page.role).inc()
+        if page.role == "phone":
+            pages = self.devices.setdefault(page.device, set())
+            pages.add(page)
+            if len(pages) == 1:
+                self._feed(Join(page.device, self._now(), page.weight), step)
+        live = self.screening.live_ballot(page.device)
+        vote = self.screening.open_vote
+        your_vote = None
+        if live is not None and vote is not None:
+            your_vote = {"choice": vote.choice, "seq": live[0], **ballot_to_json(live[1])}
+        step.send(
+            page,
+            Welcome(
+                protocol=1,
+                room=self.code,
+                role=page.role,
+                device=page.device,
+                nickname=page.nickname,
+                title=self.story.title,
+                mode=self.record.mode,
+                now=self.clock.now(),
+                state=state_view(self.story, self.screening),
+                your_vote=your_vote,
+            ),
+        )
+        if self._last_decision is not None:
+            step.send(page, self._last_decision)
+        self._presence_dirty = True
+
+    def _detach(self, page: Page, step: _Step) -> None:
+        if page not in self.pages:
+            return
+        self.pages.discard(page)
+        self._metrics.sockets.labels(page.role).dec()
+        pages = self.devices.get(page.device)
+        if pages is not None:
+            pages.discard(page)
+            if not pages:
+                del self.devices[page.device]
+                self._feed(Leave(page.device, self._now()), step)
+        self._presence_dirty = True
+
+    def _incoming(self, item: Incoming, step: _Step) -> None:
+        page, message, at = item.page, item.message, item.received_at
+        match message:
+            case Vote():
+                step.ack_started.append(time.perf_counter())
+                ballot = _ballot(message)
+                self._feed(
+                    VoteCast(page.device, ChoiceId(message.choice), ballot, message.seq, at), step
+                )
+            case Affect():
+                sample = AffectSample(
+                    page.device, message.valence, message.arousal, message.engagement, at
+                )
+                self._feed(sample, step)
+            case HostCommand():
+                self._host(page, message, at, step)
+
+    def _host(self, page: Page, command: HostCommand, at: float, step: _Step) -> None:
+        event: Event
+        match command.action:
+            case "start":
+                event = Start(at)
+            case "skip":
+                event = Skip(at)
+            case "end":
+                event = End(at)
+            case "force":
+                if command.option is None:
+                    step.send(page, Error(code="bad-message", message="force needs an option"))
+                    return
+                event = Force(OptionId(command.option), at)
+            case "show_tally":
+                self.show_tally = bool(command.show)
+                step.send(page, HostAck(action=command.action))
+                return
+        before = len(step.sends)
+        self._feed(event, step, host=page)
+        refused = any(target is page for target, _ in step.sends[before:])
+        if not refused:
+            step.send(page, HostAck(action=command.action))
+
+    # -- the screening ----------------------------------------------------------------
+
+    def _feed(self, event: Event, step: _Step, *, host: Page | None = None) -> None:
+        commands = self.screening.handle(event)
+        if isinstance(event, Tick) and not commands:
+            return
+        self._seq += 1
+        step.parts.append(
+            EventRecord(self.code, self._seq, type(event).__name__, to_json(event), event.now)
+        )
+        for command in commands:
+            self._command(command, step, host)
+
+    def _command(self, command: Command, step: _Step, host: Page | None) -> None:
+        if (reward := self.tracker.feed(command)) is not None:
+            step.parts.append(
+                ArmIncrement(self.story_digest, reward.choice, reward.option, 1, reward.reward)
+            )
+        match command:
+            case PlayScene():
+                if self.screening.path == (command.scene,):
+                    step.parts.append(RoomStatus(self.code, "playing"))
+                step.send("all", state_view(self.story, self.screening, command))
+            case OpenVote():
+                step.send("all", vote_open_view(self.story, self.screening, command))
+                self._tally_dirty = True
+            case VoteAccepted():
+                self._metrics.votes.labels("accepted").inc()
+                step.send(
+                    command.device,
+                    VoteAck(choice=command.choice, seq=command.seq, replaced=command.replaced),
+                )
+                self._tally_dirty = True
+            case VoteRejected():
+                self._metrics.votes.labels(command.code).inc()
+                step.send(
+                    command.device,
+                    VoteRejectedMessage(choice=command.choice, seq=command.seq, code=command.code),
+                )
+            case EventRejected():
+                if host is not None:
+                    step.send(
+                        host,
+                        Error(code="host-rejected", message=f"{command.event}: {command.code}"),
+                    )
+                else:
+                    log.warning("event refused: %s %s", command.event, command.code)
+            case Decide():
+                self._metrics.decisions.labels(command.policy).inc()
+                step.parts.append(
+                    DecisionRecord(
+                        self.code,
+                        self._seq,
+                        command.choice,
+                        command.option,
+                        command.goto,
+                        command.policy,
+                        command.reason,
+                        command.tally,
+                        command.turnout.voted,
+                        command.turnout.present,
+                        command.at,
+                    )
+                )
+                view = decision_view(self.story, command)
+                self._last_decision = view
+                step.send("all", view)
+                log.info("decided %s: %s (%s)", command.choice, command.option, command.reason)
+            case MoodReport():
+                step.parts.append(
+                    MoodRecord(
+                        self.code,
+                        command.scene,
+                        command.valence,
+                        command.arousal,
+                        command.engagement,
+                        command.viewers,
+                        command.samples,
+                        command.at,
+                    )
+                )
+            case StoryFault():
+                log.warning("story fault in %s: %s", command.scene, command.message)
+            case EndedCommand():
+                step.parts.append(RoomStatus(self.code, "ended"))
+                step.parts.append(self._snapshot())
+                step.send("all", Ended(reason=command.reason, at=command.at, report=None))
+                log.info("screening ended (%s)", command.reason)
+
+    def _snapshot(self) -> SnapshotRecord:
+        self._snapshot_seq = self._seq
+        data = {
+            "screening": self.screening.snapshot(),
+            "tracker": self.tracker.to_json(),
+            "show_tally": self.show_tally,
+        }
+        return SnapshotRecord(self.code, self._seq, data)
+
+    # -- outbound ---------------------------------------------------------------------
+
+    def _targets(self, target: Target) -> Iterable[Page]:
+        if isinstance(target, Page):
+            return (target,) if target in self.pages else ()
+        if target == "all":
+            return tuple(self.pages)
+        if target == "watchers":
+            return tuple(p for p in self.pages if p.role != "phone" or self.show_tally)
+        return tuple(self.devices.get(DeviceId(target), ()))
+
+    def _deliver(self, step: _Step) -> None:
+        for target, item in step.sends:
+            for page in self._targets(target):
+                if not page.outbox.put(item) and page.outbox.overflowed:
+                    self._metrics.send_drops.inc()
+
+    def _flush_live(self, step: _Step) -> None:
+        """Tallies and presence, coalesced to at most one each per ``tally_interval_s``."""
+        now = time.monotonic()
+        if now - self._last_flush < self._settings.tally_interval_s:
+            return
+        if not (self._tally_dirty or self._presence_dirty):
+            return
+        self._last_flush = now
+        live = _Step()
+        vote = self.screening.open_vote
+        if self._tally_dirty and vote is not None and self.screening.vote is not None:
+            scores, voted = live_scores(self.screening)
+            tally = Tally(
+                choice=vote.choice, scores=scores, voted=voted, present=self.screening.present
+            )
+            live.sends.append(("watchers", Item("tally", dump(tally))))
+        self._tally_dirty = False
+        if self._presence_dirty:
+            roles = [p.role for p in self.pages]
+            presence = Presence(
+                phones=len(self.devices),
+                screens=roles.count("screen"),
+                hosts=roles.count("host"),
+                cameras=self.screening.mood(self.clock.now()).viewers,
+            )
+            live.send("all", presence)
+            self._presence_dirty = False
+        self._deliver(live)
+
+    @property
+    def ended(self) -> bool:
+        return self.screening.phase is Phase.ENDED
+
+
+def _ballot(vote: Vote) -> Ballot:
+    if vote.ranking is not None:
+        return Ranking(tuple(OptionId(o) for o in vote.ranking))
+    if vote.approve is not None:
+        return Approval(frozenset(OptionId(o) for o in vote.approve))
+    assert vote.option is not None
+    return Pick(OptionId(vote.option))
+
+
+__all__ = ["Attach", "Detach", "Inbound", "Incoming", "Room"]

@@ -1,0 +1,99 @@
+"""What pages are told: screening commands and state turned into protocol messages.
+
+Pure functions of the story and the screening; the Room decides who receives them.
+"""
+
+from __future__ import annotations
+
+from mobile_bridge.protocol import (
+    DecisionMessage,
+    OptionView,
+    State,
+    Turnout,
+    VoteOpen,
+)
+from narrative.ballots import Approval, Pick, Ranking
+from narrative.events import Decide, OpenVote, PlayScene
+from narrative.screening import Screening
+from narrative.story import Story
+
+_BALLOT_KIND = {"borda": "ranking", "approval": "approve"}
+
+
+def vote_open_view(story: Story, screening: Screening, vote: OpenVote) -> VoteOpen:
+    choice = story.scene(vote.choice).choice
+    assert choice is not None
+    labels = {o.id: o.label for o in choice.options}
+    policy = screening.policy_for(vote.choice).name
+    return VoteOpen(
+        choice=vote.choice,
+        prompt=choice.prompt,
+        options=[OptionView(id=o, label=labels[o]) for o in vote.options],
+        ballot=_BALLOT_KIND.get(policy, "option"),
+        policy=policy,
+        opens_at=vote.opens_at,
+        closes_at=vote.closes_at,
+    )
+
+
+def state_view(story: Story, screening: Screening, playing: PlayScene | None = None) -> State:
+    playing = playing or screening.now_playing
+    vote = screening.open_vote
+    return State(
+        phase=screening.phase.value,
+        scene=playing.scene if playing else None,
+        variant=playing.variant if playing else None,
+        media=playing.media if playing else None,
+        music_gain_db=playing.music_gain_db if playing else 0.0,
+        starts_at=playing.starts_at if playing else None,
+        ends_at=playing.ends_at if playing else None,
+        vote=vote_open_view(story, screening, vote) if vote else None,
+    )
+
+
+def decision_view(story: Story, decide: Decide) -> DecisionMessage:
+    choice = story.scene(decide.choice).choice
+    assert choice is not None
+    label = next(o.label for o in choice.options if o.id == decide.option)
+    return DecisionMessage(
+        choice=decide.choice,
+        option=decide.option,
+        label=label,
+        goto=decide.goto,
+        reason=decide.reason,
+        policy=decide.policy,
+        tally=dict(decide.tally),
+        turnout=Turnout(voted=decide.turnout.voted, present=decide.turnout.present),
+        at=decide.at,
+    )
+
+
+__all__ = ["decision_view", "state_view", "vote_open_view"]
+
+
+def live_scores(screening: Screening) -> tuple[dict[str, float], int]:
+    """The open vote's running count for screens: picks, Borda points or approvals.
+
+    Counted straight from the ballots (never through the policy, whose explore draws
+    would move the screening's random generator and change the real decision).
+    """
+    vote = screening.vote
+    if vote is None:
+        return {}, 0
+    scores = dict.fromkeys(vote.options, 0.0)
+    width = len(vote.options)
+    weighted = screening.policy_for(vote.choice).name == "weighted"
+    for entry in vote.ballots.values():
+        match entry.ballot:
+            case Pick(option=option):
+                if option in scores:
+                    scores[option] += entry.weight if weighted else 1.0
+            case Ranking(options=options):
+                for rank, option in enumerate(options):
+                    if option in scores:
+                        scores[option] += width - 1 - rank
+            case Approval(options=options):
+                for option in options:
+                    if option in scores:
+                        scores[option] += 1.0
+    return {str(k): v for k, v in scores.items()}, len(vote.ballots)

@@ -1,0 +1,167 @@
+"""Rooms: create (host), join (phones and screens), look up, QR code, report."""
+
+from __future__ import annotations
+
+import io
+from typing import Literal
+
+import segno
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from narrative.policies import POLICY_NAMES
+from server.deps import HostDep, RoomDep, ServicesDep
+from server.deps import room as find_room
+from server.errors import ApiError
+
+router = APIRouter(prefix="/api/rooms", tags=["rooms"])
+
+
+class RoomCreate(BaseModel):
+    story_id: int | None = Field(None, description="a stored story; default: the bundled demo")
+    policy: str = Field("plurality", description=f"one of {', '.join(POLICY_NAMES)}")
+    policy_params: dict[str, object] = Field(default_factory=dict)
+    mode: Literal["phones-play", "big-screen"] = "phones-play"
+    seed: int | None = None
+
+
+class RoomCreated(BaseModel):
+    code: str
+    host_token: str
+    host_device: str
+    join_url: str
+    ws_url: str
+
+
+class JoinRequest(BaseModel):
+    nickname: str = Field(min_length=1, max_length=40)
+    role: Literal["phone", "screen"] = "phone"
+
+
+class Joined(BaseModel):
+    room: str
+    device: str
+    token: str
+    ws_url: str
+
+
+class RoomInfo(BaseModel):
+    code: str
+    title: str
+    mode: str
+    phase: str
+    phones: int
+    join_url: str
+
+
+def _public(request: Request, svc: ServicesDep) -> str:
+    return (
+        svc.settings.public_url.rstrip("/")
+        if svc.settings.public_url
+        else str(request.base_url).rstrip("/")
+    )
+
+
+def _ws(base: str, code: str) -> str:
+    return base.replace("http", "ws", 1) + f"/ws/rooms/{code}"
+
+
+@router.post("", status_code=201)
+async def create_room(body: RoomCreate, request: Request, svc: ServicesDep) -> RoomCreated:
+    if body.story_id is None:
+        if svc.demo is None:
+            raise ApiError(422, "bad-request", "story_id is required (no demo story loaded)")
+        story = await svc.store.story(svc.demo[0].record.story_id)
+    else:
+        story = await svc.store.story(body.story_id)
+    if story is None:
+        raise ApiError(404, "story-not-found", f"no story {body.story_id}")
+    room, host = await svc.rooms.create(
+        story=story,
+        policy=body.policy,
+        policy_params=body.policy_params,
+        mode=body.mode,
+        seed=body.seed,
+    )
+    base = _public(request, svc)
+    return RoomCreated(
+        code=room.code,
+        host_token=host.token,
+        host_device=host.device,
+        join_url=f"{base}/join/{room.code}",
+        ws_url=_ws(base, room.code),
+    )
+
+
+@router.get("/{code}")
+async def room_info(room: RoomDep, request: Request, svc: ServicesDep) -> RoomInfo:
+    return RoomInfo(
+        code=room.code,
+        title=room.story.title,
+        mode=room.record.mode,
+        phase=room.screening.phase.value,
+        phones=len(room.devices),
+        join_url=f"{_public(request, svc)}/join/{room.code}",
+    )
+
+
+@router.post("/{code}/join", status_code=201)
+async def join_room(code: str, body: JoinRequest, request: Request, svc: ServicesDep) -> Joined:
+    """Take a seat; the token is what the page says in `hello`, and again to reconnect."""
+    room = find_room(code, svc, request)
+    seat = await svc.rooms.seat(room.code, body.nickname, body.role)
+    return Joined(
+        room=room.code,
+        device=seat.device,
+        token=seat.token,
+        ws_url=_ws(_public(request, svc), room.code),
+    )
+
+
+@router.get("/{code}/qr.{fmt}")
+async def room_qr(
+    room: RoomDep, fmt: Literal["svg", "png"], request: Request, svc: ServicesDep
+) -> Response:
+    """The join URL as a QR code, for the shared screen."""
+    qr = segno.make(f"{_public(request, svc)}/join/{room.code}", error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind=fmt, scale=8, border=2)
+    media = "image/svg+xml" if fmt == "svg" else "image/png"
+    return Response(buffer.getvalue(), media_type=media)
+
+
+@router.get("/{code}/report")
+async def room_report(room: RoomDep, host: HostDep, svc: ServicesDep) -> dict[str, object]:
+    """What the room chose and how it felt, scene by scene (host only)."""
+    decisions = await svc.store.decisions(room.code)
+    moods = await svc.store.scene_moods(room.code)
+    return {
+        "room": room.code,
+        "title": room.story.title,
+        "phase": room.screening.phase.value,
+        "path": list(room.screening.path),
+        "decisions": [
+            {
+                "choice": d.choice,
+                "option": d.option,
+                "goto": d.goto,
+                "policy": d.policy,
+                "reason": d.reason,
+                "tally": dict(d.tally),
+                "turnout": {"voted": d.voted, "present": d.present},
+                "at": d.at,
+            }
+            for d in decisions
+        ],
+        "moods": [
+            {
+                "scene": m.scene,
+                "valence": m.valence,
+                "arousal": m.arousal,
+                "engagement": m.engagement,
+                "viewers": m.viewers,
+                "at": m.at,
+            }
+            for m in moods
+        ],
+    }

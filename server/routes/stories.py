@@ -1,0 +1,44 @@
+"""Stories: upload (validated) and list."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from server.deps import ServicesDep
+from server.errors import ApiError
+
+router = APIRouter(prefix="/api/stories", tags=["stories"])
+
+
+class StoryUpload(BaseModel):
+    source: str = Field(min_length=1, max_length=1_000_000, description="the story file's text")
+    format: Literal["yaml", "json"] = "yaml"
+
+
+class StoryOut(BaseModel):
+    id: int
+    digest: str
+    title: str
+
+
+@router.post("", status_code=201)
+async def upload_story(body: StoryUpload, svc: ServicesDep) -> StoryOut:
+    """Validate and store a story; its errors come back as the validator's diagnostics."""
+    record = await svc.save_story(body.source, body.format)
+    return StoryOut(id=record.id, digest=record.digest, title=record.title)
+
+
+@router.get("")
+async def list_stories(svc: ServicesDep) -> list[StoryOut]:
+    return [StoryOut(id=s.id, digest=s.digest, title=s.title) for s in await svc.store.stories()]
+
+
+@router.get("/{story_id}")
+async def get_story(story_id: int, svc: ServicesDep) -> StoryOut:
+    record = await svc.store.story(story_id)
+    if record is None:
+        raise ApiError(404, "story-not-found", f"no story {story_id}")
+    return StoryOut(id=record.id, digest=record.digest, title=record.title)

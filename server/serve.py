@@ -1,0 +1,78 @@
+"""`kinoroom serve`: the server on a socket, with a banner telling a person how to join."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from collections.abc import Callable
+
+import segno
+import uvicorn
+
+from server import logs
+from server.app import create_app
+from server.services import Services
+from server.settings import Settings
+
+
+def banner(services: Services, base_url: str) -> str:
+    lines = [f"Kinoroom is running at {base_url}  (health: {base_url}/healthz)"]
+    if services.demo is not None:
+        room, host = services.demo
+        join = f"{base_url}/join/{room.code}"
+        lines += [
+            f'Demo room {room.code}: "{room.story.title}", policy {room.screening.policy.name}',
+            f"Phones join with code {room.code} at {join}",
+        ]
+        if host is not None:
+            lines.append(f"Host token (start, skip, force, end): {host.token}")
+        else:
+            lines.append("(restored from before the restart: the host keeps the token it had)")
+        qr = segno.make(join, error="m")
+        lines.append(_terminal_qr(qr))
+    return "\n".join(lines)
+
+
+def _terminal_qr(qr: segno.QRCode) -> str:
+    """Two modules per character cell with half blocks, so the code stays square."""
+    matrix = [list(row) for row in qr.matrix_iter(scale=1, border=2)]
+    if len(matrix) % 2:
+        matrix.append([0] * len(matrix[0]))
+    cells = {(0, 0): " ", (1, 0): "▀", (0, 1): "▄", (1, 1): "█"}
+    rows = []
+    for top, bottom in zip(matrix[::2], matrix[1::2], strict=True):
+        rows.append("".join(cells[(bool(a), bool(b))] for a, b in zip(top, bottom, strict=True)))
+    return "\n".join(rows)
+
+
+def bind(settings: Settings) -> socket.socket:
+    """Bind first, so port 0 becomes a real port before the banner names it."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(settings: Settings, *, out: Callable[[str], object] = print) -> None:
+    logs.configure(settings.log_level, settings.log_format)
+    sock = bind(settings)
+    base_url = settings.resolved_public_url(sock.getsockname()[1])
+    app = create_app(settings, on_ready=lambda services: out(banner(services, base_url)))
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        ws_max_size=64 * 1024,  # the protocol's own 4 KiB limit answers with an error first
+        ws_ping_interval=20.0,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        sys.stderr.write("stopped\n")
+
+
+__all__ = ["banner", "bind", "serve"]

@@ -1,0 +1,96 @@
+"""What one running app holds: the store, the committer, the rooms, the tokens, the metrics.
+
+Built by `create_app`'s lifespan from the settings, torn down in the documented order:
+stop accepting, say bye to every page (close 1012, come back), stop the rooms, finish
+the last commits, close the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from narrative.stories import DEMO
+from narrative.validate import load_story
+from server.metrics import Metrics
+from server.persistence import Store, StoryRecord
+from server.ratelimit import KeyedLimiter
+from server.rooms.committer import Committer
+from server.rooms.registry import Rooms, Seat
+from server.rooms.room import Room
+from server.settings import Settings
+from server.tokens import Tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    store: Store
+    committer: Committer
+    rooms: Rooms
+    tokens: Tokens
+    metrics: Metrics
+    failures: KeyedLimiter  # wrong room codes and bad tokens, per address
+    demo: tuple[Room, Seat | None] | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Services:
+        store = await Store.open(settings.resolved_database_url())
+        metrics = Metrics()
+        committer = Committer(store, metrics)
+        tokens = Tokens(settings.resolved_secret())
+        rooms = Rooms(
+            store=store, committer=committer, metrics=metrics, settings=settings, tokens=tokens
+        )
+        services = cls(
+            settings=settings,
+            store=store,
+            committer=committer,
+            rooms=rooms,
+            tokens=tokens,
+            metrics=metrics,
+            failures=KeyedLimiter(
+                rate=settings.join_attempts_per_min / 60.0, burst=settings.join_attempts_per_min
+            ),
+        )
+        services.tasks.append(asyncio.create_task(committer.run(), name="committer"))
+        restored = await rooms.restore()
+        if settings.demo_room:
+            services.demo = await services._demo_room(restored)
+        return services
+
+    async def _demo_room(self, restored: list[Room]) -> tuple[Room, Seat | None]:
+        """The bundled story's room: the one still running from before a restart, or a new one."""
+        demo = await self.save_story(DEMO.read_text(encoding="utf-8"), "yaml")
+        for room in restored:
+            if room.story_digest == demo.digest and not room.ended:
+                return room, None
+        return await self.rooms.create(story=demo, policy=self.settings.demo_policy)
+
+    async def save_story(self, source: str, fmt: str) -> StoryRecord:
+        """Validate and store a story (idempotent: the same story is stored once).
+
+        Raises:
+            StoryError: the story has errors.
+        """
+        story = load_story(source, f"upload.{fmt}")
+        return await self.store.save_story(
+            title=story.title, digest=story.digest(), source=source, fmt=fmt
+        )
+
+    async def stop(self) -> None:
+        await self.rooms.shutdown()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.store.close()
+
+
+__all__ = ["Services"]

@@ -1,0 +1,96 @@
+"""Every server option, read from ``KINOROOM_*`` environment variables.
+
+`Settings()` reads the environment; nothing else in Kinoroom does. The defaults run the
+embedded setup (`make run`): SQLite under ``data_dir``, an in-process bus, the bundled
+demo story, listening on 127.0.0.1. The README's settings table is checked against the
+``description`` of each field by a test.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KINOROOM_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="address `kinoroom serve` listens on")
+    port: int = Field(
+        8000, ge=0, le=65535, description="port `kinoroom serve` listens on (0: any free port)"
+    )
+    public_url: str | None = Field(
+        None,
+        description="URL phones use to reach the server (join links, QR codes); default http://HOST:PORT",
+    )
+    data_dir: Path = Field(
+        Path(".kinoroom"), description="where the SQLite database and the generated secret live"
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; default sqlite+aiosqlite:///DATA_DIR/kinoroom.db, "
+        "or postgresql+asyncpg://user@host/db",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="signs room and device tokens; default: generated once into DATA_DIR/secret",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="extra Origins allowed to open WebSockets (same-origin is always allowed)",
+    )
+    demo_room: bool = Field(
+        True, description="create a room for the bundled demo story at start-up and print its code"
+    )
+    demo_policy: str = Field("plurality", description="consensus policy of the demo room")
+    tick_interval_s: float = Field(
+        0.1, gt=0, le=1, description="longest a room waits between clock ticks"
+    )
+    snapshot_every: int = Field(
+        500, ge=1, description="events between two snapshots of a room's screening"
+    )
+    inbox_size: int = Field(
+        20_000, ge=16, description="events a room queues before its sockets are slowed down"
+    )
+    send_queue_size: int = Field(
+        64, ge=4, description="messages queued per socket before it counts as too slow"
+    )
+    tally_interval_s: float = Field(
+        0.25, gt=0, description="at most one live tally per this many seconds per room"
+    )
+    messages_per_s: float = Field(20.0, gt=0, description="messages one socket may send per second")
+    join_attempts_per_min: int = Field(
+        30,
+        ge=1,
+        description="failed joins (wrong room code, bad token) one address may make per minute",
+    )
+    log_format: Literal["text", "json"] = Field("text", description="log line format")
+    log_level: str = Field("INFO", description="log level")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'kinoroom.db').resolve()}"
+
+    def resolved_public_url(self, port: int | None = None) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{port if port is not None else self.port}"
+
+    def resolved_secret(self) -> bytes:
+        """The token-signing key; generated on first use and kept in ``data_dir/secret``."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+__all__ = ["Settings"]
