@@ -103,6 +103,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_protocol_schema(args: argparse.Namespace) -> int:
+    from mobile_bridge.protocol import json_schemas
+
+    print(json.dumps(json_schemas(), indent=2))
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from server.serve import serve
     from server.settings import Settings
@@ -159,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--json", action="store_true", help="one JSON object per line")
     simulate.set_defaults(run=_cmd_simulate)
+
+    protocol = commands.add_parser("protocol", help="the phone protocol").add_subparsers(
+        dest="protocol_command", required=True
+    )
+    protocol_schema = protocol.add_parser("schema", help="print the JSON Schema of every message")
+    protocol_schema.set_defaults(run=_cmd_protocol_schema)
 
     serve = commands.add_parser(
         "serve", help="run the server (settings from KINOROOM_* variables; see the README)"

@@ -1,0 +1,117 @@
+"""A real Kinoroom server on 127.0.0.1 (uvicorn, port 0) for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from server.app import create_app
+from server.serve import bind
+from server.services import Services
+from server.settings import Settings
+
+# A quick film: every scene a few seconds, so a whole screening takes ~5 s.
+QUICK_STORY = """
+kinoroom: 1
+title: Quick reel
+start: door
+variables: {brave: false}
+shared_ending: true
+scenes:
+  door:
+    media: quick/door
+    duration: 2.5
+    choice:
+      at: 0.2
+      window: 1.2
+      prompt: Open the door?
+      default: wait
+      options:
+        - {id: open, label: Open it, goto: hall, set: {brave: true}, mood: {arousal: high}}
+        - {id: wait, label: Wait, goto: hall, mood: {arousal: low}}
+        - {id: knock, label: Knock twice, goto: hall}
+  hall:
+    media: quick/hall
+    duration: 2.5
+    choice:
+      at: 0.2
+      window: 1.2
+      prompt: Which way?
+      default: left
+      options:
+        - {id: left, label: Left, goto: end}
+        - {id: right, label: Right, goto: end, if: brave}
+  end: {media: quick/end, duration: 1, ending: true, locked: true}
+"""
+
+
+@dataclass
+class LiveServer:
+    url: str
+    ws_url: str
+    services: Services
+    http: httpx.AsyncClient
+
+    async def story(self, source: str = QUICK_STORY) -> int:
+        response = await self.http.post("/api/stories", json={"source": source})
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    async def room(self, policy: str = "plurality", **extra: object) -> dict[str, str]:
+        story_id = await self.story()
+        body = {"story_id": story_id, "policy": policy, **extra}
+        response = await self.http.post("/api/rooms", json=body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+
+def settings_for(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "data_dir": tmp_path / "data",
+        "demo_room": False,
+        "tick_interval_s": 0.02,
+        "tally_interval_s": 0.05,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[LiveServer]:
+    sock = bind(settings)
+    port = sock.getsockname()[1]
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, ws_max_size=64 * 1024, lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=url) as http:
+            yield LiveServer(url, f"ws://127.0.0.1:{port}", app.state.services, http)
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@pytest_asyncio.fixture
+async def live(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    async with running(settings_for(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture
+def quick_story() -> str:
+    return QUICK_STORY

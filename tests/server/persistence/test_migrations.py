@@ -1,0 +1,108 @@
+"""The Alembic migrations build the schema the models describe, from any directory."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+import server
+from server.persistence import alembic_config, current_revision, migrations_dir, upgrade
+from server.persistence.models import Base
+
+ROOT = Path(__file__).resolve().parents[3]
+TABLES = {
+    "alembic_version", "arm_stats", "decisions", "events", "rooms", "scene_moods", "seats",
+    "snapshots", "stories",
+}  # fmt: skip
+
+
+def head() -> str:
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert revision is not None
+    return revision
+
+
+@pytest.mark.asyncio
+async def test_an_empty_database_is_upgraded_to_head_from_any_directory(
+    database, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # the migrations are found through the package, not the CWD
+    engine = database.engine()
+    try:
+        assert await current_revision(engine) is None
+        await upgrade(engine)
+        await upgrade(engine)  # a second start finds nothing to do
+        assert await current_revision(engine) == head()
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert tables == TABLES
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_servers_starting_together_on_a_fresh_database_migrate_it_once(database):
+    engines = [database.engine() for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert await current_revision(engines[0]) == head()
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_the_migrated_schema_is_what_the_models_describe(database):
+    engine = database.engine()
+    try:
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            diff = await connection.run_sync(
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
+            )
+        assert diff == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds_it(database):
+    engine = database.engine()
+    try:
+        await upgrade(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.downgrade(alembic_config(c), "base"))
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert tables <= {"alembic_version"}
+        await upgrade(engine)
+        assert await current_revision(engine) == head()
+    finally:
+        await engine.dispose()
+
+
+def test_the_migrations_ship_inside_the_server_package():
+    assert migrations_dir() == Path(server.__file__).parent / "migrations"
+    assert (migrations_dir() / "env.py").is_file()
+
+
+def test_alembic_ini_at_the_repository_root_points_at_the_same_migrations():
+    config = Config(str(ROOT / "alembic.ini"))
+    assert Path(config.get_main_option("script_location")) == migrations_dir()
+    assert ScriptDirectory.from_config(config).get_current_head() == head()
+    assert config.get_main_option("sqlalchemy.url") is None  # the URL comes from code
+
+
+def test_every_revision_file_is_named_rev_underscore_slug():
+    for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_")
