@@ -1,9 +1,12 @@
-"""The bridge to phones: the versioned phone protocol (typed messages), clock sync, aiortc
-peers (film out, camera in), the passthrough film track and its relay, media ingest, and
-a Python phone client for tests, bots and load tests.
+"""The bridge to phones: the versioned phone protocol (`protocol`), clock sync (`clock`,
+pure), the Python phone client used by tests, bots and load tests (`client`, `join`,
+`reconnect`); the aiortc peers, the passthrough film track and media ingest come with
+the film-over-WebRTC issue.
 
-May import aiortc, av, websockets and ``narrative`` (types only); never ``server``.
-Nothing is here yet: the rooms server and the film-over-WebRTC issues fill it.
+May import aiortc, av, websockets, httpx and ``narrative`` (types only); never ``server``.
 """
 
-__all__: list[str] = []
+from mobile_bridge.clock import ClockSync
+from mobile_bridge.protocol import PROTOCOL_VERSION, ProtocolError, parse_client_message
+
+__all__ = ["PROTOCOL_VERSION", "ClockSync", "ProtocolError", "parse_client_message"]

@@ -73,7 +73,8 @@ class CloseCode(enum.IntEnum):
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "seq": "5" or "protocol": true is a client bug to report, not to guess at.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # -- page → server -----------------------------------------------------------------------
@@ -117,9 +118,15 @@ class Affect(_Message):
     expression: str | None = Field(None, max_length=32)
 
 
+HostAction = Literal["start", "skip", "force", "end", "show_tally"]
+
+
 class HostCommand(_Message):
+    """A host's order; ``id`` (optional) comes back in the ``host_ack`` or ``error``."""
+
     type: Literal["host"] = "host"
-    action: Literal["start", "skip", "force", "end", "show_tally"]
+    action: HostAction
+    id: int | None = Field(None, ge=0)
     option: Identifier | None = Field(None, description="with force: the option to play")
     show: bool | None = Field(None, description="with show_tally: show live tallies to phones")
 
@@ -159,6 +166,16 @@ class State(_Message):
     vote: VoteOpen | None = None
 
 
+class LiveVote(_Message):
+    """The device's counted ballot in the open vote, given back after a reconnect."""
+
+    choice: str
+    seq: int
+    option: str | None = None
+    ranking: list[str] | None = None
+    approve: list[str] | None = None
+
+
 class Welcome(_Message):
     type: Literal["welcome"] = "welcome"
     protocol: int
@@ -170,9 +187,7 @@ class Welcome(_Message):
     mode: Literal["phones-play", "big-screen"]
     now: Seconds = Field(description="room clock when sent")
     state: State
-    your_vote: dict[str, object] | None = Field(
-        None, description="the live vote, after a reconnect"
-    )
+    your_vote: LiveVote | None = Field(None, description="the live vote, after a reconnect")
 
 
 class Pong(_Message):
@@ -242,6 +257,7 @@ class Presence(_Message):
 class HostAck(_Message):
     type: Literal["host_ack"] = "host_ack"
     action: str
+    id: int | None = None
 
 
 class Ended(_Message):
@@ -255,6 +271,7 @@ class Error(_Message):
     type: Literal["error"] = "error"
     code: str
     message: str
+    ref: int | None = Field(None, description="the id of the host command it answers")
 
 
 class Bye(_Message):
@@ -313,10 +330,13 @@ def parse_client_message(data: str | bytes) -> Hello | Ping | Vote | Affect | Ho
     Raises:
         ProtocolError: ``too-large``, ``bad-json``, ``unknown-type`` or ``bad-message``.
     """
-    if len(data) > MAX_MESSAGE_BYTES:
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    if size > MAX_MESSAGE_BYTES:
         raise ProtocolError("too-large", f"messages are at most {MAX_MESSAGE_BYTES} bytes")
     try:
         raw = json.loads(data)
+    except RecursionError:  # "[[[[…" nests deeper than json can follow, well under 4 KiB
+        raise ProtocolError("bad-json", "JSON nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError("bad-json", f"not JSON: {exc}") from None
     if not isinstance(raw, dict):
@@ -370,6 +390,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "VOTE_REJECTION_CODES",
     "Affect",
+    "BallotKind",
     "Bye",
     "ClientMessage",
     "CloseCode",
@@ -378,7 +399,9 @@ __all__ = [
     "Error",
     "Hello",
     "HostAck",
+    "HostAction",
     "HostCommand",
+    "LiveVote",
     "OptionView",
     "Ping",
     "Pong",

@@ -21,7 +21,8 @@ decided now from the ballots so far; one not yet open takes the director's cut),
 `End` the screening.
 
 Votes: one live ballot per device per choice; a later ``seq`` replaces the earlier, an
-equal or lower one is `stale-seq`; a ballot at or after ``closes_at`` is
+equal or lower one is `stale-seq` (but the very same ballot resent with the same seq,
+after a lost ack, is acknowledged again and changes nothing); a ballot at or after ``closes_at`` is
 `window-closed`, even if no tick has closed the window yet. Departed phones keep the
 ballot they cast. Refusals are commands (`VoteRejected`, `EventRejected`), never
 exceptions; exceptions mean the caller broke the API (e.g. `restore` of another story).
@@ -262,6 +263,10 @@ class Screening(ScreeningViews):
         if any(option not in vote.options for option in ballot_options(event.ballot)):
             return reject("unknown-option")
         previous = vote.ballots.get(event.device)
+        if previous is not None and event.seq == previous.seq and event.ballot == previous.ballot:
+            # The same ballot sent again (a phone that lost the ack resends after a
+            # reconnect): acknowledge it again, change nothing.
+            return VoteAccepted(event.device, event.choice, event.seq, False, event.now)
         if previous is not None and event.seq <= previous.seq:
             return reject("stale-seq")
         vote.ballots[event.device] = Ballots(event.seq, event.ballot, state.devices[event.device])

@@ -30,6 +30,7 @@ from mobile_bridge.protocol import (
     Error,
     HostAck,
     HostCommand,
+    LiveVote,
     Presence,
     Tally,
     Vote,
@@ -111,6 +112,7 @@ class Incoming:
 
 Inbound = Attach | Detach | Incoming
 Target = Page | DeviceId | str  # a page, a device's pages, or "all" / "watchers"
+HostOrigin = tuple[Page, int | None]  # the host page a command came from, and its id
 
 
 @dataclass(slots=True)
@@ -238,7 +240,9 @@ class Room:
         vote = self.screening.open_vote
         your_vote = None
         if live is not None and vote is not None:
-            your_vote = {"choice": vote.choice, "seq": live[0], **ballot_to_json(live[1])}
+            your_vote = LiveVote.model_validate(
+                {"choice": vote.choice, "seq": live[0], **ballot_to_json(live[1])}
+            )
         step.send(
             page,
             Welcome(
@@ -299,22 +303,25 @@ class Room:
                 event = End(at)
             case "force":
                 if command.option is None:
-                    step.send(page, Error(code="bad-message", message="force needs an option"))
+                    error = Error(
+                        code="bad-message", message="force needs an option", ref=command.id
+                    )
+                    step.send(page, error)
                     return
                 event = Force(OptionId(command.option), at)
             case "show_tally":
                 self.show_tally = bool(command.show)
-                step.send(page, HostAck(action=command.action))
+                step.send(page, HostAck(action=command.action, id=command.id))
                 return
         before = len(step.sends)
-        self._feed(event, step, host=page)
+        self._feed(event, step, host=(page, command.id))
         refused = any(target is page for target, _ in step.sends[before:])
         if not refused:
-            step.send(page, HostAck(action=command.action))
+            step.send(page, HostAck(action=command.action, id=command.id))
 
     # -- the screening ----------------------------------------------------------------
 
-    def _feed(self, event: Event, step: _Step, *, host: Page | None = None) -> None:
+    def _feed(self, event: Event, step: _Step, *, host: HostOrigin | None = None) -> None:
         commands = self.screening.handle(event)
         if isinstance(event, Tick) and not commands:
             return
@@ -325,7 +332,7 @@ class Room:
         for command in commands:
             self._command(command, step, host)
 
-    def _command(self, command: Command, step: _Step, host: Page | None) -> None:
+    def _command(self, command: Command, step: _Step, host: HostOrigin | None) -> None:
         if (reward := self.tracker.feed(command)) is not None:
             step.parts.append(
                 ArmIncrement(self.story_digest, reward.choice, reward.option, 1, reward.reward)
@@ -353,10 +360,9 @@ class Room:
                 )
             case EventRejected():
                 if host is not None:
-                    step.send(
-                        host,
-                        Error(code="host-rejected", message=f"{command.event}: {command.code}"),
-                    )
+                    page, ref = host
+                    message = f"{command.event}: {command.code}"
+                    step.send(page, Error(code="host-rejected", message=message, ref=ref))
                 else:
                     log.warning("event refused: %s %s", command.event, command.code)
             case Decide():

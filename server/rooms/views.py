@@ -6,6 +6,7 @@ Pure functions of the story and the screening; the Room decides who receives the
 from __future__ import annotations
 
 from mobile_bridge.protocol import (
+    BallotKind,
     DecisionMessage,
     OptionView,
     State,
@@ -17,7 +18,7 @@ from narrative.events import Decide, OpenVote, PlayScene
 from narrative.screening import Screening
 from narrative.story import Story
 
-_BALLOT_KIND = {"borda": "ranking", "approval": "approve"}
+_BALLOT_KIND: dict[str, BallotKind] = {"borda": "ranking", "approval": "approve"}
 
 
 def vote_open_view(story: Story, screening: Screening, vote: OpenVote) -> VoteOpen:

@@ -193,6 +193,10 @@ def test_later_seq_replaces_earlier_and_stale_seq_is_rejected(story):
         VoteAccepted("a", "hall", 6, True, 7.0)
     ]
     assert s.handle(VoteCast("a", "hall", Pick("stairs"), 6, 8.0))[0].code == "stale-seq"
+    # The same ballot again with the same seq (a resend after a lost ack) is acked again.
+    assert s.handle(VoteCast("a", "hall", Pick("door"), 6, 8.5)) == [
+        VoteAccepted("a", "hall", 6, False, 8.5)
+    ]
     (decide,) = of(Decide, run(s, Tick(15.0)))
     assert decide.option == "door"
     assert dict(decide.tally) == {"stairs": 0, "door": 1}

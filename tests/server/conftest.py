@@ -91,7 +91,9 @@ async def running(settings: Settings) -> AsyncIterator[LiveServer]:
     sock = bind(settings)
     port = sock.getsockname()[1]
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, ws_max_size=64 * 1024, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, ws_max_size=64 * 1024, lifespan="on")
+    )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(10):
