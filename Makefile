@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PHONES ?= 30
 
-.PHONY: run test bench lint
+.PHONY: run simulate test bench lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.run-stamp
 
 run: $(VENV)/.run-stamp
+	$(BIN)/kinoroom serve
+
+simulate: $(VENV)/.run-stamp
 	$(BIN)/kinoroom story simulate --phones $(PHONES)
 
 test: $(VENV)/.test-stamp

@@ -41,3 +41,11 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in ci
     assert "make test" in README
     assert "make run" in README
+
+
+def test_every_setting_is_documented():
+    from server.settings import Settings
+
+    for name, field in Settings.model_fields.items():
+        assert f"`KINOROOM_{name.upper()}`" in README
+        assert field.description and field.description in README

@@ -1,0 +1,46 @@
+"""`kinoroom serve`, as `make run` starts it: a real process, its banner, its demo room."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+
+def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
+    env = {**os.environ, "KINOROOM_DATA_DIR": str(tmp_path), "KINOROOM_PORT": "0"}
+    kinoroom = Path(sys.executable).with_name("kinoroom")
+    process = subprocess.Popen(
+        [str(kinoroom), "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = []
+        for line in process.stdout:  # the banner ends with the QR code's last row
+            banner.append(line)
+            if line.startswith("Host token"):
+                break
+        text = "".join(banner)
+        url = re.search(r"running at (http://127\.0\.0\.1:\d+)", text)
+        code = re.search(r"Demo room ([A-Z2-9]{6}):", text)
+        assert url and code, text
+        info = httpx.get(f"{url[1]}/api/rooms/{code[1]}", timeout=10).json()
+        assert info["title"] == "The Night Train to Lindholm"
+        assert info["phase"] == "waiting"
+    finally:
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=20)
+        assert process.stdout is not None
+        process.stdout.close()
+    assert returncode == 0
+    assert (tmp_path / "kinoroom.db").exists()
+    assert (tmp_path / "secret").stat().st_mode & 0o077 == 0  # the signing key is private
