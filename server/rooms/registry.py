@@ -46,6 +46,8 @@ from server.tokens import Claims, Role, Tokens
 
 log = logging.getLogger(__name__)
 
+MAX_RESTARTS = 3  # a room that keeps failing stays down rather than looping
+
 
 @dataclass(frozen=True, slots=True)
 class Seat:
@@ -199,9 +201,37 @@ class Rooms:
             absent=tuple(DeviceId(d) for d in screening.devices),
         )
         self._rooms[record.code] = room
-        self._tasks[record.code] = asyncio.create_task(room.run(), name=f"room-{record.code}")
+        task = asyncio.create_task(self._supervise(room), name=f"room-{record.code}")
+        self._tasks[record.code] = task
         self._metrics.rooms.set(len(self._rooms))
         return room
+
+    async def _supervise(self, room: Room) -> None:
+        """Run a room; if it fails, send its pages away to reconnect and bring it back.
+
+        Everything a room acknowledged is in the database, so a room that crashed (a
+        failed commit, a bug) is restored exactly like after a server restart.
+        """
+        try:
+            await room.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("room %s failed; restoring it from the database", room.code)
+            bye = Item("message", dump(Bye(reason="room restarting", reconnect=True)))
+            for page in tuple(room.pages):
+                page.outbox.put(bye)
+                page.outbox.close(CloseCode.RESTART, "room restarting")
+            self._rooms.pop(room.code, None)
+            self._tasks.pop(room.code, None)
+            room.failures += 1
+            if room.failures > MAX_RESTARTS:
+                log.error("room %s failed %d times; left stopped", room.code, room.failures)
+                return
+            record = await self.store.room(room.code)
+            if record is not None:
+                restored = await self._restore(record)
+                restored.failures = room.failures
 
     async def shutdown(self) -> None:
         """Tell every page to come back later, stop every room (its state is already durable)."""

@@ -147,6 +147,7 @@ class Room:
     ) -> None:
         self.record = record
         self._absent = absent  # present before a restart, their sockets gone with it
+        self.failures = 0  # times this room crashed and was restored (see `Rooms`)
         self.code = record.code
         self.story = story
         self.story_digest = story_digest
@@ -183,8 +184,7 @@ class Room:
             while True:
                 await self._step(await self._collect())
         finally:
-            for page in self.pages:
-                page.outbox.close()
+            log.info("room stopped")  # its pages are told by `Rooms` (restart or shutdown)
 
     async def _collect(self) -> list[Inbound]:
         timeout = self._settings.tick_interval_s
