@@ -68,3 +68,14 @@ async def test_host_report_needs_the_host_token(live):
     assert (as_phone.status_code, as_phone.json()["error"]) == (403, "forbidden")
     as_host = await live.http.get(url, headers={"Authorization": f"Bearer {room['host_token']}"})
     assert as_host.json()["phase"] == "waiting"
+
+
+async def test_clock_sync_against_the_server_stays_within_its_own_error_bound(live):
+    room = await live.room()
+    seat = await join_room(live.url, room["code"], "ada", http=live.http)
+    server_clock = live.services.rooms.get(room["code"]).clock
+    async with PhoneClient(live.url, room["code"], seat.token) as phone:
+        clock = await phone.sync_clock(samples=16)
+        # Both clocks live in this process, so the true error can be measured directly.
+        error = abs(phone.room_now() - server_clock.now())
+        assert error <= clock.error_bound + 0.0005  # + the time between the two reads
