@@ -88,7 +88,8 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
         await websocket.close(CloseCode.POLICY, "no hello")
         return
     except ProtocolError as exc:
-        await _refuse(websocket, svc, exc.code, exc.message, CloseCode.POLICY)
+        close = CloseCode.TOO_LARGE if exc.code == "too-large" else CloseCode.POLICY
+        await _refuse(websocket, svc, exc.code, exc.message, close)
         return
     if not isinstance(hello, Hello):
         await _refuse(
@@ -189,12 +190,13 @@ async def _dispatch(
             _error(page, svc, "bad-message", "hello was already said")
         case _:
             kind = getattr(message, "type", "?")
-            _error(page, svc, "forbidden", f"a {page.role} page may not send {kind}")
+            ref = message.id if isinstance(message, HostCommand) else None  # answers `host`
+            _error(page, svc, "forbidden", f"a {page.role} page may not send {kind}", ref)
 
 
-def _error(page: Page, svc: Services, code: str, message: str) -> None:
+def _error(page: Page, svc: Services, code: str, message: str, ref: int | None = None) -> None:
     svc.metrics.protocol_errors.labels(code).inc()
-    page.outbox.put(Item("message", dump(Error(code=code, message=message))))
+    page.outbox.put(Item("message", dump(Error(code=code, message=message, ref=ref))))
 
 
 async def _write(websocket: WebSocket, page: Page, clock: RoomClock, svc: Services) -> None:
