@@ -119,6 +119,35 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo import run_demo
+
+    return run_demo(
+        phones=args.phones,
+        policy=args.policy,
+        seed=args.seed,
+        as_json=args.json,
+        time_scale=args.time_scale,
+        data_dir=args.data_dir,
+    )
+
+
+def _cmd_loadtest(args: argparse.Namespace) -> int:
+    from server.loadtest import run_loadtest
+
+    return run_loadtest(
+        url=args.url,
+        phones=args.phones,
+        duration_s=args.duration,
+        procs=args.procs,
+        room=args.room,
+        out=args.out,
+        server_pid=args.server_pid,
+        seed=args.seed,
+        as_json=args.json,
+    )
+
+
 def _cmd_tally(args: argparse.Namespace) -> int:
     from narrative.ballot_file import tally_json
 
@@ -179,6 +208,39 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (KINOROOM_HOST)")
     serve.add_argument("--port", type=_count(0), help="listen port (KINOROOM_PORT)")
     serve.set_defaults(run=_cmd_serve)
+
+    demo = commands.add_parser(
+        "demo", help="a screening of the demo film with bot phones, server in this process"
+    )
+    demo.add_argument("--phones", type=_count(1), default=12)
+    demo.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--json", action="store_true", help="one JSON object per line")
+    demo.add_argument(
+        "--time-scale", type=float, default=0.1, metavar="F", help="film durations x F"
+    )
+    demo.add_argument("--data-dir", type=Path, help="keep the database here (default: temp dir)")
+    demo.set_defaults(run=_cmd_demo)
+
+    loadtest = commands.add_parser(
+        "loadtest", help="bot phones against a running server; prints figures, writes JSON"
+    )
+    loadtest.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000")
+    loadtest.add_argument("--phones", type=_count(1), required=True)
+    loadtest.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="the vote window; with --room, how long phones wait for a vote",
+    )
+    loadtest.add_argument("--procs", type=_count(1), default=1, help="bot processes")
+    loadtest.add_argument("--room", help="an existing room's code (default: create one)")
+    loadtest.add_argument("--out", type=Path, default=Path("bench/results/loadtest.json"))
+    loadtest.add_argument("--server-pid", type=int, help="read the server's memory from this pid")
+    loadtest.add_argument("--seed", type=int, default=0)
+    loadtest.add_argument("--json", action="store_true", help="print the figures as JSON")
+    loadtest.set_defaults(run=_cmd_loadtest)
 
     tally = commands.add_parser("tally", help="decide one vote from a ballots file (audit)")
     tally.add_argument("file", metavar="FILE.json")

@@ -319,7 +319,9 @@ def _table(model: type[Base]) -> Table:
 def _fields(
     record: EventRecord | SnapshotRecord | DecisionRecord | MoodRecord,
 ) -> dict[str, object]:
-    return dataclasses.asdict(record)
+    # Shallow on purpose: `dataclasses.asdict` deep-copies every payload, measurable on
+    # the group-commit path of a 10,000-phone vote.
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
 def _story(row: StoryRow) -> StoryRecord:

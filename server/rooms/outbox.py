@@ -1,12 +1,13 @@
 """A socket's bounded outbox: what a room sends to one page, in order.
 
 Broadcasts are serialised once per room and queued here as text, so 10,000 phones cost
-one ``json.dumps`` per message, not 10,000. Live tallies coalesce: a queued tally is
-replaced by a newer one, since only the latest count matters. Nothing else is dropped:
-when a page falls so far behind that ``limit`` messages are waiting, the outbox is marked
-overflowed and the socket is closed with ``slow-consumer`` (the page reconnects with its
-token and gets the current state, its seat and its live vote back), following the
-websockets high-water-mark model rather than growing memory without bound.
+one ``json.dumps`` per message, not 10,000. Live tallies and presence counts coalesce: a
+queued one is replaced by a newer one of its kind, since only the latest count matters.
+Nothing else is dropped: when a page falls so far behind that ``limit`` messages are
+waiting, the outbox is marked overflowed and the socket is closed with ``slow-consumer``
+(the page reconnects with its token and gets the current state, its seat and its live
+vote back), following the websockets high-water-mark model rather than growing memory
+without bound.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["message", "tally", "pong"]
+Kind = Literal["message", "tally", "presence", "pong"]
+COALESCING: frozenset[Kind] = frozenset({"tally", "presence"})  # only the latest one matters
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +45,9 @@ class Outbox:
         """Queue ``item``; False when the outbox is closed or has just overflowed."""
         if self.closed or self.overflowed:
             return False
-        if item.kind == "tally":
+        if item.kind in COALESCING:
             for index, queued in enumerate(self._items):
-                if queued.kind == "tally":
+                if queued.kind == item.kind:
                     del self._items[index]
                     break
         self._items.append(item)
@@ -73,4 +75,4 @@ class Outbox:
         self._ready.set()
 
 
-__all__ = ["Item", "Kind", "Outbox"]
+__all__ = ["COALESCING", "Item", "Kind", "Outbox"]

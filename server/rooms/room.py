@@ -91,6 +91,7 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_ITEMS_PER_STEP = 5_000
+PHONE_PRESENCE_PER_S = 2_000  # presence messages a room sends its phones per second, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ class Incoming:
 
 
 Inbound = Attach | Detach | Incoming
-Target = Page | DeviceId | str  # a page, a device's pages, or "all" / "watchers"
+Target = Page | DeviceId | str  # a page, a device's pages, "all", "watchers", "phones", "screens"
 HostOrigin = tuple[Page, int | None]  # the host page a command came from, and its id
 
 
@@ -169,6 +170,8 @@ class Room:
         self._tally_dirty = False
         self._presence_dirty = False
         self._last_flush = float("-inf")
+        self._phone_presence: Item | None = None  # presence the phones have not had yet
+        self._last_phone_presence = float("-inf")
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -425,6 +428,10 @@ class Room:
             return tuple(self.pages)
         if target == "watchers":
             return tuple(p for p in self.pages if p.role != "phone" or self.show_tally)
+        if target == "phones":
+            return tuple(p for p in self.pages if p.role == "phone")
+        if target == "screens":
+            return tuple(p for p in self.pages if p.role != "phone")
         return tuple(self.devices.get(DeviceId(target), ()))
 
     def _deliver(self, step: _Step) -> None:
@@ -434,11 +441,17 @@ class Room:
                     self._metrics.send_drops.inc()
 
     def _flush_live(self, step: _Step) -> None:
-        """Tallies and presence, coalesced to at most one each per ``tally_interval_s``."""
+        """Tallies and presence, coalesced to at most one each per ``tally_interval_s``.
+
+        Presence goes to screens and hosts at once, to phones at most every
+        ``phones / PHONE_PRESENCE_PER_S`` seconds: a count every quarter second to every
+        one of 10,000 phones would be 40,000 messages a second, more than the room's
+        votes, while a phone only shows it as a number.
+        """
         now = time.monotonic()
         if now - self._last_flush < self._settings.tally_interval_s:
             return
-        if not (self._tally_dirty or self._presence_dirty):
+        if not (self._tally_dirty or self._presence_dirty or self._phone_presence is not None):
             return
         self._last_flush = now
         live = _Step()
@@ -458,8 +471,14 @@ class Room:
                 hosts=roles.count("host"),
                 cameras=self.screening.mood(self.clock.now()).viewers,
             )
-            live.send("all", presence)
+            self._phone_presence = Item("presence", dump(presence))
+            live.sends.append(("screens", self._phone_presence))
             self._presence_dirty = False
+        phones_every_s = len(self.devices) / PHONE_PRESENCE_PER_S
+        if self._phone_presence is not None and now - self._last_phone_presence >= phones_every_s:
+            live.sends.append(("phones", self._phone_presence))
+            self._phone_presence = None
+            self._last_phone_presence = now
         self._deliver(live)
 
     @property

@@ -35,3 +35,13 @@ async def test_close_drains_what_is_queued_then_stops():
     assert await box.get() is None
     assert (box.close_code, box.close_reason) == (1012, "restarting")
     assert not box.put(Item("message", "late"))
+
+
+async def test_presence_coalesces_apart_from_tallies():
+    box = Outbox(limit=8)
+    box.put(Item("presence", "p1"))
+    box.put(Item("tally", "t1"))
+    box.put(Item("message", "decision"))
+    box.put(Item("presence", "p2"))
+    box.put(Item("tally", "t2"))
+    assert [(await box.get()).text for _ in range(3)] == ["decision", "p2", "t2"]
