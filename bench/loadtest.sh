@@ -44,6 +44,5 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 
-# `python -m server.loadtest` takes the same options as `kinoroom loadtest`.
-"$PYTHON" -m server.loadtest --url "http://127.0.0.1:$PORT" --phones "$PHONES" \
+"$KINOROOM" loadtest --url "http://127.0.0.1:$PORT" --phones "$PHONES" \
     --duration "$WINDOW" --procs "$PROCS" --server-pid "$server" --out "$OUT"

@@ -11,12 +11,10 @@ With ``--json`` every line is one JSON object with an ``event`` field.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -307,44 +305,10 @@ def run_demo(
         return asyncio.run(main(Path(directory)))
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``kinoroom demo`` (and ``python -m server.demo``)."""
-    from narrative.policies import POLICY_NAMES
-
-    parser.add_argument("--phones", type=int, default=12, help="bot phones (default 12)")
-    parser.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
-    parser.add_argument("--seed", type=int, default=0, help="the same seed, the same screening")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument(
-        "--time-scale", type=float, default=DEFAULT_TIME_SCALE, metavar="F",
-        help=f"the film's durations times F (default {DEFAULT_TIME_SCALE:g})",
-    )  # fmt: skip
-    parser.add_argument("--data-dir", type=Path, help="keep the database here (default: temp)")
-
-
-def run_from_args(args: argparse.Namespace) -> int:
-    return run_demo(
-        phones=args.phones, policy=args.policy, seed=args.seed, as_json=args.json,
-        time_scale=args.time_scale, data_dir=args.data_dir,
-    )  # fmt: skip
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kinoroom demo", description="a screening with bots")
-    add_arguments(parser)
-    return run_from_args(parser.parse_args(argv))
-
-
 __all__ = [
     "DEFAULT_TIME_SCALE",
     "Narrator",
-    "add_arguments",
-    "main",
     "quick_cut",
     "run_demo",
-    "run_from_args",
     "serving",
 ]
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -25,7 +25,6 @@ the server leaves idle by much.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -291,46 +290,8 @@ def run_loadtest(
     return 1 if result["errors"] else 0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``kinoroom loadtest`` (and ``python -m server.loadtest``)."""
-    parser.add_argument("--url", required=True, help="the server, http://HOST:PORT")
-    parser.add_argument("--phones", type=int, required=True, help="bot phones in all")
-    parser.add_argument(
-        "--duration", type=float, default=10.0, metavar="S",
-        help="the vote window in seconds (with --room: how long phones wait for a vote)",
-    )  # fmt: skip
-    parser.add_argument("--procs", type=int, default=1, help="bot processes (default 1)")
-    parser.add_argument("--room", help="an existing room's code (its host starts it)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON ({DEFAULT_OUT})")
-    parser.add_argument("--server-pid", type=int, help="for RSS (default: the port's listener)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print the JSON, not a summary")
-
-
-def run_from_args(args: argparse.Namespace) -> int:
-    return run_loadtest(
-        url=args.url, phones=args.phones, duration_s=args.duration, procs=args.procs,
-        room=args.room, out=args.out, server_pid=args.server_pid, seed=args.seed,
-        as_json=args.json,
-    )  # fmt: skip
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="kinoroom loadtest", description="bot phones against a running server"
-    )
-    add_arguments(parser)
-    return run_from_args(parser.parse_args(argv))
-
-
 __all__ = [
     "DEFAULT_OUT",
-    "add_arguments",
     "load_story_source",
-    "main",
-    "run_from_args",
     "run_loadtest",
 ]
-
-if __name__ == "__main__":
-    sys.exit(main())
