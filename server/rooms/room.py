@@ -407,7 +407,12 @@ class Room:
             case EndedCommand():
                 step.parts.append(RoomStatus(self.code, "ended"))
                 step.parts.append(self._snapshot())
-                step.send("all", Ended(reason=command.reason, at=command.at, report=None))
+                ended = Ended(reason=command.reason, at=command.at, report=None)
+                plain = Item("message", dump(ended))
+                report = f"/api/rooms/{self.code}/report"  # the host is told where it is
+                for_host = Item("message", dump(ended.model_copy(update={"report": report})))
+                for page in self.pages:
+                    step.sends.append((page, for_host if page.role == "host" else plain))
                 log.info("screening ended (%s)", command.reason)
 
     def _snapshot(self) -> SnapshotRecord:

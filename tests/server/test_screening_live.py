@@ -53,8 +53,10 @@ async def screen(live, policy: str) -> None:
     await asyncio.gather(*(p.connect() for p in phones))
     votes: list[object] = []
     bots = [asyncio.create_task(bot(p, random.Random(i), votes)) for i, p in enumerate(phones)]
+    ended = asyncio.ensure_future(host.wait_for(Ended, timeout=30))
     await host.host("start")
     results = await asyncio.gather(*bots)
+    assert (await ended).report == f"/api/rooms/{code}/report"
     # Every phone saw the same decisions, and every ballot was acked.
     assert all(r == results[0] for r in results)
     assert len(results[0]) == 2
