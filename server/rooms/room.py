@@ -40,7 +40,7 @@ from mobile_bridge.protocol import (
     dump,
 )
 from mobile_bridge.protocol import DecisionMessage as DecisionView
-from narrative.ballots import Approval, Ballot, Pick, Ranking, ballot_to_json
+from narrative.ballots import ballot_to_json
 from narrative.events import (
     AffectSample,
     Command,
@@ -83,6 +83,7 @@ from server.persistence import (
 )
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
+from server.rooms.inbox import Attach, Detach, Inbound, Incoming, ballot_of
 from server.rooms.outbox import Item
 from server.rooms.page import Page
 from server.rooms.views import decision_view, live_scores, state_view, vote_open_view
@@ -94,24 +95,6 @@ MAX_ITEMS_PER_STEP = 5_000
 PHONE_PRESENCE_PER_S = 2_000  # presence messages a room sends its phones per second, at most
 
 
-@dataclass(frozen=True, slots=True)
-class Attach:
-    page: Page
-
-
-@dataclass(frozen=True, slots=True)
-class Detach:
-    page: Page
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    page: Page
-    message: Vote | Affect | HostCommand
-    received_at: float  # room clock when the socket read it: votes count by arrival
-
-
-Inbound = Attach | Detach | Incoming
 Target = Page | DeviceId | str  # a page, a device's pages, "all", "watchers", "phones", "screens"
 HostOrigin = tuple[Page, int | None]  # the host page a command came from, and its id
 
@@ -283,7 +266,7 @@ class Room:
         match message:
             case Vote():
                 step.ack_started.append(time.perf_counter())
-                ballot = _ballot(message)
+                ballot = ballot_of(message)
                 self._feed(
                     VoteCast(page.device, ChoiceId(message.choice), ballot, message.seq, at), step
                 )
@@ -491,13 +474,4 @@ class Room:
         return self.screening.phase is Phase.ENDED
 
 
-def _ballot(vote: Vote) -> Ballot:
-    if vote.ranking is not None:
-        return Ranking(tuple(OptionId(o) for o in vote.ranking))
-    if vote.approve is not None:
-        return Approval(frozenset(OptionId(o) for o in vote.approve))
-    assert vote.option is not None
-    return Pick(OptionId(vote.option))
-
-
-__all__ = ["Attach", "Detach", "Inbound", "Incoming", "Room"]
+__all__ = ["Room"]

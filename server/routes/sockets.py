@@ -38,9 +38,10 @@ from server.logs import device_var, room_var
 from server.ratelimit import Bucket
 from server.roomcode import normalize
 from server.rooms.clock import RoomClock
+from server.rooms.inbox import Attach, Detach, Incoming
 from server.rooms.outbox import Item, Outbox
 from server.rooms.page import Page
-from server.rooms.room import Attach, Detach, Incoming, Room
+from server.rooms.room import Room
 from server.services import Services
 from server.tokens import TokenError
 

@@ -1,0 +1,43 @@
+"""What sockets put in a room's inbox: a page arrived, a page left, a page said something."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mobile_bridge.protocol import Affect, HostCommand, Vote
+from narrative.ballots import Approval, Ballot, Pick, Ranking
+from narrative.ids import OptionId
+from server.rooms.page import Page
+
+
+@dataclass(frozen=True, slots=True)
+class Attach:
+    page: Page
+
+
+@dataclass(frozen=True, slots=True)
+class Detach:
+    page: Page
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    page: Page
+    message: Vote | Affect | HostCommand
+    received_at: float  # room clock when the socket read it: votes count by arrival
+
+
+Inbound = Attach | Detach | Incoming
+
+
+def ballot_of(vote: Vote) -> Ballot:
+    """The ballot a vote message casts (the protocol guarantees exactly one kind)."""
+    if vote.ranking is not None:
+        return Ranking(tuple(OptionId(o) for o in vote.ranking))
+    if vote.approve is not None:
+        return Approval(frozenset(OptionId(o) for o in vote.approve))
+    assert vote.option is not None
+    return Pick(OptionId(vote.option))
+
+
+__all__ = ["Attach", "Detach", "Inbound", "Incoming", "ballot_of"]
