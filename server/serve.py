@@ -21,7 +21,7 @@ def banner(services: Services, base_url: str) -> str:
     lines = [f"Kinoroom is running at {base_url}  (health: {base_url}/healthz)"]
     if services.demo is not None:
         room, host = services.demo
-        join = f"{base_url}/join/{room.code}"
+        join = f"{base_url}/j/{room.code}"
         lines += [
             f'Demo room {room.code}: "{room.story.title}", policy {room.screening.policy.name}',
             f"Phones join with code {room.code} at {join}",

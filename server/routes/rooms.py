@@ -88,7 +88,7 @@ async def create_room(body: RoomCreate, request: Request, svc: ServicesDep) -> R
         code=room.code,
         host_token=host.token,
         host_device=host.device,
-        join_url=f"{base}/join/{room.code}",
+        join_url=f"{base}/j/{room.code}",
         ws_url=_ws(base, room.code),
     )
 
@@ -101,7 +101,7 @@ async def room_info(room: RoomDep, request: Request, svc: ServicesDep) -> RoomIn
         mode=room.record.mode,
         phase=room.screening.phase.value,
         phones=len(room.devices),
-        join_url=f"{_public(request, svc)}/join/{room.code}",
+        join_url=f"{_public(request, svc)}/j/{room.code}",
     )
 
 
@@ -123,7 +123,7 @@ async def room_qr(
     room: RoomDep, fmt: Literal["svg", "png"], request: Request, svc: ServicesDep
 ) -> Response:
     """The join URL as a QR code, for the shared screen."""
-    qr = segno.make(f"{_public(request, svc)}/join/{room.code}", error="m")
+    qr = segno.make(f"{_public(request, svc)}/j/{room.code}", error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind=fmt, scale=8, border=2)
     media = "image/svg+xml" if fmt == "svg" else "image/png"

@@ -34,7 +34,7 @@ async def test_story_upload_is_idempotent_and_listed(live, quick_story):
 
 async def test_room_info_join_and_qr(live):
     room = await live.room(mode="big-screen")
-    assert room["join_url"].endswith(f"/join/{room['code']}")
+    assert room["join_url"].endswith(f"/j/{room['code']}")
     assert room["ws_url"].startswith("ws://127.0.0.1:")
     info = (await live.http.get(f"/api/rooms/{room['code'].lower()}")).json()  # codes forgive case
     assert info["title"] == "Quick reel"
