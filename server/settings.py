@@ -51,7 +51,10 @@ class Settings(BaseSettings):
         0.1, gt=0, le=1, description="longest a room waits between clock ticks"
     )
     snapshot_every: int = Field(
-        500, ge=1, description="events between two snapshots of a room's screening"
+        500,
+        ge=1,
+        description="events between two snapshots of a room's screening "
+        "(at least twice the phones present)",
     )
     inbox_size: int = Field(
         20_000, ge=16, description="events a room queues before its sockets are slowed down"
