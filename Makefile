@@ -28,7 +28,7 @@ simulate: $(VENV)/.run-stamp
 test: $(VENV)/.test-stamp
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	PYTHONASYNCIODEBUG=1 $(BIN)/pytest  # asyncio debug mode reports slow callbacks
 
 bench: $(VENV)/.run-stamp
 	$(BIN)/python bench/core.py
