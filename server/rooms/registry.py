@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from mobile_bridge.protocol import Bye, CloseCode, dump
 from mobile_bridge.protocol import DecisionMessage as DecisionView
-from mobile_bridge.protocol import Turnout as TurnoutView
-from narrative.events import event_from_json
+from narrative.consensus import Turnout
+from narrative.events import Decide, event_from_json
 from narrative.explore_history import ArmTracker
-from narrative.ids import DeviceId
+from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
 from narrative.story import Story
@@ -41,6 +41,7 @@ from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
 from server.rooms.outbox import Item
 from server.rooms.room import Room
+from server.rooms.views import decision_view
 from server.settings import Settings
 from server.tokens import Claims, Role, Tokens
 
@@ -165,7 +166,7 @@ class Rooms:
                 tracker.feed(command)  # rewards were persisted with the event
         last_seq = events[-1].seq if events else after
         decisions = await self.store.decisions(record.code)
-        last = _decision_view(story, decisions[-1]) if decisions else None
+        last = decision_view(story, _decide(decisions[-1])) if decisions else None
         room = self._start(
             record, story, story_record.digest, screening, tracker=tracker, last_seq=last_seq,
             last_snapshot_seq=after, last_decision=last,
@@ -248,24 +249,14 @@ class Rooms:
         self._metrics.rooms.set(0)
 
 
-def _decision_view(story: Story, record: DecisionRecord) -> DecisionView:
-    choice = story.scene(record.choice).choice
-    label = (
-        next((o.label for o in choice.options if o.id == record.option), record.option)
-        if choice
-        else record.option
-    )
-    return DecisionView(
-        choice=record.choice,
-        option=record.option,
-        label=label,
-        goto=record.goto,
-        reason=record.reason,
-        policy=record.policy,
-        tally=dict(record.tally),
-        turnout=TurnoutView(voted=record.voted, present=record.present),
-        at=record.at,
-    )
+def _decide(record: DecisionRecord) -> Decide:
+    """The stored decision as the command that made it, so one view function serves both."""
+    tally = tuple((OptionId(o), score) for o, score in record.tally)
+    turnout = Turnout(record.voted, record.present)
+    return Decide(
+        ChoiceId(record.choice), OptionId(record.option), SceneId(record.goto), tally,
+        record.policy, record.reason, turnout, record.at,
+    )  # fmt: skip
 
 
 __all__ = ["Rooms", "Seat"]
