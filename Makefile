@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PHONES ?= 30
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run simulate test bench lint
 
@@ -19,13 +22,18 @@ $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run-stamp
 
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y --no-install-recommends chromium; }
+
 run: $(VENV)/.run-stamp
 	$(BIN)/kinoroom serve
 
 simulate: $(VENV)/.run-stamp
 	$(BIN)/kinoroom story simulate --phones $(PHONES)
 
-test: $(VENV)/.test-stamp
+test: $(VENV)/.test-stamp $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	PYTHONASYNCIODEBUG=1 $(BIN)/pytest  # asyncio debug mode reports slow callbacks
