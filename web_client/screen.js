@@ -1,0 +1,267 @@
+// The shared screen (/screen/CODE): a projector or TV that shows the room to the room.
+//
+// Lobby: the code, the QR and how many phones joined. Film: the scene, the live tally
+// with a countdown on the room clock, then the decision and its reason. The join code
+// and QR stay in a corner during the film, so latecomers can still join.
+//
+// The screen takes its own seat (POST /join with role "screen") and keeps the token in
+// localStorage `kinoroom.screen.<CODE>`, so a reload gets the same seat back.
+// Tallies arrive up to 4 a second; they are kept and drawn at most every 250 ms in an
+// animation frame, so a busy room never makes the page draw more than the eye can read.
+
+import { api } from "./api.js";
+import { $, formatSeconds, h, showView } from "./dom.js";
+import { explain } from "./errors.js";
+import { normalizeCode } from "./protocol.js";
+import { formatScore } from "./plots.js";
+import { RoomSocket } from "./room_socket.js";
+
+const DRAW_EVERY_MS = 250;
+
+const code = normalizeCode(decodeURIComponent(location.pathname.split("/")[2] || ""));
+const storageKey = `kinoroom.screen.${code}`;
+
+let socket = null;
+let vote = null; // the vote_open on show (also after it closed, until the next one)
+let latestTally = null;
+let lastDraw = 0;
+let drawQueued = false;
+let countdownTimer = null;
+let decided = false;
+let rejoined = false; // a stale stored seat is replaced once, not in a loop
+
+function humanize(id) {
+  const text = String(id ?? "").replace(/[-_]+/g, " ").trim();
+  return text ? text[0].toUpperCase() + text.slice(1) : "";
+}
+
+function showError(errorCode, message) {
+  const { title, next } = explain(errorCode, message);
+  $("#error-title").textContent = title;
+  $("#error-next").textContent = next;
+  $("#join").hidden = true;
+  showView("error");
+}
+
+function showJoin(visible) {
+  $("#join").hidden = !visible;
+}
+
+// -- the vote -------------------------------------------------------------------------
+
+function openVote(open) {
+  if (vote && vote.choice === open.choice && vote.opens_at === open.opens_at) return;
+  vote = open;
+  decided = false;
+  latestTally = null;
+  $("#decision").hidden = true;
+  $("#vote").hidden = false;
+  $("#vote").classList.remove("closed");
+  $("#vote-prompt").textContent = open.prompt;
+  $("#tally").replaceChildren(...open.options.map((option) => h(
+    "div", { class: "bar", dataset: { option: option.id } },
+    // Label and score above a track, never over the fill: readable at any share.
+    h("div", { class: "text" }, h("span", { class: "label" }, option.label), h("span", { class: "score" }, "0")),
+    h("div", { class: "track" }, h("div", { class: "fill", style: "width: 0%" })),
+  )));
+  $("#turnout").textContent = "";
+  clearInterval(countdownTimer);
+  countdownTimer = setInterval(tickCountdown, 100);
+  tickCountdown();
+}
+
+function tickCountdown() {
+  const now = socket && socket.roomNow();
+  if (!vote || now === null) return;
+  const left = vote.closes_at - now;
+  $("#countdown").textContent = decided ? "" : formatSeconds(left);
+  $("#countdown").classList.toggle("urgent", left <= 5 && !decided);
+  if (left <= 0 || decided) {
+    clearInterval(countdownTimer);
+    $("#vote").classList.add("closed");
+  }
+}
+
+function queueTally(tally) {
+  if (!vote || tally.choice !== vote.choice || decided) return;
+  latestTally = tally;
+  if (drawQueued) return;
+  drawQueued = true;
+  const wait = Math.max(0, DRAW_EVERY_MS - (performance.now() - lastDraw));
+  setTimeout(() => requestAnimationFrame(() => {
+    drawQueued = false;
+    lastDraw = performance.now();
+    if (latestTally) drawTally(latestTally.scores, latestTally);
+  }), wait);
+}
+
+function drawTally(scores, turnout, winner = null) {
+  const total = Object.values(scores).reduce((a, b) => a + b, 0);
+  for (const bar of document.querySelectorAll("#tally .bar")) {
+    const score = scores[bar.dataset.option] ?? 0;
+    bar.querySelector(".fill").style.width = `${total > 0 ? (score / total) * 100 : 0}%`;
+    bar.querySelector(".score").textContent = formatScore(score);
+    bar.classList.toggle("win", bar.dataset.option === winner);
+  }
+  if (turnout) $("#turnout").textContent = `${turnout.voted} of ${turnout.present} phones voted`;
+}
+
+function showDecision(decision) {
+  decided = true;
+  latestTally = null;
+  if (vote && vote.choice === decision.choice) {
+    drawTally(decision.tally, decision.turnout, decision.option);
+  }
+  tickCountdown();
+  $("#decision-label").textContent = decision.label;
+  $("#decision-reason").textContent = decision.reason;
+  $("#decision").hidden = false;
+}
+
+// -- the room -------------------------------------------------------------------------
+
+function applyState(state) {
+  if (state.phase === "ended") {
+    showEnded();
+    return;
+  }
+  if (state.phase === "waiting") {
+    showView("lobby");
+    showJoin(true);
+    return;
+  }
+  showView("film");
+  showJoin(true);
+  $("#scene-title").textContent = humanize(state.scene);
+  if (state.vote) openVote(state.vote);
+}
+
+function showEnded() {
+  clearInterval(countdownTimer);
+  showJoin(false);
+  showView("ended");
+}
+
+function setPresence(phones) {
+  $("#presence-count").textContent = `${phones} ${phones === 1 ? "phone" : "phones"} joined`;
+}
+
+function onMessage(message) {
+  switch (message.type) {
+    case "welcome":
+      $("#film-title").textContent = message.title;
+      $("#ended-title").textContent = message.title;
+      document.title = `${message.title} · ${code} · Kinoroom`;
+      applyState(message.state);
+      break;
+    case "state":
+      applyState(message);
+      break;
+    case "vote_open":
+      openVote(message);
+      break;
+    case "tally":
+      queueTally(message);
+      break;
+    case "decision":
+      showDecision(message);
+      break;
+    case "presence":
+      setPresence(message.phones);
+      break;
+    case "ended":
+      showEnded();
+      break;
+    case "error":
+      if (message.code === "bad-token") localStorage.removeItem(storageKey);
+      break;
+    default:
+      break; // acks and the rest are not the screen's business
+  }
+}
+
+function onStatus({ state, code: why }) {
+  const status = $("#connection");
+  if (state === "reconnecting") {
+    status.textContent = "Reconnecting…";
+    status.hidden = false;
+  } else if (state === "open") {
+    status.hidden = true;
+  } else if (state === "gone" && why !== "closed") {
+    if (why === "bad-token" && !rejoined) {
+      rejoined = true;
+      localStorage.removeItem(storageKey);
+      connect(); // the stored seat is gone (a new server secret): take a fresh one
+      return;
+    }
+    status.replaceChildren(
+      explain(why).title, " ",
+      h("button", { type: "button", onclick: () => socket.start() }, "Reconnect"),
+    );
+    status.hidden = false;
+  }
+}
+
+async function seat() {
+  const stored = localStorage.getItem(storageKey);
+  if (stored) return stored;
+  const joined = await api("POST", `/api/rooms/${encodeURIComponent(code)}/join`, {
+    body: { nickname: "Screen", role: "screen" },
+  });
+  if (!joined.ok) {
+    showError(joined.code, joined.message);
+    return null;
+  }
+  localStorage.setItem(storageKey, joined.data.token);
+  return joined.data.token;
+}
+
+async function connect() {
+  const token = await seat();
+  if (!token) return;
+  if (socket) socket.stop();
+  socket = new RoomSocket({ code, token, role: "screen" });
+  socket.addEventListener("message", (event) => onMessage(event.detail));
+  socket.addEventListener("status", (event) => onStatus(event.detail));
+  socket.start();
+}
+
+async function boot() {
+  if (!code) {
+    showError("room-not-found");
+    return;
+  }
+  const info = await api("GET", `/api/rooms/${encodeURIComponent(code)}`);
+  if (!info.ok) {
+    showError(info.code, info.message);
+    return;
+  }
+  $("#room-code").textContent = info.data.code;
+  $("#join-url").textContent = info.data.join_url.replace(/^https?:\/\//, "");
+  $("#qr").src = `/api/rooms/${encodeURIComponent(info.data.code)}/qr.svg`;
+  $("#film-title").textContent = info.data.title;
+  setPresence(info.data.phones);
+  await connect();
+}
+
+// -- slots later issues feed ----------------------------------------------------------
+
+/**
+ * Show the room's mood (the affect issue calls this with each aggregate it receives).
+ * @param {{valence: number, arousal: number, engagement: number, viewers: number}} mood
+ *   valence and arousal in [-1, 1], engagement in [0, 1], viewers: cameras averaged
+ */
+export function renderMood({ valence, arousal, engagement, viewers }) {
+  $("#mood-valence").value = valence;
+  $("#mood-arousal").value = arousal;
+  $("#mood-engagement").value = engagement;
+  $("#mood-viewers").textContent = `${viewers} ${viewers === 1 ? "viewer" : "viewers"} sharing their mood`;
+  $("#mood").hidden = false;
+}
+
+/** Mark the scene on show as AI-generated (or not): generated scenes must say so. */
+export function showAiLabel(generated) {
+  $("#ai-label").hidden = !generated;
+}
+
+boot();
