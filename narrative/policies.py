@@ -350,6 +350,26 @@ _SIMPLE: dict[str, Callable[[], Policy]] = {
     "mood": MoodPolicy,
 }
 _PARAMS = {"supermajority": ("threshold",), "explore": ("history", "vote_weight")}
+_CLASSES: dict[str, type] = {
+    "plurality": PluralityPolicy,
+    "borda": BordaPolicy,
+    "approval": ApprovalPolicy,
+    "supermajority": SupermajorityPolicy,
+    "weighted": WeightedPolicy,
+    "mood": MoodPolicy,
+    "explore": ExplorePolicy,
+}
+
+
+def policy_summary(name: str) -> str:
+    """The first line of the policy's docstring: what a host reads when picking one.
+
+    Raises:
+        PolicyError: ``unknown-policy``.
+    """
+    if name not in _CLASSES:
+        raise PolicyError(f"unknown policy {name!r}", code="unknown-policy")
+    return (_CLASSES[name].__doc__ or name).strip().splitlines()[0]
 
 
 def policy_from_spec(spec: Mapping[str, object]) -> Policy:
@@ -415,4 +435,5 @@ __all__ = [
     "SupermajorityPolicy",
     "WeightedPolicy",
     "policy_from_spec",
+    "policy_summary",
 ]

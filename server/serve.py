@@ -7,12 +7,14 @@ import gc
 import socket
 import sys
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import segno
 import uvicorn
 
 from server import logs
 from server.app import create_app
+from server.rooms.registry import Seat
 from server.services import Services
 from server.settings import Settings
 
@@ -26,13 +28,20 @@ def banner(services: Services, base_url: str) -> str:
             f'Demo room {room.code}: "{room.story.title}", policy {room.screening.policy.name}',
             f"Phones join with code {room.code} at {join}",
         ]
+        lines.append(f"Shared screen: {base_url}/screen/{room.code}")
         if host is not None:
-            lines.append(f"Host token (start, skip, force, end): {host.token}")
+            host_url = f"{base_url}/host#{_host_fragment(host)}"
+            lines.append(f"Host page (start, skip, force, end): {host_url}")
         else:
             lines.append("(restored from before the restart: the host keeps the token it had)")
         qr = segno.make(join, error="m")
         lines.append(_terminal_qr(qr))
     return "\n".join(lines)
+
+
+def _host_fragment(host: Seat) -> str:
+    """The host link's fragment: browsers never send it to a server, so it stays out of logs."""
+    return urlencode({"room": host.room, "token": host.token})
 
 
 def _terminal_qr(qr: segno.QRCode) -> str:

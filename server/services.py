@@ -21,7 +21,7 @@ from server.rooms.committer import Committer
 from server.rooms.registry import Rooms, Seat
 from server.rooms.room import Room
 from server.settings import Settings
-from server.tokens import Tokens
+from server.tokens import Claims, Tokens
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Services:
     metrics: Metrics
     failures: KeyedLimiter  # wrong room codes and bad tokens, per address
     demo: tuple[Room, Seat | None] | None = None
+    bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -60,16 +61,27 @@ class Services:
         )
         services.tasks.append(asyncio.create_task(committer.run(), name="committer"))
         restored = await rooms.restore()
+        demo = await services.save_story(DEMO.read_text(encoding="utf-8"), "yaml")
+        services.bundled = frozenset({demo.digest})  # listed for hosts to pick
         if settings.demo_room:
-            services.demo = await services._demo_room(restored)
+            services.demo = await services._demo_room(demo, restored)
         return services
 
-    async def _demo_room(self, restored: list[Room]) -> tuple[Room, Seat | None]:
-        """The bundled story's room: the one still running from before a restart, or a new one."""
-        demo = await self.save_story(DEMO.read_text(encoding="utf-8"), "yaml")
+    async def _demo_room(
+        self, demo: StoryRecord, restored: list[Room]
+    ) -> tuple[Room, Seat | None]:
+        """The bundled story's room: the one still running from before a restart, or a new one.
+
+        A restored room's host gets its token again (tokens are signatures of the seat, so
+        the reissued one equals the one printed before the restart).
+        """
         for room in restored:
             if room.story_digest == demo.digest and not room.ended:
-                return room, None
+                hosts = [s for s in await self.store.seats(room.code) if s.role == "host"]
+                if not hosts:
+                    return room, None
+                claims = Claims(room.code, hosts[0].device_id, "host")
+                return room, Seat(room.code, hosts[0].device_id, "host", self.tokens.issue(claims))
         return await self.rooms.create(story=demo, policy=self.settings.demo_policy)
 
     async def save_story(self, source: str, fmt: str) -> StoryRecord:

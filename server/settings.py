@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         ge=1,
         description="failed joins (wrong room code, bad token) one address may make per minute",
     )
+    max_phones: int = Field(
+        10_000, ge=1, description="phones one room seats at once; more get `room-full`"
+    )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
     log_level: str = Field("INFO", description="log level")
 

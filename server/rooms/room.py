@@ -303,24 +303,25 @@ class Room:
                 self.show_tally = bool(command.show)
                 step.send(page, HostAck(action=command.action, id=command.id))
                 return
-        before = len(step.sends)
-        self._feed(event, step, host=(page, command.id))
-        refused = any(target is page for target, _ in step.sends[before:])
-        if not refused:
+        commands = self._feed(event, step, host=(page, command.id))
+        if not any(isinstance(c, EventRejected) for c in commands):
             step.send(page, HostAck(action=command.action, id=command.id))
 
     # -- the screening ----------------------------------------------------------------
 
-    def _feed(self, event: Event, step: _Step, *, host: HostOrigin | None = None) -> None:
+    def _feed(
+        self, event: Event, step: _Step, *, host: HostOrigin | None = None
+    ) -> list[Command]:
         commands = self.screening.handle(event)
         if isinstance(event, Tick) and not commands:
-            return
+            return commands
         self._seq += 1
         step.parts.append(
             EventRecord(self.code, self._seq, type(event).__name__, to_json(event), event.now)
         )
         for command in commands:
             self._command(command, step, host)
+        return commands
 
     def _command(self, command: Command, step: _Step, host: HostOrigin | None) -> None:
         if (reward := self.tracker.feed(command)) is not None:
@@ -396,7 +397,7 @@ class Room:
                 step.parts.append(self._snapshot())
                 ended = Ended(reason=command.reason, at=command.at, report=None)
                 plain = Item("message", dump(ended))
-                report = f"/api/rooms/{self.code}/report"  # the host is told where it is
+                report = f"/rooms/{self.code}/report"  # the host is told where its report page is
                 for_host = Item("message", dump(ended.model_copy(update={"report": report})))
                 for page in self.pages:
                     step.sends.append((page, for_host if page.role == "host" else plain))

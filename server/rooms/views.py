@@ -21,6 +21,11 @@ from narrative.story import Story
 _BALLOT_KIND: dict[str, BallotKind] = {"borda": "ranking", "approval": "approve"}
 
 
+def ballot_kind(policy: str) -> BallotKind:
+    """The ballot a policy counts: a ranking for Borda, approvals for approval, else one pick."""
+    return _BALLOT_KIND.get(policy, "option")
+
+
 def vote_open_view(story: Story, screening: Screening, vote: OpenVote) -> VoteOpen:
     choice = story.scene(vote.choice).choice
     assert choice is not None
@@ -30,7 +35,7 @@ def vote_open_view(story: Story, screening: Screening, vote: OpenVote) -> VoteOp
         choice=vote.choice,
         prompt=choice.prompt,
         options=[OptionView(id=o, label=labels[o]) for o in vote.options],
-        ballot=_BALLOT_KIND.get(policy, "option"),
+        ballot=ballot_kind(policy),
         policy=policy,
         opens_at=vote.opens_at,
         closes_at=vote.closes_at,
@@ -69,7 +74,7 @@ def decision_view(story: Story, decide: Decide) -> DecisionMessage:
     )
 
 
-__all__ = ["decision_view", "state_view", "vote_open_view"]
+__all__ = ["ballot_kind", "decision_view", "live_scores", "state_view", "vote_open_view"]
 
 
 def live_scores(screening: Screening) -> tuple[dict[str, float], int]:

@@ -1,4 +1,4 @@
-"""Rooms: create (host), join (phones and screens), look up, QR code, report."""
+"""Rooms: create (host), join (phones and screens), look up, QR code, roster (host)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import segno
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from narrative.ids import DeviceId
 from narrative.policies import POLICY_NAMES
 from server.deps import HostDep, RoomDep, ServicesDep
 from server.deps import room as find_room
@@ -109,6 +110,12 @@ async def room_info(room: RoomDep, request: Request, svc: ServicesDep) -> RoomIn
 async def join_room(code: str, body: JoinRequest, request: Request, svc: ServicesDep) -> Joined:
     """Take a seat; the token is what the page says in `hello`, and again to reconnect."""
     room = find_room(code, svc, request)
+    if room.ended:
+        raise ApiError(410, "room-ended", f"the screening in room {room.code} has ended")
+    if body.role == "phone" and len(room.devices) >= svc.settings.max_phones:
+        raise ApiError(
+            409, "room-full", f"room {room.code} has its {svc.settings.max_phones} phones"
+        )
     seat = await svc.rooms.seat(room.code, body.nickname, body.role)
     return Joined(
         room=room.code,
@@ -130,38 +137,35 @@ async def room_qr(
     return Response(buffer.getvalue(), media_type=media)
 
 
-@router.get("/{code}/report")
-async def room_report(room: RoomDep, host: HostDep, svc: ServicesDep) -> dict[str, object]:
-    """What the room chose and how it felt, scene by scene (host only)."""
-    decisions = await svc.store.decisions(room.code)
-    moods = await svc.store.scene_moods(room.code)
-    return {
-        "room": room.code,
-        "title": room.story.title,
-        "phase": room.screening.phase.value,
-        "path": list(room.screening.path),
-        "decisions": [
-            {
-                "choice": d.choice,
-                "option": d.option,
-                "goto": d.goto,
-                "policy": d.policy,
-                "reason": d.reason,
-                "tally": dict(d.tally),
-                "turnout": {"voted": d.voted, "present": d.present},
-                "at": d.at,
-            }
-            for d in decisions
-        ],
-        "moods": [
-            {
-                "scene": m.scene,
-                "valence": m.valence,
-                "arousal": m.arousal,
-                "engagement": m.engagement,
-                "viewers": m.viewers,
-                "at": m.at,
-            }
-            for m in moods
-        ],
-    }
+class RosterSeat(BaseModel):
+    device: str
+    nickname: str
+    role: Literal["phone", "screen", "host"]
+    connected: bool
+    voted: bool = Field(description="has a live vote in the open window")
+
+
+class Roster(BaseModel):
+    seats: list[RosterSeat]
+    connected: dict[str, int] = Field(description="connected pages by role")
+
+
+@router.get("/{code}/roster")
+async def room_roster(room: RoomDep, host: HostDep, svc: ServicesDep) -> Roster:
+    """Everyone who took a seat, whether their page is connected and whether they voted."""
+    online = {page.device for page in room.pages}
+    seats = [
+        RosterSeat(
+            device=seat.device_id,
+            nickname=seat.nickname,
+            role=seat.role,
+            connected=seat.device_id in online,
+            voted=room.screening.live_ballot(DeviceId(seat.device_id)) is not None,
+        )
+        for seat in await svc.store.seats(room.code)
+    ]
+    roles = [page.role for page in room.pages]
+    return Roster(
+        seats=seats,
+        connected={f"{role}s": roles.count(role) for role in ("phone", "screen", "host")},
+    )

@@ -22,18 +22,26 @@ class StoryOut(BaseModel):
     id: int
     digest: str
     title: str
+    bundled: bool = Field(False, description="shipped with Kinoroom (the demo)")
 
 
 @router.post("", status_code=201)
 async def upload_story(body: StoryUpload, svc: ServicesDep) -> StoryOut:
     """Validate and store a story; its errors come back as the validator's diagnostics."""
     record = await svc.save_story(body.source, body.format)
-    return StoryOut(id=record.id, digest=record.digest, title=record.title)
+    return StoryOut(
+        id=record.id, digest=record.digest, title=record.title, bundled=record.digest in svc.bundled
+    )
 
 
 @router.get("")
 async def list_stories(svc: ServicesDep) -> list[StoryOut]:
-    return [StoryOut(id=s.id, digest=s.digest, title=s.title) for s in await svc.store.stories()]
+    """Every stored story, the bundled ones first."""
+    stories = [
+        StoryOut(id=s.id, digest=s.digest, title=s.title, bundled=s.digest in svc.bundled)
+        for s in await svc.store.stories()
+    ]
+    return sorted(stories, key=lambda s: not s.bundled)
 
 
 @router.get("/{story_id}")
@@ -41,4 +49,6 @@ async def get_story(story_id: int, svc: ServicesDep) -> StoryOut:
     record = await svc.store.story(story_id)
     if record is None:
         raise ApiError(404, "story-not-found", f"no story {story_id}")
-    return StoryOut(id=record.id, digest=record.digest, title=record.title)
+    return StoryOut(
+        id=record.id, digest=record.digest, title=record.title, bundled=record.digest in svc.bundled
+    )

@@ -56,7 +56,7 @@ async def screen(live, policy: str) -> None:
     ended = asyncio.ensure_future(host.wait_for(Ended, timeout=30))
     await host.host("start")
     results = await asyncio.gather(*bots)
-    assert (await ended).report == f"/api/rooms/{code}/report"
+    assert (await ended).report == f"/rooms/{code}/report"
     # Every phone saw the same decisions, and every ballot was acked.
     assert all(r == results[0] for r in results)
     assert len(results[0]) == 2
