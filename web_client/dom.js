@@ -19,7 +19,8 @@ export function $(selector, root = document) {
 
 /** Show exactly one of the page's sections (elements with data-view). */
 export function showView(name) {
-  for (const view of document.querySelectorAll("[data-view]")) {
+  // "body [data-view]": body carries data-view itself (set below, for styles).
+  for (const view of document.querySelectorAll("body [data-view]")) {
     view.hidden = view.dataset.view !== name;
   }
   document.body.dataset.view = name;
