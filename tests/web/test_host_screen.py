@@ -7,32 +7,27 @@ and screen pages; the phone page has its own tests.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
-import zxingcpp
-from PIL import Image
 from playwright.async_api import Page, expect
 
 from mobile_bridge import protocol as wire
 from mobile_bridge.client import PhoneClient
 from mobile_bridge.join import join_room
 from tests.server.conftest import LiveServer
+from tests.web import support
 from tests.web.conftest import BROWSER_STORY, DESKTOP, SCREEN, Pages
+from tests.web.support import decode_qr
 
 BROKEN_STORY = BROWSER_STORY.replace("goto: hall, set", "goto: nowhere, set")
 
 
 async def make_room(server: LiveServer, policy: str = "plurality") -> dict[str, str]:
-    story_id = await server.story(BROWSER_STORY)
-    body = {"story_id": story_id, "policy": policy, "mode": "big-screen"}
-    response = await server.http.post("/api/rooms", json=body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    return await support.make_room(server, policy, mode="big-screen")
 
 
 @asynccontextmanager
@@ -51,13 +46,6 @@ async def settled(page: Page, selector: str) -> None:
     await page.locator(selector).evaluate(
         "e => Promise.all(e.getAnimations().map(a => a.finished)).then(() => true)"
     )
-
-
-async def decode_qr(page: Page) -> str:
-    png = await page.locator("#qr").screenshot()
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert found, "no QR code found in #qr"
-    return str(found[0].text)
 
 
 @pytest.mark.asyncio

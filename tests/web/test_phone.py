@@ -20,6 +20,7 @@ from playwright.async_api import Page, WebSocketRoute, expect
 
 from mobile_bridge.client import PhoneClient
 from tests.server.conftest import LiveServer, running, settings_for
+from tests.web import support
 from tests.web.conftest import BROWSER_STORY, PHONE, TIMEOUT_MS, Pages
 
 WAIT: dict[str, Any] = {"timeout": TIMEOUT_MS}
@@ -33,10 +34,7 @@ RECEIVED = "Vote received ✓"
 async def make_room(
     server: LiveServer, policy: str = "plurality", story: str = LONG_STORY
 ) -> dict[str, str]:
-    story_id = await server.story(story)
-    response = await server.http.post("/api/rooms", json={"story_id": story_id, "policy": policy})
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    return await support.make_room(server, policy, story)
 
 
 @contextlib.asynccontextmanager
