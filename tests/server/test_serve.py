@@ -27,7 +27,7 @@ def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
         banner = []
         for line in process.stdout:  # the banner ends with the QR code's last row
             banner.append(line)
-            if line.startswith("Host token"):
+            if line.startswith("Host page"):
                 break
         text = "".join(banner)
         url = re.search(r"running at (http://127\.0\.0\.1:\d+)", text)
@@ -36,6 +36,16 @@ def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
         info = httpx.get(f"{url[1]}/api/rooms/{code[1]}", timeout=10).json()
         assert info["title"] == "The Night Train to Lindholm"
         assert info["phase"] == "waiting"
+        # The host link opens the host page on this room, its token in the fragment.
+        link = re.search(r"Host page .*: (\S+)/host#room=([A-Z2-9]{6})&token=(\S+)", text)
+        assert link and link[2] == code[1], text
+        assert httpx.get(f"{link[1]}/host", timeout=10).status_code == 200
+        roster = httpx.get(
+            f"{url[1]}/api/rooms/{code[1]}/roster",
+            headers={"Authorization": f"Bearer {link[3]}"},
+            timeout=10,
+        )
+        assert roster.status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
         returncode = process.wait(timeout=20)
