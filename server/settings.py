@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path(".kinoroom"), description="where the SQLite database and the generated secret live"
     )
+    media_dir: Path | None = Field(
+        None,
+        description="where ingested clips and their manifest live; default DATA_DIR/media",
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL; default sqlite+aiosqlite:///DATA_DIR/kinoroom.db, "
@@ -76,6 +80,9 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
     log_level: str = Field("INFO", description="log level")
+
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir if self.media_dir is not None else self.data_dir / "media"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
