@@ -1,0 +1,151 @@
+"""The server's WebRTC peers: answer a page's offer, send it the film, take its camera.
+
+A page offers (it knows what it wants: a phone in a `phones-play` room receives video and
+audio and, if its owner opted in, sends a 320×240 camera track; a screen only receives;
+a phone in a `big-screen` room may only send its camera). The server answers, matching
+each offered media section by its direction: sections the page wants to receive get the
+film's tracks, sections it sends are received and their frames handed to a callback.
+
+One peer per device: a page that reloads and offers again replaces its old peer. The
+film goes out as H.264 passthrough, so the answer must carry H.264: a page that offered
+no H.264 gets `CodecUnsupported` (aiortc ignores a server's codec preferences once the
+offer is set, so the page itself puts H.264 first; see DESIGN.md, Media).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+import av
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+from aiortc.sdp import SessionDescription
+
+log = logging.getLogger(__name__)
+
+CameraSink = Callable[[str, av.VideoFrame], None]  # (device, frame)
+
+
+class CodecUnsupported(ValueError):
+    """The page's offer has no codec the film can be passed through in (H.264)."""
+
+    code = "codec-unsupported"
+
+
+class Peers:
+    """Every page's peer connection, by device; owns the tasks that read camera tracks."""
+
+    def __init__(self, configuration: RTCConfiguration, *, camera_fps: float = 4.0) -> None:
+        self._configuration = configuration
+        self._min_interval_s = 1.0 / camera_fps
+        self._peers: dict[str, RTCPeerConnection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._peers)
+
+    async def answer(
+        self,
+        device: str,
+        offer: RTCSessionDescription,
+        *,
+        film: Sequence[MediaStreamTrack] = (),
+        on_camera: CameraSink | None = None,
+    ) -> RTCSessionDescription:
+        """Answer ``offer`` from ``device``'s page.
+
+        Args:
+            film: tracks to send (a video and an audio track); none in a room where this
+                page does not play the film.
+            on_camera: receives the page's camera frames, at most ``camera_fps`` a second;
+                None: camera tracks are not accepted.
+
+        Raises:
+            CodecUnsupported: the page wants video but offered no H.264.
+            ValueError: the offer is not valid SDP (aiortc's own error).
+        """
+        await self.close(device)
+        wants = _directions(offer.sdp)
+        receives_video = any(kind == "video" and d != "sendonly" for kind, d in wants.values())
+        if film and receives_video and "H264" not in offer.sdp:
+            raise CodecUnsupported("the page offered no H.264 video")
+        pc = RTCPeerConnection(self._configuration)
+        self._peers[device] = pc
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed") and self._peers.get(device) is pc:
+                await self.close(device)
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video" and on_camera is not None:
+                task = asyncio.create_task(self._camera(device, track, on_camera))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+        try:
+            await pc.setRemoteDescription(offer)
+            unsent = list(film)
+            for transceiver in pc.getTransceivers():
+                _, direction = wants.get(transceiver.mid or "", (transceiver.kind, "inactive"))
+                if direction in ("recvonly", "sendrecv"):  # the page wants to receive
+                    track = next((t for t in unsent if t.kind == transceiver.kind), None)
+                    if track is not None:
+                        unsent.remove(track)
+                        transceiver.sender.replaceTrack(track)
+                        transceiver.direction = "sendonly"
+                    else:
+                        transceiver.direction = "inactive"
+                elif direction == "sendonly" and on_camera is not None:
+                    transceiver.direction = "recvonly"
+                else:
+                    transceiver.direction = "inactive"
+            await pc.setLocalDescription(await pc.createAnswer())
+        except BaseException:
+            await self.close(device)
+            raise
+        return pc.localDescription
+
+    async def close(self, device: str) -> None:
+        pc = self._peers.pop(device, None)
+        if pc is not None:
+            await pc.close()
+
+    async def close_all(self) -> None:
+        for device in list(self._peers):
+            await self.close(device)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _camera(self, device: str, track: MediaStreamTrack, sink: CameraSink) -> None:
+        """Hand on at most ``camera_fps`` frames a second; the rest are dropped unread."""
+        last = float("-inf")
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.VideoFrame) or frame.time is None:
+                    continue
+                if frame.time - last >= self._min_interval_s:
+                    last = frame.time
+                    try:
+                        sink(device, frame)
+                    except Exception:
+                        log.exception("camera sink failed on a frame from %s", device)
+
+
+def _directions(sdp: str) -> dict[str, tuple[str, str]]:
+    """``{mid: (kind, direction)}`` of each media section, as the offering page means it."""
+    parsed = SessionDescription.parse(sdp)
+    return {
+        str(media.rtp.muxId): (media.kind, media.direction or "sendrecv")
+        for media in parsed.media
+        if media.kind in ("audio", "video")
+    }
+
+
+__all__ = ["CameraSink", "CodecUnsupported", "Peers"]
