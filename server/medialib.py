@@ -1,20 +1,31 @@
 """Where a story's media names point on disk (``kinoroom story validate --media DIR``).
 
-A story names clips by id (``demo/01-platform``) or by path; the ingest stores each
-clip's renditions under the id with an extension, so a name is found if it is a file in
-the media folder, or names one there without its extension.
+Ingest (`mobile_bridge.ingest`) and the demo film record every media id they make in
+``DIR/manifest.json``; when that manifest exists, a name is found when the manifest
+lists it and its rendition files are on disk (`mobile_bridge.media_library`). A folder
+with no manifest is a folder of plain clips: a name is found if it is a file there, or
+names one there without its extension. Either way nothing outside ``DIR`` is found.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from mobile_bridge.manifest import MANIFEST_NAME
+from mobile_bridge.media_library import MediaLibrary, RenditionMedia
 from narrative.validate import MediaExists
 
 
 def media_finder(media_dir: Path) -> MediaExists:
-    """A ``media_exists`` callable for `narrative.validate.check_story`, rooted at ``media_dir``."""
+    """A ``media_exists`` callable for `narrative.validate.check_story`, rooted at ``media_dir``.
+
+    Raises:
+        ManifestError: the folder's manifest exists but cannot be read.
+    """
     root = media_dir.resolve()
+    if (root / MANIFEST_NAME).is_file():
+        library = MediaLibrary(root)
+        return library.has
 
     def exists(name: str) -> bool:
         candidate = (root / name).resolve()
@@ -29,4 +40,14 @@ def media_finder(media_dir: Path) -> MediaExists:
     return exists
 
 
-__all__ = ["media_finder"]
+def media_paths(media_dir: Path, media_id: str, rendition: str) -> RenditionMedia:
+    """The ingested file that plays ``media_id`` in ``rendition``, with its keyframe index.
+
+    Raises:
+        MediaNotFound: not in the manifest, not in that rendition, or its file is gone.
+        ManifestError: the manifest cannot be read.
+    """
+    return MediaLibrary(media_dir).rendition(media_id, rendition)
+
+
+__all__ = ["MediaLibrary", "RenditionMedia", "media_finder", "media_paths"]
