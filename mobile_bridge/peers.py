@@ -139,13 +139,23 @@ class Peers:
 
 
 def _directions(sdp: str) -> dict[str, tuple[str, str]]:
-    """``{mid: (kind, direction)}`` of each media section, as the offering page means it."""
-    parsed = SessionDescription.parse(sdp)
-    return {
+    """``{mid: (kind, direction)}`` of each media section, as the offering page means it.
+
+    Raises:
+        ValueError: not SDP aiortc can read, or no audio or video section in it.
+    """
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except (ValueError, IndexError, KeyError) as exc:  # aiortc's parser raises all three
+        raise ValueError(f"unreadable SDP ({type(exc).__name__})") from exc
+    sections = {
         str(media.rtp.muxId): (media.kind, media.direction or "sendrecv")
         for media in parsed.media
         if media.kind in ("audio", "video")
     }
+    if not sections:
+        raise ValueError("the offer has no audio or video section")
+    return sections
 
 
 __all__ = ["CameraSink", "CodecUnsupported", "Peers"]

@@ -44,6 +44,10 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.peers = Gauge("kinoroom_peers", "WebRTC peers of pages", registry=r)
+        self.camera_frames = Counter(
+            "kinoroom_camera_frames", "Camera frames received for server-side analysis", registry=r
+        )
 
 
 __all__ = ["Metrics"]

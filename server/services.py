@@ -12,6 +12,11 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+import av
+from aiortc import MediaStreamTrack
+
+from mobile_bridge.ice import ice_configuration, restrict_host_addresses
+from mobile_bridge.peers import CameraSink, Peers
 from narrative.stories import DEMO
 from narrative.validate import load_story
 from server.metrics import Metrics
@@ -37,6 +42,8 @@ class Services:
     failures: KeyedLimiter  # wrong room codes and bad tokens, per address
     demo: tuple[Room, Seat | None] | None = None
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
+    peers: Peers | None = None  # the pages' WebRTC peers
+    camera_sinks: list[CameraSink] = field(default_factory=list)  # who analyses camera frames
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -58,6 +65,18 @@ class Services:
             failures=KeyedLimiter(
                 rate=settings.join_attempts_per_min / 60.0, burst=settings.join_attempts_per_min
             ),
+        )
+        restrict_host_addresses(settings.ice_hosts or None)
+        secret = settings.turn_password
+        turn_password = secret.get_secret_value() if secret is not None else None
+        services.peers = Peers(
+            ice_configuration(
+                stun_urls=settings.stun_urls,
+                turn_urls=settings.turn_urls,
+                turn_username=settings.turn_username,
+                turn_password=turn_password,
+            ),
+            camera_fps=settings.camera_fps,
         )
         services.tasks.append(asyncio.create_task(committer.run(), name="committer"))
         restored = await rooms.restore()
@@ -95,7 +114,19 @@ class Services:
             title=story.title, digest=story.digest(), source=source, fmt=fmt
         )
 
+    def film_tracks(self, room: Room, role: str) -> tuple[MediaStreamTrack, ...]:
+        """The film's tracks for a page of ``role`` in ``room`` (the film track comes next)."""
+        return ()
+
+    def camera_frame(self, device: str, frame: av.VideoFrame) -> None:
+        """A phone's camera frame (server-side analysis): counted, handed to each sink."""
+        self.metrics.camera_frames.inc()
+        for sink in self.camera_sinks:
+            sink(device, frame)
+
     async def stop(self) -> None:
+        if self.peers is not None:
+            await self.peers.close_all()
         await self.rooms.shutdown()
         for task in self.tasks:
             task.cancel()

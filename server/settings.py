@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     max_phones: int = Field(
         10_000, ge=1, description="phones one room seats at once; more get `room-full`"
     )
+    ice_hosts: list[str] = Field(
+        default_factory=list,
+        description="addresses the server offers WebRTC peers (host candidates); "
+        "default every interface; 127.0.0.1 keeps media on the machine",
+    )
+    stun_urls: list[str] = Field(
+        default_factory=list, description="STUN servers for WebRTC (none by default)"
+    )
+    turn_urls: list[str] = Field(default_factory=list, description="TURN servers for WebRTC")
+    turn_username: str | None = Field(None, description="TURN username")
+    turn_password: SecretStr | None = Field(None, description="TURN password")
+    camera_fps: float = Field(
+        4.0, gt=0, le=30, description="camera frames a second the server analyses per phone"
+    )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
     log_level: str = Field("INFO", description="log level")
 

@@ -7,36 +7,19 @@ import itertools
 from collections.abc import Iterator
 
 import av
-import numpy as np
 import pytest
 from aiortc import (
     MediaStreamTrack,
     RTCPeerConnection,
     RTCRtpSender,
     RTCSessionDescription,
-    VideoStreamTrack,
 )
 
 from mobile_bridge.ice import ice_configuration, restrict_host_addresses
 from mobile_bridge.peers import CodecUnsupported, Peers
+from tests.mobile_bridge.cameras import Camera
 
 TIMEOUT_S = 10
-
-
-class Camera(VideoStreamTrack):
-    """A 320×240 camera whose picture brightens frame by frame."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    async def recv(self) -> av.VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        self.count += 1
-        picture = np.full((240, 320, 3), self.count % 256, dtype=np.uint8)
-        frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-        frame.pts, frame.time_base = pts, time_base
-        return frame
 
 
 @pytest.fixture(autouse=True)
@@ -156,5 +139,3 @@ def test_no_ice_server_unless_configured():
         ["turn:turn.example.org:3478"],
     ]
     assert configured.iceServers[1].credential == "secret"
-
-

@@ -81,6 +81,7 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
         "demo_room": False,
         "tick_interval_s": 0.02,
         "tally_interval_s": 0.05,
+        "ice_hosts": ["127.0.0.1"],  # WebRTC stays on the machine
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
