@@ -1,0 +1,41 @@
+"""The passthrough film track: the room's film to every peer over WebRTC, never re-encoded.
+
+Owns reading encoded packets from ingest's MPEG-TS renditions (`source`), the film's
+schedule and continuous RTP timestamp line across branch switches (`timeline`, pure),
+the per-peer bounded queues (`fanout`, pure), one paced reader per room and rendition
+(`reader`), aiortc tracks whose `recv()` returns packets (`track`) and the API the server
+calls (`film.Film`). See DESIGN.md, "Media: passthrough, never re-encode per phone".
+
+``timeline`` and ``fanout`` import neither asyncio nor aiortc nor av; nothing here
+imports ``server``.
+"""
+
+from mobile_bridge.film.errors import FilmClosed, FilmError, TimelineError
+from mobile_bridge.film.fanout import FanOut, PeerQueue
+from mobile_bridge.film.film import Film, MediaLookup, media_dir_lookup
+from mobile_bridge.film.reader import Pacer, Reader, RealTimePacer
+from mobile_bridge.film.source import ClipStream, EncodedPacket, Kind, PacketSource, open_clip
+from mobile_bridge.film.timeline import Scene, Timeline
+from mobile_bridge.film.track import FilmTrack
+
+__all__ = [
+    "ClipStream",
+    "EncodedPacket",
+    "FanOut",
+    "Film",
+    "FilmClosed",
+    "FilmError",
+    "FilmTrack",
+    "Kind",
+    "MediaLookup",
+    "Pacer",
+    "PacketSource",
+    "PeerQueue",
+    "Reader",
+    "RealTimePacer",
+    "Scene",
+    "Timeline",
+    "TimelineError",
+    "media_dir_lookup",
+    "open_clip",
+]
