@@ -155,6 +155,81 @@ def _cmd_tally(args: argparse.Namespace) -> int:
     return 0
 
 
+def _media_dir(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    from server.settings import Settings
+
+    return Settings().resolved_media_dir()
+
+
+def _renditions(text: str) -> tuple[object, ...]:
+    from mobile_bridge.media_errors import UnknownRendition
+    from mobile_bridge.renditions import parse_renditions
+
+    try:
+        return parse_renditions(text)
+    except UnknownRendition as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from mobile_bridge.clipnames import story_media_ids
+    from mobile_bridge.ingest import ingest_clips
+    from mobile_bridge.media_errors import MediaError
+    from mobile_bridge.progress import ProgressBar
+    from narrative.validate import load_story
+
+    media_ids = story_media_ids(load_story(_read(args.story), args.story)) if args.story else []
+    try:
+        results = ingest_clips(
+            args.clips, media_ids, _media_dir(args.media), args.renditions, progress=ProgressBar
+        )
+    except MediaError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    for result in results:
+        if result.error is not None:
+            print(f"error {result.error.code}: {result.error.message}", file=sys.stderr)
+        elif result.status == "skipped":
+            print(f"{result.media_id}: unchanged, skipped", file=sys.stderr)
+    counts = {s: sum(r.status == s for r in results) for s in ("encoded", "skipped", "failed")}
+    print(
+        f"{len(results)} clip(s): {counts['encoded']} encoded, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed",
+        file=sys.stderr,
+    )
+    return 1 if counts["failed"] else 0
+
+
+def _cmd_film_demo(args: argparse.Namespace) -> int:
+    import time
+
+    from mobile_bridge.demo_film import generate_demo_film
+    from mobile_bridge.media_errors import MediaError
+    from narrative.validate import load_story
+
+    path = args.story or str(DEMO)
+    story = load_story(_read(path), path)
+    media_dir = _media_dir(args.media)
+    began = time.perf_counter()
+    try:
+        results = generate_demo_film(
+            story, media_dir, args.renditions, jobs=args.jobs, show_progress=True
+        )
+    except MediaError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    made = [r for r in results if r.status == "encoded"]
+    film_s = sum(r.duration_s for r in made)
+    print(
+        f"demo film in {media_dir}: {len(made)} clip(s) made ({film_s:.0f} s of film) in "
+        f"{time.perf_counter() - began:.1f} s, {len(results) - len(made)} already there",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from narrative.policies import POLICY_NAMES
 
@@ -241,6 +316,48 @@ def build_parser() -> argparse.ArgumentParser:
     loadtest.add_argument("--seed", type=int, default=0)
     loadtest.add_argument("--json", action="store_true", help="print the figures as JSON")
     loadtest.set_defaults(run=_cmd_loadtest)
+
+    ingest = commands.add_parser(
+        "ingest", help="transcode clips once into stream renditions (MEDIA_DIR/ID/NAME.ts)"
+    )
+    ingest.add_argument(
+        "clips",
+        nargs="+",
+        metavar="CLIP",
+        help="a clip file, matched to the story's media id by its name, or ID=PATH",
+    )
+    ingest.add_argument("--story", metavar="FILE", help="the story whose media ids name the clips")
+    ingest.add_argument(
+        "--media", type=Path, metavar="DIR", help="media folder (default: KINOROOM_MEDIA_DIR)"
+    )
+    ingest.add_argument(
+        "--renditions",
+        type=_renditions,
+        default="360p,720p",
+        metavar="LIST",
+        help="comma-separated: 360p, 720p, 1080p (default: 360p,720p)",
+    )
+    ingest.set_defaults(run=_cmd_ingest)
+
+    film = commands.add_parser("film", help="the film's media").add_subparsers(
+        dest="film_command", required=True
+    )
+    film_demo = film.add_parser(
+        "demo", help="generate the demo story's film (skips clips already made)"
+    )
+    film_demo.add_argument(
+        "--media", type=Path, metavar="DIR", help="media folder (default: KINOROOM_MEDIA_DIR)"
+    )
+    film_demo.add_argument("--story", metavar="FILE", help="story file (default: the bundled demo)")
+    film_demo.add_argument(
+        "--renditions",
+        type=_renditions,
+        default="360p,720p",
+        metavar="LIST",
+        help="comma-separated: 360p, 720p, 1080p (default: 360p,720p)",
+    )
+    film_demo.add_argument("--jobs", type=_count(1), help="clips made at once (default: cores)")
+    film_demo.set_defaults(run=_cmd_film_demo)
 
     tally = commands.add_parser("tally", help="decide one vote from a ballots file (audit)")
     tally.add_argument("file", metavar="FILE.json")
