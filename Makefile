@@ -27,7 +27,17 @@ $(CHROMIUM):
 	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	       apt-get install -y --no-install-recommends chromium; }
 
-run: $(VENV)/.run-stamp
+# The demo film: generated once at set-up into the media folder `kinoroom serve` reads
+# (KINOROOM_MEDIA_DIR, default KINOROOM_DATA_DIR/media); clips already made are skipped.
+KINOROOM_DATA_DIR ?= .kinoroom
+MEDIA_DIR := $(or $(KINOROOM_MEDIA_DIR),$(KINOROOM_DATA_DIR)/media)
+FILM_SOURCES := narrative/stories/demo.yaml $(wildcard mobile_bridge/demo_*.py) mobile_bridge/renditions.py
+
+$(MEDIA_DIR)/manifest.json: $(FILM_SOURCES) | $(VENV)/.run-stamp
+	$(BIN)/kinoroom film demo --media $(MEDIA_DIR)
+	touch $@
+
+run: $(VENV)/.run-stamp $(MEDIA_DIR)/manifest.json
 	$(BIN)/kinoroom serve
 
 simulate: $(VENV)/.run-stamp
