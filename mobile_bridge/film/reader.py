@@ -169,10 +169,6 @@ class Reader:
         """Play ``scene`` until its cut or its end (True), or until it is replaced (False)."""
         stream = await self._open(scene.clip)
         loop = asyncio.get_running_loop()
-        offsets = {
-            Kind.VIDEO: self._timeline.offset_ticks(scene, VIDEO_CLOCK_RATE),
-            Kind.AUDIO: self._timeline.offset_ticks(scene, AUDIO_CLOCK_RATE),
-        }
         self.scenes_started.append(scene)
         logger.debug("film-scene %s at %.3f (%s)", scene.clip, scene.starts_at, self.name)
         waiting_keyframe = skip_before is not None
@@ -196,7 +192,7 @@ class Reader:
                     if outcome is None:
                         return False
                     if outcome:
-                        self._publish(packet, due, offsets[packet.kind])
+                        self._publish(packet, due)
                     else:
                         cut = True  # later packets of this GOP may still be before the cut
                 if cut:
@@ -216,9 +212,8 @@ class Reader:
                 return True
             await self._pacer.wait(due, self._wake)
 
-    def _publish(self, packet: EncodedPacket, due: float, offset_ticks: int) -> None:
-        line = self._lines[packet.kind]
-        pts = line.stamp(offset_ticks, packet.pts_s)
+    def _publish(self, packet: EncodedPacket, due: float) -> None:
+        pts = self._lines[packet.kind].stamp(self._timeline.line_time(due))
         if pts is None:
             return
         out = av.Packet(packet.data)

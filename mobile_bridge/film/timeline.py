@@ -14,11 +14,11 @@ that started before ``now`` keeps playing until the new one starts.
 
 Every receiver sees **one timestamp line**: RTP timestamps are room-clock time since the
 film's origin (the first scene's start), in the codec's clock (90 kHz video, 48 kHz
-Opus). A scene's offset is rounded once and its packets add their own pts, so a clip
-boundary placed exactly at the end of the previous clip continues the line with no gap
-and no repeat, and two scenes cannot overlap on it: packets due at or after the cut are
-not played. The line therefore only goes up, across any number of switches, as long as
-nothing is played before it is due (the reader's pacing) — `RtpLine` checks it anyway.
+Opus): a packet's timestamp is its due time, so a clip boundary placed exactly at the
+end of the previous clip continues the line with no gap and no repeat, and two scenes
+cannot overlap on it: packets due at or after the cut are not played. The line therefore
+only goes up, across any number of switches, as long as nothing is played before it is
+due (the reader's pacing) — `RtpLine` checks it anyway.
 
 Candidates: when a vote opens the room names the clips that may come next; the reader
 pre-reads their first GOP (`Timeline.candidates`) so the switch has no gap even though
@@ -79,11 +79,11 @@ class Timeline:
                 "starts-in-past", f"scene {clip!r} cannot start before now ({now:.3f})",
                 starts_at=starts_at,
             )  # fmt: skip
-        if self.origin is None:
-            self.origin = starts_at
-        if starts_at < self.origin:
-            raise TimelineError("starts-in-past", "before the film's origin", starts_at=starts_at)
         kept = [s for s in self._scenes if s.starts_at <= now and s.starts_at < starts_at]
+        if not kept:  # nothing has played yet: the line may start here
+            self.origin = starts_at if self.origin is None else min(self.origin, starts_at)
+        elif self.origin is not None and starts_at < self.origin:
+            raise TimelineError("starts-in-past", "before the film's origin", starts_at=starts_at)
         self._seq += 1
         scene = Scene(starts_at=starts_at, seq=self._seq, clip=clip)
         self._scenes = [*kept, scene]
@@ -129,10 +129,9 @@ class Timeline:
         cut = self.cut_of(scene)
         return cut is None or scene.starts_at + pts_s < cut
 
-    def offset_ticks(self, scene: Scene, clock_rate: int) -> int:
-        """Where ``scene`` starts on the RTP line, in ``clock_rate`` ticks."""
-        origin = self.origin if self.origin is not None else scene.starts_at
-        return round((scene.starts_at - origin) * clock_rate)
+    def line_time(self, due: float) -> float:
+        """Seconds on the RTP line of a packet due at ``due`` (room clock)."""
+        return due - (self.origin if self.origin is not None else due)
 
 
 def due(scene: Scene, pts_s: float) -> float:
@@ -148,9 +147,13 @@ class RtpLine:
     last: int | None = None
     refused: int = 0  # packets that would have gone back on the line (bad input)
 
-    def stamp(self, offset_ticks: int, pts_s: float) -> int | None:
-        """The RTP timestamp (before the sender's random origin), None if not increasing."""
-        ticks = offset_ticks + round(pts_s * self.clock_rate)
+    def stamp(self, line_time: float) -> int | None:
+        """The RTP timestamp (before the sender's random origin), None if not increasing.
+
+        Rounding the due time itself (not scene offset and pts apart) keeps the line
+        monotonic in due time, which the cut makes strictly increasing across scenes.
+        """
+        ticks = round(line_time * self.clock_rate)
         if self.last is not None and ticks <= self.last:
             self.refused += 1
             return None
