@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import fractions
 import logging
+import math
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
@@ -54,7 +55,7 @@ class Pacer(Protocol):
         ...
 
     async def wait(self, until: float, wake: asyncio.Event) -> None:
-        """Return at ``until`` (room clock), or earlier once ``wake`` is set."""
+        """Return at ``until`` (room clock; may be ``inf``), or earlier once ``wake`` is set."""
         ...
 
 
@@ -67,6 +68,9 @@ class RealTimePacer:
     async def wait(self, until: float, wake: asyncio.Event) -> None:
         delay = until - self.now()
         if delay <= 0 or wake.is_set():
+            return
+        if math.isinf(delay):
+            await wake.wait()
             return
         with contextlib.suppress(TimeoutError):  # our own deadline, not a cancellation
             async with asyncio.timeout(delay):
@@ -152,7 +156,7 @@ class Reader:
                 if scene is None:
                     scene = self._timeline.successor(previous)
                 if scene is None:
-                    await self._wake.wait()
+                    await self._pacer.wait(math.inf, self._wake)  # until the room decides
                     continue
                 if await self._play(scene, skip_before):
                     previous = scene
