@@ -136,6 +136,7 @@ class Film:
                 "resyncs": r.video.resyncs + r.audio.resyncs,
                 "late_video_packets": r.late_packets,
                 "refused": r.refused,
+                "unreadable_clips": r.unreadable_clips,
             }
             for name, r in self.readers.items()
         }

@@ -111,6 +111,7 @@ class Reader:
         self._prepared: dict[str, asyncio.Future[ClipStream]] = {}
         self.scenes_started: list[Scene] = []
         self.late_packets = 0  # published more than a frame after they were due
+        self.unreadable_clips = 0
 
     def poke(self) -> None:
         """The schedule changed: re-read it now rather than at the next packet."""
@@ -171,7 +172,14 @@ class Reader:
 
     async def _play(self, scene: Scene, skip_before: float | None) -> bool:
         """Play ``scene`` until its cut or its end (True), or until it is replaced (False)."""
-        stream = await self._open(scene.clip)
+        try:
+            stream = await self._open(scene.clip)
+        except (OSError, av.FFmpegError) as exc:
+            # A missing or unreadable clip must not end the film for the room: the
+            # picture holds and the next scene plays at its start.
+            self.unreadable_clips += 1
+            logger.error("film-clip-unreadable %s (%s): %s", scene.clip, self.name, exc)
+            return True
         loop = asyncio.get_running_loop()
         self.scenes_started.append(scene)
         logger.debug("film-scene %s at %.3f (%s)", scene.clip, scene.starts_at, self.name)

@@ -183,3 +183,20 @@ async def test_closing_the_film_ends_every_track(media):
         await take(video, 100)
     with pytest.raises(FilmClosed):
         film.subscribe("360p")
+
+
+@pytest.mark.asyncio
+async def test_a_missing_clip_holds_the_picture_and_the_next_scene_still_plays(media, caplog):
+    clock = VirtualClock()
+    film = film_on(clock, media, video_queue=1000)
+    video, _ = film.subscribe("360p")
+    video.attach()
+    film.play("a", starts_at=0.0)
+    film.next("no-such-clip", starts_at=2.0)
+    clock.at(2.5, lambda: film.next("b", starts_at=3.0))
+    packets = await take(video, 120)
+    await film.close()
+    assert [bytes(p) for p in packets] == clip_video(media, "a") + clip_video(media, "b")
+    assert packets[60].pts == round((3.0 + 0.0065) * 90_000)
+    assert film.readers["360p"].unreadable_clips == 1
+    assert "film-clip-unreadable no-such-clip" in caplog.text
