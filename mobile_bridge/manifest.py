@@ -14,11 +14,12 @@ track (which rendition file plays a media id, where its keyframes are). Format
            "360p": {"path": "demo/01-platform/360p.ts", "profile": "<digest>",
                     "width": 640, "height": 360, "fps": 30.0, "video_kbps": 700,
                     "audio": true, "sha256": "…", "size": 2345678, "duration_s": 30.0,
-                    "keyframes": [[1.4, 0], [2.4, 101144], …]}}}}}
+                    "keyframes": [[0.0065, 564], [1.0065, 35908], …]}}}}}
 
 ``keyframes`` are ``[pts_s, byte_offset]``: the keyframe's presentation time as the
-MPEG-TS demuxer reports it (the muxer starts streams at about 1.4 s) and the offset of
-the 188-byte TS packet where its PES starts, so a reader can seek straight to it.
+MPEG-TS demuxer reports it (video starts a few milliseconds after 0: x264's and the
+muxer's start offset; audio at 0) and the byte offset of the 188-byte TS packet where its
+PES starts, so a reader can seek straight to it.
 ``profile`` is `Rendition.fingerprint`: when it changes the rendition is re-encoded.
 Paths are relative to the media folder, with ``/`` separators. A generated clip's
 source path is ``generated:demo@<version>`` (size 0, sha256 of its parameters).
