@@ -28,6 +28,9 @@ from server.rooms.room import Room
 from server.settings import Settings
 from server.tokens import Claims, Tokens
 
+PHONE_RENDITION = "360p"
+SCREEN_RENDITION = "720p"
+
 log = logging.getLogger(__name__)
 
 
@@ -115,8 +118,10 @@ class Services:
         )
 
     def film_tracks(self, room: Room, role: str) -> tuple[MediaStreamTrack, ...]:
-        """The film's tracks for a page of ``role`` in ``room`` (the film track comes next)."""
-        return ()
+        """The film's tracks for a page of ``role``: phones get 360p, screens 720p."""
+        if room.film is None:
+            return ()
+        return room.film.film.subscribe(SCREEN_RENDITION if role == "screen" else PHONE_RENDITION)
 
     def camera_frame(self, device: str, frame: av.VideoFrame) -> None:
         """A phone's camera frame (server-side analysis): counted, handed to each sink."""

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from mobile_bridge.film import Film, media_dir_lookup
 from mobile_bridge.protocol import Bye, CloseCode, dump
 from mobile_bridge.protocol import DecisionMessage as DecisionView
 from narrative.consensus import Turnout
@@ -39,6 +40,7 @@ from server.persistence.records import RoomMode
 from server.roomcode import new_code
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
+from server.rooms.film_cues import FilmCues
 from server.rooms.outbox import Item
 from server.rooms.room import Room
 from server.rooms.views import decision_view
@@ -186,6 +188,8 @@ class Rooms:
         last_snapshot_seq: int = 0,
         last_decision: DecisionView | None = None,
     ) -> Room:
+        clock = RoomClock(record.epoch)
+        film = Film(clock.now, media_dir_lookup(self._settings.resolved_media_dir()))
         room = Room(
             record=record,
             story=story,
@@ -195,11 +199,12 @@ class Rooms:
             last_seq=last_seq,
             last_snapshot_seq=last_snapshot_seq,
             last_decision=last_decision,
-            clock=RoomClock(record.epoch),
+            clock=clock,
             committer=self._committer,
             metrics=self._metrics,
             settings=self._settings,
             absent=tuple(DeviceId(d) for d in screening.devices),
+            film=FilmCues(story, film),
         )
         self._rooms[record.code] = room
         task = asyncio.create_task(self._supervise(room), name=f"room-{record.code}")

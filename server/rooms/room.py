@@ -83,6 +83,7 @@ from server.persistence import (
 )
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
+from server.rooms.film_cues import FilmCues
 from server.rooms.inbox import Attach, Detach, Inbound, Incoming, ballot_of
 from server.rooms.outbox import Item
 from server.rooms.page import Page
@@ -128,8 +129,10 @@ class Room:
         metrics: Metrics,
         settings: Settings,
         absent: tuple[DeviceId, ...] = (),
+        film: FilmCues | None = None,
     ) -> None:
         self.record = record
+        self.film = film  # the film this room's pages receive, if it has one
         self._absent = absent  # present before a restart, their sockets gone with it
         self.failures = 0  # times this room crashed and was restored (see `Rooms`)
         self.code = record.code
@@ -161,6 +164,8 @@ class Room:
     async def run(self) -> None:
         room_var.set(self.code)
         log.info("room running: %s (%s)", self.story.title, self.screening.phase.value)
+        if self.film is not None and (playing := self.screening.now_playing) is not None:
+            self.film.feed(playing)  # restored mid-scene: the film picks up the scene
         try:
             if self._absent:
                 step = _Step()
@@ -171,6 +176,8 @@ class Room:
                 await self._step(await self._collect())
         finally:
             log.info("room stopped")  # its pages are told by `Rooms` (restart or shutdown)
+            if self.film is not None:
+                await self.film.film.close()
 
     async def _collect(self) -> list[Inbound]:
         timeout = self._settings.tick_interval_s
@@ -324,6 +331,8 @@ class Room:
         return commands
 
     def _command(self, command: Command, step: _Step, host: HostOrigin | None) -> None:
+        if self.film is not None:
+            self.film.feed(command)
         if (reward := self.tracker.feed(command)) is not None:
             step.parts.append(
                 ArmIncrement(self.story_digest, reward.choice, reward.option, 1, reward.reward)
