@@ -1,7 +1,9 @@
 """The bridge to phones: the versioned phone protocol (`protocol`), clock sync (`clock`,
 pure), the Python phone client used by tests, bots and load tests (`client`, `join`,
-`reconnect`); the aiortc peers, the passthrough film track and media ingest come with
-the film-over-WebRTC issue.
+`reconnect`), the pages' WebRTC peers and ICE settings (`peers`, `ice`), the passthrough
+film track (`film`), and media: stream renditions (`renditions`), ingest (`ingest`,
+`clipnames`, `manifest`, `media_library`, `tsindex`) and the generated demo film
+(`demo_film`, `demo_picture`).
 
 May import aiortc, av, websockets, httpx and ``narrative`` (types only); never ``server``.
 """
