@@ -118,6 +118,19 @@ class Affect(_Message):
     expression: str | None = Field(None, max_length=32)
 
 
+class Playout(_Message):
+    """How late a page shows the film: the median of its last frames, every ~2 s.
+
+    ``offset_ms``: when frames were shown minus when they were due on the room clock
+    (the server sends each packet when due), in milliseconds; ``frames``: how many
+    frames the median is over. Only phone and screen pages that play the film send it.
+    """
+
+    type: Literal["playout"] = "playout"
+    offset_ms: float = Field(ge=-60_000, le=60_000, allow_inf_nan=False)
+    frames: int = Field(ge=1, le=100_000)
+
+
 HostAction = Literal["start", "skip", "force", "end", "show_tally"]
 
 
@@ -131,7 +144,9 @@ class HostCommand(_Message):
     show: bool | None = Field(None, description="with show_tally: show live tallies to phones")
 
 
-ClientMessage = Annotated[Hello | Ping | Vote | Affect | HostCommand, Field(discriminator="type")]
+ClientMessage = Annotated[
+    Hello | Ping | Vote | Affect | HostCommand | Playout, Field(discriminator="type")
+]
 
 # -- server → page -----------------------------------------------------------------------
 
@@ -299,13 +314,15 @@ ServerMessage = Annotated[
     Field(discriminator="type"),
 ]
 
-CLIENT_ADAPTER: TypeAdapter[Hello | Ping | Vote | Affect | HostCommand] = TypeAdapter(ClientMessage)
+CLIENT_ADAPTER: TypeAdapter[Hello | Ping | Vote | Affect | HostCommand | Playout] = TypeAdapter(
+    ClientMessage
+)
 SERVER_ADAPTER: TypeAdapter[
     Welcome | Pong | State | VoteOpen | VoteAck | VoteRejectedMessage | Tally
     | DecisionMessage | Presence | HostAck | Ended | Error | Bye
 ] = TypeAdapter(ServerMessage)  # fmt: skip
 
-CLIENT_TYPES = ("hello", "ping", "vote", "affect", "host")
+CLIENT_TYPES = ("hello", "ping", "vote", "affect", "host", "playout")
 SERVER_TYPES = (
     "welcome", "pong", "state", "vote_open", "vote_ack", "vote_rejected", "tally",
     "decision", "presence", "host_ack", "ended", "error", "bye",
@@ -324,7 +341,9 @@ class ProtocolError(ValueError):
         return Error(code=self.code, message=self.message)
 
 
-def parse_client_message(data: str | bytes) -> Hello | Ping | Vote | Affect | HostCommand:
+def parse_client_message(
+    data: str | bytes,
+) -> Hello | Ping | Vote | Affect | HostCommand | Playout:
     """Parse one frame from a page.
 
     Raises:
@@ -404,6 +423,7 @@ __all__ = [
     "LiveVote",
     "OptionView",
     "Ping",
+    "Playout",
     "Pong",
     "Presence",
     "ProtocolError",

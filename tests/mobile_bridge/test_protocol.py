@@ -33,6 +33,7 @@ from mobile_bridge.protocol import (
     HostCommand,
     OptionView,
     Ping,
+    Playout,
     Pong,
     Presence,
     ProtocolError,
@@ -137,6 +138,7 @@ CLIENT_EXAMPLES: list[BaseModel] = [
     Vote(choice="where", seq=5, approve=["park"]),
     Affect(valence=0.4, arousal=-0.2, engagement=0.9, heart_rate_bpm=72.5, expression="happy"),
     Affect(valence=-1, arousal=1, engagement=0),
+    Playout(offset_ms=142.5, frames=60),
     HostCommand(action="start"),
     HostCommand(action="force", option="left"),
     HostCommand(action="show_tally", show=True),
@@ -339,6 +341,10 @@ PLAUSIBLE = {  # (required, optional): near-valid fields, so the success path is
     "host": (
         {"action": st.sampled_from(["start", "skip", "force", "end", "show_tally", "dance"])},
         {"option": ids | st.none(), "show": st.booleans() | st.none()},
+    ),
+    "playout": (
+        {"offset_ms": st.floats(-70_000, 70_000) | st.floats(), "frames": st.integers(-2, 2**20)},
+        {},
     ),
 }
 near_frames = (
