@@ -24,6 +24,8 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import SessionDescription
 
+from mobile_bridge.rtp_origin import set_rtp_origin
+
 log = logging.getLogger(__name__)
 
 CameraSink = Callable[[str, av.VideoFrame], None]  # (device, frame)
@@ -54,6 +56,7 @@ class Peers:
         *,
         film: Sequence[MediaStreamTrack] = (),
         on_camera: CameraSink | None = None,
+        rtp_origin: int | None = None,
     ) -> RTCSessionDescription:
         """Answer ``offer`` from ``device``'s page.
 
@@ -62,6 +65,9 @@ class Peers:
                 page does not play the film.
             on_camera: receives the page's camera frames, at most ``camera_fps`` a second;
                 None: camera tracks are not accepted.
+            rtp_origin: the RTP timestamp origin of the film's senders (the page maps
+                timestamps to due times with it; `mobile_bridge.rtp_origin`); random
+                if None.
 
         Raises:
             CodecUnsupported: the page wants video but offered no H.264.
@@ -97,6 +103,8 @@ class Peers:
                     if track is not None:
                         unsent.remove(track)
                         transceiver.sender.replaceTrack(track)
+                        if rtp_origin is not None:
+                            set_rtp_origin(transceiver.sender, rtp_origin)
                         transceiver.direction = "sendonly"
                     else:
                         transceiver.direction = "inactive"

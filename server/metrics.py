@@ -5,6 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_PLAYOUT_BUCKETS = (0.0, 0.02, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
+_SPREAD_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 class Metrics:
@@ -48,6 +50,16 @@ class Metrics:
         self.camera_frames = Counter(
             "kinoroom_camera_frames", "Camera frames received for server-side analysis", registry=r
         )
+        self.playout_offset = Histogram(
+            "kinoroom_playout_offset_seconds",
+            "Pages' reported playout offset (shown minus due on the room clock), by role",
+            ["role"], buckets=_PLAYOUT_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.playout_spread = Histogram(
+            "kinoroom_playout_spread_seconds",
+            "Spread of the latest playout offsets between a room's pages of a role, per report",
+            ["role"], buckets=_SPREAD_BUCKETS, registry=r,
+        )  # fmt: skip
 
 
 __all__ = ["Metrics"]

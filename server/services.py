@@ -23,6 +23,7 @@ from server.metrics import Metrics
 from server.persistence import Store, StoryRecord
 from server.ratelimit import KeyedLimiter
 from server.rooms.committer import Committer
+from server.rooms.playout import Playout
 from server.rooms.registry import Rooms, Seat
 from server.rooms.room import Room
 from server.settings import Settings
@@ -47,6 +48,7 @@ class Services:
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
     peers: Peers | None = None  # the pages' WebRTC peers
     camera_sinks: list[CameraSink] = field(default_factory=list)  # who analyses camera frames
+    playout: Playout = field(default_factory=Playout)  # pages' playout reports, per room
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod

@@ -28,6 +28,9 @@ async def _report(code: str, svc: ServicesDep, authorization: str | None) -> Rep
     report = await build_report(svc.store, normal)
     if report is None:
         raise ApiError(404, "room-not-found", f"no room {code!r}")
+    live = svc.rooms.get(normal)  # playout is measured live, kept in memory, not stored
+    if live is not None and (playout := svc.playout.summary(normal, live.clock.now())):
+        report["playout"] = playout
     return report
 
 

@@ -27,6 +27,7 @@ from mobile_bridge.protocol import (
     Hello,
     HostCommand,
     Ping,
+    Playout,
     Pong,
     ProtocolError,
     Vote,
@@ -41,6 +42,7 @@ from server.rooms.clock import RoomClock
 from server.rooms.inbox import Attach, Detach, Incoming
 from server.rooms.outbox import Item, Outbox
 from server.rooms.page import Page
+from server.rooms.playout import ROLES, Report
 from server.rooms.room import Room
 from server.services import Services
 from server.tokens import TokenError
@@ -187,12 +189,23 @@ async def _dispatch(
             await room.inbox.put(Incoming(page, message, received_at))
         case HostCommand() if page.role == "host":
             await room.inbox.put(Incoming(page, message, received_at))
+        case Playout() if page.role in ROLES:
+            record_playout(svc, room.code, page, message, received_at)
         case Hello():
             _error(page, svc, "bad-message", "hello was already said")
         case _:
             kind = getattr(message, "type", "?")
             ref = message.id if isinstance(message, HostCommand) else None  # answers `host`
             _error(page, svc, "forbidden", f"a {page.role} page may not send {kind}", ref)
+
+
+def record_playout(svc: Services, code: str, page: Page, message: Playout, now: float) -> None:
+    """A page's playout report: into the room's summary and the metrics."""
+    report = Report(page.device, page.role, message.offset_ms / 1000, message.frames, now)
+    spread = svc.playout.room(code).record(report)
+    svc.metrics.playout_offset.labels(page.role).observe(report.offset_s)
+    if spread is not None:
+        svc.metrics.playout_spread.labels(page.role).observe(spread)
 
 
 def _error(page: Page, svc: Services, code: str, message: str, ref: int | None = None) -> None:

@@ -3,6 +3,15 @@
 The page authenticates with the token it says in ``hello``. In a ``phones-play`` room
 phones and screens receive the film; in a ``big-screen`` room only screens do and phones
 are controllers. A phone may send its camera in either mode, for server-side analysis.
+
+The answer of a page that receives the film carries the **film clock**: the video clock
+rate, the RTP timestamp origin its senders use (`mobile_bridge.rtp_origin`) and the
+film's epoch (room-clock time of timestamp 0). With it a page maps a frame's RTP
+timestamp to the room-clock time it was due and measures its playout offset
+(``due = film_epoch + ((rtp - rtp_origin) mod 2**32) / clock_rate``). The epoch is set
+when the first scene is scheduled; before that it is null and the page asks
+``GET /api/rooms/{code}/webrtc/film`` again later. ``GET /api/webrtc/config`` gives the
+ICE servers a page should use: the configured STUN/TURN, none by default.
 """
 
 from __future__ import annotations
@@ -13,11 +22,16 @@ from aiortc import RTCSessionDescription
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 
+from mobile_bridge.film.timeline import VIDEO_CLOCK_RATE
 from mobile_bridge.peers import CodecUnsupported
+from mobile_bridge.rtp_origin import random_origin
 from server.deps import RoomDep, ServicesDep
 from server.errors import ApiError
+from server.rooms.room import Room
+from server.services import Services
+from server.tokens import Claims
 
-router = APIRouter(prefix="/api/rooms", tags=["webrtc"])
+router = APIRouter(tags=["webrtc"])
 
 
 class Offer(BaseModel):
@@ -25,12 +39,65 @@ class Offer(BaseModel):
     sdp: str = Field(min_length=1, max_length=64_000)
 
 
+class FilmClock(BaseModel):
+    """How the page maps a video frame's RTP timestamp to when it was due (room clock)."""
+
+    clock_rate: int = VIDEO_CLOCK_RATE
+    rtp_origin: int | None = Field(None, description="this peer's origin; absent when polled")
+    film_epoch: float | None = Field(description="room clock of timestamp 0; null: not yet")
+
+
 class Answer(BaseModel):
     type: Literal["answer"] = "answer"
     sdp: str
+    film: FilmClock | None = Field(None, description="null: this page gets no film")
 
 
-@router.post("/{code}/webrtc")
+class IceServer(BaseModel):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceConfig(BaseModel):
+    ice_servers: list[IceServer]
+
+
+def _claims(svc: Services, room: Room, authorization: str | None) -> Claims:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, "bad-token", "this needs the page's token (Authorization: Bearer ...)")
+    return svc.tokens.verify(authorization.removeprefix("Bearer ").strip(), room.code)
+
+
+def _film_epoch(room: Room) -> float | None:
+    return room.film.film.timeline.origin if room.film is not None else None
+
+
+@router.get("/api/webrtc/config")
+async def ice_config(svc: ServicesDep) -> IceConfig:
+    """The ICE servers pages use: the configured STUN and TURN, none by default.
+
+    TURN credentials go to any page that asks, as every page needs them: use a TURN
+    server with short-lived credentials where that matters.
+    """
+    s = svc.settings
+    servers = [IceServer(urls=s.stun_urls)] if s.stun_urls else []
+    if s.turn_urls:
+        password = s.turn_password.get_secret_value() if s.turn_password else None
+        servers.append(IceServer(urls=s.turn_urls, username=s.turn_username, credential=password))
+    return IceConfig(ice_servers=servers)
+
+
+@router.get("/api/rooms/{code}/webrtc/film")
+async def film_clock(
+    room: RoomDep, svc: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> FilmClock:
+    """The film's epoch, for a page whose answer came before the first scene."""
+    _claims(svc, room, authorization)
+    return FilmClock(film_epoch=_film_epoch(room))
+
+
+@router.post("/api/rooms/{code}/webrtc")
 async def negotiate(
     room: RoomDep,
     offer: Offer,
@@ -38,28 +105,29 @@ async def negotiate(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Answer:
     """Answer a page's offer; 422 ``codec-unsupported`` when it offers no H.264 video."""
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "bad-token", "this needs the page's token (Authorization: Bearer ...)")
-    claims = svc.tokens.verify(authorization.removeprefix("Bearer ").strip(), room.code)
+    claims = _claims(svc, room, authorization)
     assert svc.peers is not None, "services start their peers"
     plays_film = claims.role == "screen" or (
         claims.role == "phone" and room.record.mode == "phones-play"
     )
     film = svc.film_tracks(room, claims.role) if plays_film else ()
     camera = svc.camera_frame if claims.role == "phone" else None
+    origin = random_origin()
     try:
         answer = await svc.peers.answer(
             claims.device,
             RTCSessionDescription(sdp=offer.sdp, type="offer"),
             film=film,
             on_camera=camera,
+            rtp_origin=origin,
         )
     except CodecUnsupported as exc:
         raise ApiError(422, exc.code, f"{exc}: Kinoroom streams H.264") from None
     except ValueError as exc:
         raise ApiError(422, "bad-sdp", f"the offer is not usable SDP: {exc}") from None
     svc.metrics.peers.set(len(svc.peers))
-    return Answer(sdp=answer.sdp)
+    clock = FilmClock(rtp_origin=origin, film_epoch=_film_epoch(room)) if film else None
+    return Answer(sdp=answer.sdp, film=clock)
 
 
 __all__ = ["router"]

@@ -87,7 +87,7 @@ async def test_a_phone_watches_the_room_film_switch_to_the_chosen_branch(tmp_pat
             )
             assert answer.status_code == 200, answer.text
             assert "H264/90000" in answer.json()["sdp"]
-            await pc.setRemoteDescription(RTCSessionDescription(**answer.json()))
+            await pc.setRemoteDescription(RTCSessionDescription(answer.json()["sdp"], "answer"))
             opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=10))
             decided = asyncio.ensure_future(phone.wait_for(DecisionMessage, timeout=10))
             await host.host("start")

@@ -39,7 +39,7 @@ async def test_a_phone_camera_reaches_the_server_sinks(live):
             headers={"Authorization": f"Bearer {seat.token}"},
         )
         assert response.status_code == 200, response.text
-        await phone.setRemoteDescription(RTCSessionDescription(**response.json()))
+        await phone.setRemoteDescription(RTCSessionDescription(response.json()["sdp"], "answer"))
         async with asyncio.timeout(10):
             await arrived.wait()
     finally:
