@@ -158,7 +158,8 @@ def aggregate(
         SampleError: ``trim`` or ``stale_after_s`` out of range.
     """
     _check_trim(trim)
-    fresh = list(latest_fresh(samples, present=present, now=now, stale_after_s=stale_after_s).values())
+    latest = latest_fresh(samples, present=present, now=now, stale_after_s=stale_after_s)
+    fresh = list(latest.values())
     if not fresh:
         return None
     rates = [s.heart_rate_bpm for s in fresh if s.heart_rate_bpm is not None]

@@ -1,4 +1,4 @@
-"""Room mood: the trimmed mean follows the crowd, ignores a lone outlier, stale and absent phones."""
+"""Room mood: the trimmed mean follows the crowd; lone outliers, stale and absent phones don't."""
 
 from __future__ import annotations
 
