@@ -11,6 +11,11 @@
 //                              after a reconnect while its choice is open (an equal seq
 //                              is acked again as the same vote, so re-sending is safe)
 //
+// The film: in a `phones-play` room (welcome.mode) the phone plays it in #film over
+// WebRTC (film.js), muted until the viewer's tap allows sound (#sound). In a
+// `big-screen` room the phone is a controller and gets no film. A film that cannot play
+// shows a notice (#film-notice); the vote works either way.
+//
 // The camera: turning the switch on asks for the front camera and dispatches
 //   document "camera" CustomEvent, detail {stream: MediaStream | null}
 // with the live stream, and again with null when it stops. The affect analysis (a later
@@ -20,6 +25,7 @@ import { api } from "./api.js";
 import { BallotForm } from "./ballot.js";
 import { $, formatSeconds, h, showView } from "./dom.js";
 import { explain } from "./errors.js";
+import { FilmPlayer } from "./film.js";
 import { normalizeCode } from "./protocol.js";
 import { RoomSocket } from "./room_socket.js";
 
@@ -72,6 +78,7 @@ let vote = null; // the open vote_open message
 let form = null; // its BallotForm
 let pending = null; // the unacked vote message
 let cameraStream = null;
+let film = null; // the FilmPlayer, in phones-play rooms
 
 // -- notices ---------------------------------------------------------------------------
 
@@ -103,6 +110,7 @@ function boot() {
   $("#reconnect").addEventListener("click", () => room && room.socket.start());
   $("#send-vote").addEventListener("click", castVote);
   $("#camera-toggle").addEventListener("click", toggleCamera);
+  $("#sound").addEventListener("click", () => film && film.unmute());
   const seat = code && store.get(seatKey(code));
   if (seat && seat.token) enter(code, seat);
   else {
@@ -153,6 +161,7 @@ function leave(code) {
   store.drop(pendingKey(room.code));
   room.socket.stop();
   room = null;
+  stopFilm();
   closeVote();
   showView("join");
   showError(code);
@@ -211,6 +220,7 @@ function onWelcome(welcome) {
   document.title = `${welcome.title} · Kinoroom`;
   room.seat = { ...room.seat, device: welcome.device, nickname: welcome.nickname };
   store.set(seatKey(code), room.seat);
+  if (welcome.mode === "phones-play") startFilm();
   const live = welcome.your_vote;
   const seq = Math.max(Number(store.get(seqKey(code))) || 0, live ? live.seq : 0);
   store.set(seqKey(code), seq);
@@ -263,6 +273,7 @@ function showPresence({ phones }) {
 function showEnded() {
   closeVote();
   stopCamera();
+  stopFilm();
   if (room) {
     store.drop(pendingKey(room.code));
     room.socket.stop();
@@ -400,6 +411,39 @@ function tick() {
   const left = now === null ? vote.closes_at - vote.opens_at : vote.closes_at - now;
   $("#countdown").textContent = formatSeconds(left);
   $("#vote").dataset.closing = String(left <= 5);
+}
+
+// -- the film --------------------------------------------------------------------------
+
+const FILM_PROBLEMS = {
+  "codec-unsupported": "This browser cannot play the film's video format (H.264).",
+  "no-webrtc": "This browser cannot receive the film.",
+  network: "The film's connection dropped.",
+};
+
+function startFilm() {
+  if (film || !room) return;
+  film = new FilmPlayer({ video: $("#film"), code: room.code, token: room.seat.token, socket: room.socket });
+  film.addEventListener("status", ({ detail: { state, code } }) => {
+    $("#film").hidden = state !== "playing" && state !== "connecting";
+    const box = $("#film-notice");
+    box.hidden = state !== "failed";
+    if (state === "failed") {
+      box.textContent = `${FILM_PROBLEMS[code] || "The film cannot play here."} You can still vote.`;
+    }
+  });
+  film.addEventListener("sound", ({ detail: { muted } }) => {
+    $("#sound").hidden = !muted;
+  });
+  film.start();
+}
+
+function stopFilm() {
+  if (!film) return;
+  film.stop();
+  film = null;
+  $("#film").hidden = true;
+  $("#sound").hidden = true;
 }
 
 // -- the camera ------------------------------------------------------------------------

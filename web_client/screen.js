@@ -6,12 +6,15 @@
 //
 // The screen takes its own seat (POST /join with role "screen") and keeps the token in
 // localStorage `kinoroom.screen.<CODE>`, so a reload gets the same seat back.
+// The film plays full-bleed behind the vote over WebRTC (film.js, 720p), muted until
+// someone presses "Sound on" (#sound): a screen has no tap to unlock audio otherwise.
 // Tallies arrive up to 4 a second; they are kept and drawn at most every 250 ms in an
 // animation frame, so a busy room never makes the page draw more than the eye can read.
 
 import { api } from "./api.js";
 import { $, formatSeconds, h, showView } from "./dom.js";
 import { explain } from "./errors.js";
+import { FilmPlayer } from "./film.js";
 import { normalizeCode } from "./protocol.js";
 import { formatScore } from "./plots.js";
 import { RoomSocket } from "./room_socket.js";
@@ -22,6 +25,7 @@ const code = normalizeCode(decodeURIComponent(location.pathname.split("/")[2] ||
 const storageKey = `kinoroom.screen.${code}`;
 
 let socket = null;
+let film = null; // the FilmPlayer
 let vote = null; // the vote_open on show (also after it closed, until the next one)
 let latestTally = null;
 let lastDraw = 0;
@@ -138,6 +142,7 @@ function applyState(state) {
 
 function showEnded() {
   clearInterval(countdownTimer);
+  stopFilm();
   showJoin(false);
   showView("ended");
 }
@@ -153,6 +158,7 @@ function onMessage(message) {
       $("#ended-title").textContent = message.title;
       document.title = `${message.title} · ${code} · Kinoroom`;
       applyState(message.state);
+      if (message.state.phase !== "ended") startFilm();
       break;
     case "state":
       applyState(message);
@@ -216,9 +222,34 @@ async function seat() {
   return joined.data.token;
 }
 
+// -- the film -------------------------------------------------------------------------
+
+function startFilm() {
+  if (film) return;
+  film = new FilmPlayer({ video: $("#film"), code, token: socket.token, socket });
+  film.addEventListener("status", ({ detail: { state } }) => {
+    $("#film").hidden = state !== "playing";
+    document.body.classList.toggle("with-film", state === "playing");
+  });
+  film.addEventListener("sound", ({ detail: { muted } }) => {
+    $("#sound").hidden = !muted;
+  });
+  film.start();
+}
+
+function stopFilm() {
+  if (!film) return;
+  film.stop();
+  film = null;
+  $("#film").hidden = true;
+  $("#sound").hidden = true;
+  document.body.classList.remove("with-film");
+}
+
 async function connect() {
   const token = await seat();
   if (!token) return;
+  stopFilm(); // a new seat: the film renegotiates with its token
   if (socket) socket.stop();
   socket = new RoomSocket({ code, token, role: "screen" });
   socket.addEventListener("message", (event) => onMessage(event.detail));
@@ -227,6 +258,7 @@ async function connect() {
 }
 
 async function boot() {
+  $("#sound").addEventListener("click", () => film && film.unmute());
   if (!code) {
     showError("room-not-found");
     return;
