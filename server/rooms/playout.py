@@ -58,6 +58,10 @@ class RoomPlayout:
         self.reports += 1
         return self._spread(report.role, report.at)
 
+    def latest(self) -> dict[str, Report]:
+        """Each page's last report, by device."""
+        return dict(self._latest)
+
     def _fresh(self, role: str | None, now: float) -> list[float]:
         return [
             r.offset_s

@@ -54,7 +54,10 @@ async def frames_presented(page: Page) -> int:
               const video = document.querySelector('#film');
               if (!window.presented) {
                 window.presented = 0;
-                const count = () => { window.presented += 1; video.requestVideoFrameCallback(count); };
+                const count = () => {
+                  window.presented += 1;
+                  video.requestVideoFrameCallback(count);
+                };
                 video.requestVideoFrameCallback(count);
               }
               return window.presented;
