@@ -1,10 +1,60 @@
-"""Audience affect: per-viewer expression, valence/arousal and camera heart rate from
-camera frames, per-viewer baselines, group aggregation, and the affect message a phone
-sends when it analyses its own camera.
+"""Audience affect: per-viewer expression, valence/arousal, engagement and camera heart
+rate from camera frames, per-viewer baselines, quality flags and the room's mood.
 
-May import numpy, mediapipe, onnxruntime (torch for model export only); never ``server``.
-The room-level mood arithmetic the story core needs lives in ``narrative.mood``.
-Nothing is here yet: the audience affect issue fills it.
+Pure cores (numpy at most; no I/O, no clock: time is an argument), re-exported here:
+`room_mood` (trimmed-mean aggregation over phones, participation, per-scene tallies),
+`baseline` (per-viewer normalisation), `quality` (flags that exclude bad samples),
+`rppg` (heart rate by the POS method), `appraisal` (valence/arousal/engagement from
+expression probabilities, blendshapes and head pose), `face_crop` (the classifier's
+48×48 input), `errors`.
+
+Model runners, imported from their own modules so that importing the cores never loads
+MediaPipe or onnxruntime: `affect.landmarks` (MediaPipe FaceLandmarker),
+`affect.expressions` (the FER classifier on onnxruntime), `affect.viewer` (the
+per-viewer pipeline), `affect.export_fer` (torch → ONNX, the only use of torch).
+
+May import numpy, mediapipe, onnxruntime (torch in export_fer only); never ``server``,
+``mobile_bridge`` or ``genmodels``. Nothing here stores a frame, a crop or landmarks.
 """
 
-__all__: list[str] = []
+from affect.appraisal import CLASSES, Appraisal, HeadPose, appraise
+from affect.baseline import Baseline, Normalised
+from affect.errors import AffectError, ExportError, ModelError, SampleError, TraceError
+from affect.quality import FLAGS, Flag, Limits, assess
+from affect.room_mood import (
+    RoomMood,
+    SceneSummary,
+    SceneTally,
+    Summary,
+    ViewerSample,
+    aggregate,
+    trimmed_mean,
+)
+from affect.rppg import PulseEstimate, PulseTracker
+
+__all__ = [
+    "CLASSES",
+    "FLAGS",
+    "AffectError",
+    "Appraisal",
+    "Baseline",
+    "ExportError",
+    "Flag",
+    "HeadPose",
+    "Limits",
+    "ModelError",
+    "Normalised",
+    "PulseEstimate",
+    "PulseTracker",
+    "RoomMood",
+    "SampleError",
+    "SceneSummary",
+    "SceneTally",
+    "Summary",
+    "TraceError",
+    "ViewerSample",
+    "aggregate",
+    "appraise",
+    "assess",
+    "trimmed_mean",
+]
