@@ -3,7 +3,7 @@
 The reader is the async shell around `Timeline` and `FanOut`. It walks the schedule,
 reads each scene's clip one GOP ahead in an executor (demuxing is file I/O), waits until
 each packet is due on the room clock and publishes it, stamped on the continuous RTP
-line, to the video or audio fan-out. Packets are turned into `av.Packet`s once here and
+line, to the video or audio fan-out. Packets become `FilmPacket`s once here and are
 shared by every peer: per peer there is a queue slot, never a copy or a re-encode.
 
 A switch needs no work at the boundary: the chosen clip's first GOP was pre-read when
@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import logging
 import math
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import av
-from av.stream import Stream
 
 from mobile_bridge.film.fanout import FanOut
+from mobile_bridge.film.packet import FilmPacket
 from mobile_bridge.film.source import ClipStream, EncodedPacket, Kind
 from mobile_bridge.film.timeline import (
     AUDIO_CLOCK_RATE,
@@ -41,8 +40,6 @@ from mobile_bridge.film.timeline import (
 
 logger = logging.getLogger(__name__)
 
-VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
-AUDIO_TIME_BASE = fractions.Fraction(1, AUDIO_CLOCK_RATE)
 DEFAULT_VIDEO_QUEUE = 64  # packets: a little over two 1-s GOPs at 30 fps
 DEFAULT_AUDIO_QUEUE = 40  # packets: 2.4 s of 60-ms Opus frames
 
@@ -104,8 +101,8 @@ class Reader:
         self._open_clip = open_clip
         self._pacer = pacer
         self.catch_up_s = catch_up_s
-        self.video: FanOut[av.Packet[Stream]] = FanOut(video_queue, catch_up_s)
-        self.audio: FanOut[av.Packet[Stream]] = FanOut(audio_queue, catch_up_s)
+        self.video: FanOut[FilmPacket] = FanOut(video_queue, catch_up_s)
+        self.audio: FanOut[FilmPacket] = FanOut(audio_queue, catch_up_s)
         self._lines = {Kind.VIDEO: RtpLine(VIDEO_CLOCK_RATE), Kind.AUDIO: RtpLine(AUDIO_CLOCK_RATE)}
         self._wake = asyncio.Event()
         self._prepared: dict[str, asyncio.Future[ClipStream]] = {}
@@ -228,16 +225,13 @@ class Reader:
         pts = self._lines[packet.kind].stamp(self._timeline.line_time(due))
         if pts is None:
             return
-        out = av.Packet(packet.data)
-        out.pts = pts
         if packet.kind is Kind.VIDEO:
-            out.time_base = VIDEO_TIME_BASE
             if self._pacer.now() - due > 1 / 30:
                 self.late_packets += 1
-            self.video.publish(out, due=due, keyframe=packet.keyframe)
+            frame = FilmPacket(packet.data, pts, video=True, keyframe=packet.keyframe)
+            self.video.publish(frame, due=due, keyframe=packet.keyframe)
         else:
-            out.time_base = AUDIO_TIME_BASE
-            self.audio.publish(out, due=due, keyframe=True)
+            self.audio.publish(FilmPacket(packet.data, pts, video=False), due=due, keyframe=True)
 
 
 def _close_when_done(

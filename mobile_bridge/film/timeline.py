@@ -37,6 +37,7 @@ from mobile_bridge.film.errors import TimelineError
 
 VIDEO_CLOCK_RATE = 90_000
 AUDIO_CLOCK_RATE = 48_000
+CUT_TOLERANCE_S = 1e-6  # under one tick of either clock (11 µs, 21 µs): float noise only
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -123,11 +124,15 @@ class Timeline:
         return following.starts_at if following is not None else None
 
     def plays(self, scene: Scene, pts_s: float) -> bool:
-        """Whether a packet of ``scene`` at ``pts_s`` is played (False: cut or replaced)."""
+        """Whether a packet of ``scene`` at ``pts_s`` is played (False: cut or replaced).
+
+        A packet due within `CUT_TOLERANCE_S` of the cut is cut: ``0.345 + 0.42`` is
+        ``0.76499…`` in floats, and that packet would take the next scene's first tick.
+        """
         if not self.is_live(scene):
             return False
         cut = self.cut_of(scene)
-        return cut is None or scene.starts_at + pts_s < cut
+        return cut is None or scene.starts_at + pts_s < cut - CUT_TOLERANCE_S
 
     def line_time(self, due: float) -> float:
         """Seconds on the RTP line of a packet due at ``due`` (room clock)."""

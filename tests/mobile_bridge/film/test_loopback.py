@@ -49,6 +49,7 @@ class Phone:
     frames: list[tuple[int, str, int, float]] = field(default_factory=list)  # pts, colour, bar, t
     audio_frames: int = 0
     audio_rate: int = 0
+    sent: list = field(default_factory=list)  # the server's tracks for this phone
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -107,6 +108,7 @@ async def connect(film: Film, rendition: str = "360p") -> Phone:
         await phone.pc.setLocalDescription(await phone.pc.createOffer())
         await server.setRemoteDescription(phone.pc.localDescription)
         video, audio = film.subscribe(rendition)
+        phone.sent = [video, audio]
         server.addTrack(video)
         server.addTrack(audio)
         await server.setLocalDescription(await server.createAnswer())
@@ -139,6 +141,8 @@ async def test_a_phone_sees_the_chosen_branch_at_the_boundary_with_no_gap_or_fro
         await phone.close()
         await film.close()
 
+    # packetized once for every peer and sent straight to the peer's SRTP transport
+    assert all(track.direct is not None and track.direct.frames_sent for track in phone.sent)
     pts = [f[0] for f in phone.frames]
     assert {b - a for a, b in itertools.pairwise(pts)} == {3000}  # no gap, no repeat
     colours = [f[1] for f in phone.frames]

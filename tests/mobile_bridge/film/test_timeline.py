@@ -127,6 +127,16 @@ def test_rtp_line_refuses_a_timestamp_that_does_not_go_up():
     assert line.refused == 2
 
 
+def test_a_packet_a_float_error_short_of_the_cut_does_not_take_the_next_scenes_tick():
+    timeline = Timeline()
+    timeline.schedule("a", 0.0, now=0.0)
+    timeline.schedule("a", 0.345, now=0.345)
+    timeline.schedule("a", 0.765, now=0.345)  # 0.345 + 0.42 == 0.76499... in floats
+    played = play_out(timeline, {"a": AUDIO_PTS}, AUDIO_CLOCK_RATE)
+    ticks = [t for _, t, _ in played]
+    assert ticks == sorted(set(ticks))
+
+
 @given(
     st.lists(
         st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 3000), st.integers(0, 1000)),

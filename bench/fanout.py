@@ -1,0 +1,382 @@
+"""Fan-out benchmark: phones per core at 360p, ours (`Film`) against stock aiortc.
+
+Run with::
+
+    .venv/bin/python bench/fanout.py [--max-peers 400] [--step-s 10] [--out FILE]
+
+This process is the server, and the only one measured. It serves N receivers the same
+360p film (ingest's profile, ~0.8 Mbps, 30 fps, 1-s GOP, Opus 60 ms; made by
+``fanout_media.py`` in a temporary folder), first with our `Film` tracks, then with
+aiortc's stock ``MediaPlayer(file, decode=False)`` + ``MediaRelay``, under identical
+conditions. The receivers are aiortc peers in a second process (``fanout_sink.py``)
+that drops SRTP at its socket, so they cost the server nothing beyond a real phone.
+
+N ramps (25, 50, 100, 150, 200, 300, 400, …) up to ``--max-peers``: new peers connect, the
+film settles ``--settle-s``, then ``--step-s`` is measured: the server's CPU
+(``process_time / wall``, all its threads) and **late frames**, counted where every
+packet leaves the server (a wrapper around the datagram transport's ``sendto`` reads
+the clear RTP header): a video frame is late when its last packet left more than one
+frame interval (33 ms) later than its timestamp says, relative to that stream's
+earliest frame. A step passes with no late frame and ≥ 99 % of the frames due actually
+sent (a fan-out that drops a slow peer to the next keyframe sends fewer). A mode stops
+at its first failing step or after ``--budget-s``. **Phones per core** is N / CPU
+fraction at the largest passing N (CPU below one core there, so this extrapolates to
+one full core; the knee says where it actually stops).
+
+Then, for ours only, one decoding receiver at a time (``fanout_sink.py --decode``):
+**late join** (connected → first decoded frame, joining mid-GOP at three phases) and
+**switch continuity** across a branch switch (RTP timestamp steps, frozen frames,
+arrival gaps, and the first frame of the new branch).
+
+Prints a table and writes JSON (default ``bench/results/fanout.json``). Target (issue 6):
+ours ≥ 2× stock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from asyncio import selector_events
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaPlayer, MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
+from fanout_media import loop_clip, make_clip
+from fanout_sink import FRAME_S, FrameLateness
+
+from mobile_bridge.film import Film, media_dir_lookup
+
+HERE = Path(__file__).parent
+DEFAULT_STEPS = (10, 25, 50, 100, 150, 200, 300, 400, 500, 600, 800)
+CLIP_S = 10
+BATCH = 25
+
+
+class Sink:
+    """The receivers' process, driven over JSON lines."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+
+    @classmethod
+    async def start(cls, *args: str) -> Sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(HERE / "fanout_sink.py"), *args,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 26,
+        )  # fmt: skip
+        return cls(process)
+
+    async def call(self, **command: Any) -> dict[str, Any]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(command).encode() + b"\n")
+        await self._process.stdin.drain()
+        line = await self._process.stdout.readline()
+        if not line:
+            raise RuntimeError("the sink process ended")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    async def stop(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            async with asyncio.timeout(20):
+                await self._process.wait()
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+
+
+class SendWatch:
+    """Every datagram this process sends goes past `FrameLateness` (see the docstring)."""
+
+    def __init__(self) -> None:
+        self.lateness = FrameLateness()
+        self.packets = 0
+        transport = selector_events._SelectorDatagramTransport
+        original = transport.sendto
+        watch = self
+
+        def sendto(self: Any, data: bytes, addr: Any = None) -> None:
+            watch.packets += 1
+            watch.lateness.see(data, time.monotonic())
+            original(self, data, addr)
+
+        transport.sendto = sendto  # type: ignore[method-assign]
+
+    def take(self) -> dict[str, Any]:
+        out = self.lateness.take()
+        out["packets"] = self.packets
+        self.packets = 0
+        return out
+
+
+Tracks = Callable[[], Sequence[MediaStreamTrack]]
+
+
+async def add_peers(
+    sink: Sink, count: int, tracks: Tracks, pcs: list[RTCPeerConnection]
+) -> tuple[int, float]:
+    """Connect ``count`` more receivers; returns (failed, seconds it took)."""
+    started = time.monotonic()
+    failed = 0
+    while count > 0:
+        batch = min(BATCH, count)
+        count -= batch
+        offers = (await sink.call(op="offer", n=batch))["offers"]
+        answers = []
+        for offer in offers:
+            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            pcs.append(pc)
+            await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+            for track in tracks():
+                pc.addTrack(track)
+            await pc.setLocalDescription(await pc.createAnswer())
+            answers.append(pc.localDescription.sdp)
+        reply = await sink.call(op="answer", sdps=answers)
+        failed += reply["failed"]
+    return failed, time.monotonic() - started
+
+
+async def ramp(
+    mode: str, tracks: Tracks, steps: Sequence[int], args: argparse.Namespace, watch: SendWatch
+) -> list[dict[str, Any]]:
+    sink = await Sink.start()
+    pcs: list[RTCPeerConnection] = []
+    results: list[dict[str, Any]] = []
+    deadline = time.monotonic() + args.budget_s
+    try:
+        for n in steps:
+            if time.monotonic() > deadline:
+                print(f"  {mode}: time budget spent before N={n}")
+                break
+            failed, connect_s = await add_peers(sink, n - len(pcs), tracks, pcs)
+            await asyncio.sleep(args.settle_s)
+            watch.take()
+            await sink.call(op="stats")
+            wall0, cpu0 = time.monotonic(), time.process_time()
+            await asyncio.sleep(args.step_s)
+            wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
+            sent = watch.take()
+            received = await sink.call(op="stats")
+            due = n * wall / FRAME_S
+            step = {
+                "peers": n,
+                "failed_to_connect": failed,
+                "connect_s": round(connect_s, 2),
+                "wall_s": round(wall, 2),
+                "cpu_fraction": round(cpu / wall, 4),
+                "phones_per_core": round(n / (cpu / wall), 1),
+                "frames_sent": sent["frames"],
+                "frames_sent_ratio": round(sent["frames"] / due, 4),
+                "late_frames": sent["late_frames"],
+                "behind_frames": sent["behind_frames"],
+                "max_late_ms": round(sent["max_late_ms"], 1),
+                "packets_sent_per_s": round(sent["packets"] / wall),
+                "sink_late_frames": received["late_frames"],
+                "sink_max_late_ms": round(received["max_late_ms"], 1),
+                "sink_frames_ratio": round(received["frames"] / due, 4),
+            }
+            step["keeps_up"] = (
+                failed == 0 and step["behind_frames"] == 0 and step["frames_sent_ratio"] >= 0.99
+            )
+            step["ok"] = step["keeps_up"] and step["late_frames"] == 0
+            results.append(step)
+            print(
+                f"  {mode:5} N={n:4}  cpu {step['cpu_fraction']:6.1%}  "
+                f"phones/core {step['phones_per_core']:7.1f}  late {step['late_frames']:5} "
+                f"behind {step['behind_frames']:5} (max {step['max_late_ms']:6.1f} ms)  "
+                f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']}  "
+                f"{'ok' if step['ok'] else 'keeps up' if step['keeps_up'] else 'FAIL'}",
+                flush=True,
+            )
+            if not step["keeps_up"]:
+                break
+    finally:
+        await asyncio.gather(*(pc.close() for pc in pcs), return_exceptions=True)
+        await sink.stop()
+    return results
+
+
+async def run_ours(film_root: Path, steps: Sequence[int], args: argparse.Namespace,
+                   watch: SendWatch) -> list[dict[str, Any]]:  # fmt: skip
+    film = Film(time.monotonic, media_dir_lookup(film_root))
+    film.play("long", starts_at=time.monotonic())
+    try:
+        return await ramp("ours", lambda: film.subscribe("360p"), steps, args, watch)
+    finally:
+        await film.close()
+
+
+async def run_stock(film_root: Path, steps: Sequence[int], args: argparse.Namespace,
+                    watch: SendWatch) -> list[dict[str, Any]]:  # fmt: skip
+    player = MediaPlayer(str(film_root / "long" / "360p.ts"), decode=False)
+    relay = MediaRelay()
+    assert player.video is not None and player.audio is not None
+
+    def tracks() -> list[MediaStreamTrack]:
+        assert player.video is not None and player.audio is not None
+        return [relay.subscribe(player.video), relay.subscribe(player.audio)]
+
+    try:
+        return await ramp("stock", tracks, steps, args, watch)
+    finally:
+        player.video.stop()
+        player.audio.stop()
+
+
+async def watch_quality(film_root: Path) -> dict[str, Any]:
+    """Late join at three GOP phases, then a branch switch, with decoding receivers."""
+    film = Film(time.monotonic, media_dir_lookup(film_root))
+    sink = await Sink.start("--decode")
+    pcs: list[RTCPeerConnection] = []
+    start = time.monotonic() + 0.2
+    try:
+        film.play("a", starts_at=start)
+        film.prepare(["b", "c"])  # a vote opens
+        for join_at in (1.4, 2.75, 4.1):  # mid-GOP, late in a GOP, early in one
+            await asyncio.sleep(max(0.0, start + join_at - time.monotonic()))
+            await add_peers(sink, 1, lambda: film.subscribe("360p"), pcs)
+        await asyncio.sleep(max(0.0, start + CLIP_S - 3.0 - time.monotonic()))
+        film.next("b", starts_at=start + CLIP_S)  # the vote closes 3 s before the boundary
+        await asyncio.sleep(max(0.0, start + CLIP_S + 2.5 - time.monotonic()))
+        receivers = (await sink.call(op="frames"))["receivers"]
+    finally:
+        await asyncio.gather(*(pc.close() for pc in pcs), return_exceptions=True)
+        await sink.stop()
+        await film.close()
+    joins = [r["frames"][0][1] - r["connected_at"] for r in receivers if r["frames"]]
+    offers = [r["frames"][0][1] - r["offered_at"] for r in receivers if r["frames"]]
+    frames = receivers[0]["frames"]
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(frames)]
+    frozen = sum(1 for a, b in itertools.pairwise(frames) if abs(a[2] - b[2]) < 1)
+    switch = next((i for i, f in enumerate(frames) if f[3] > 150), None)
+    around = frames[max(0, (switch or 0) - 15) : (switch or 0) + 15]
+    gaps_ms = [1e3 * (b[1] - a[1]) for a, b in itertools.pairwise(around)]
+    return {
+        "late_join_s": [round(j, 3) for j in joins],
+        "late_join_s_max": round(max(joins), 3) if joins else None,
+        "offer_to_first_frame_s": [round(o, 3) for o in offers],
+        "audio_frames": [r["audio_frames"] for r in receivers],
+        "switch": {
+            "frames_decoded": len(frames),
+            "pts_steps": sorted(set(steps)),
+            "frozen_frames": frozen,
+            "new_branch_from_frame": switch,
+            "new_branch_first_pts_step": steps[switch - 1] if switch else None,
+            "arrival_gap_ms_max_around_switch": round(max(gaps_ms), 1) if gaps_ms else None,
+            "arrival_gap_ms_median_around_switch": (
+                round(statistics.median(gaps_ms), 1) if gaps_ms else None
+            ),
+        },
+    }
+
+
+def knee(results: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The largest N that passed ``key`` (every smaller step passed it too)."""
+    best = None
+    for step in results:
+        if not step[key]:
+            break
+        best = step
+    return {
+        "max_peers": best["peers"] if best else 0,
+        "cpu_fraction_there": best["cpu_fraction"] if best else None,
+        "phones_per_core": best["phones_per_core"] if best else None,
+    }
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+    steps = [n for n in DEFAULT_STEPS if n <= args.max_peers]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for clip, tint in (("a", 0), ("b", 60), ("c", -60)):
+            (root / clip).mkdir()
+            make_clip(root / clip / "360p.ts", seconds=CLIP_S, tint=tint, seed=ord(clip))
+        (root / "long").mkdir()
+        loops = int(args.budget_s * 1.5 // CLIP_S) + 6
+        loop_clip(root / "a" / "360p.ts", root / "long" / "360p.ts", loops)
+        watch = SendWatch()
+        modes = {"ours": run_ours, "stock": run_stock}
+        ramps: dict[str, list[dict[str, Any]]] = {}
+        for mode in args.modes:
+            print(f"{mode}: ramping {steps}", flush=True)
+            ramps[mode] = await modes[mode](root, steps, args, watch)
+        quality = await watch_quality(root) if not args.no_quality else None
+    figures: dict[str, Any] = {}
+    for mode, results in ramps.items():
+        figures[mode] = {
+            "no_late": knee(results, "ok"),
+            "keeps_up": knee(results, "keeps_up"),
+            "steps": results,
+        }
+    ratio = {
+        key: round(
+            figures["ours"][key]["phones_per_core"] / figures["stock"][key]["phones_per_core"], 2
+        )
+        if "ours" in figures
+        and "stock" in figures
+        and figures["ours"][key]["phones_per_core"]
+        and figures["stock"][key]["phones_per_core"]
+        else None
+        for key in ("no_late", "keeps_up")
+    }
+    return {
+        "benchmark": "fanout",
+        "rendition": "360p",
+        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "settings": {
+            "steps": steps,
+            "step_s": args.step_s,
+            "settle_s": args.settle_s,
+            "budget_s": args.budget_s,
+            "late_threshold_ms": round(FRAME_S * 1e3, 1),
+        },
+        "modes": figures,
+        "ours_over_stock": ratio,
+        "target_ratio": 2.0,
+        "quality": quality,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-peers", type=int, default=400)
+    parser.add_argument("--step-s", type=float, default=10.0, help="measured seconds per step")
+    parser.add_argument("--settle-s", type=float, default=2.0, help="after connecting, unmeasured")
+    parser.add_argument("--budget-s", type=float, default=120.0, help="time limit per mode")
+    parser.add_argument("--modes", nargs="+", default=["ours", "stock"], choices=["ours", "stock"])
+    parser.add_argument("--no-quality", action="store_true", help="skip late join and switch")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "fanout.json")
+    args = parser.parse_args()
+    result = asyncio.run(measure(args))
+    print(f"\n{'mode':6} {'criterion':10} {'max N':>6} {'cpu there':>10} {'phones/core':>12}")
+    for mode, fig in result["modes"].items():
+        for key in ("no_late", "keeps_up"):
+            k = fig[key]
+            cpu = f"{k['cpu_fraction_there']:.1%}" if k["cpu_fraction_there"] else "-"
+            print(f"{mode:6} {key:10} {k['max_peers']:>6} {cpu:>10} {k['phones_per_core']!s:>12}")
+    print(f"ours / stock phones per core: {result['ours_over_stock']} (target ≥ 2)")
+    if result["quality"]:
+        q = result["quality"]
+        print(f"late join (connected → first decoded frame): {q['late_join_s']} s")
+        print(f"switch: {q['switch']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
