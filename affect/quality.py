@@ -47,8 +47,9 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def mean_luma(frame: npt.NDArray[np.uint8]) -> float:
-    """Mean Rec. 601 luma (0–255) of an H×W×3 RGB frame.
+def mean_luma(frame: npt.NDArray[np.uint8], step: int = 4) -> float:
+    """Mean Rec. 601 luma (0–255) of an H×W×3 RGB frame, over every ``step``-th pixel of
+    every ``step``-th row (a threshold needs no more; 16× less work at the default).
 
     Raises:
         TraceError: the frame is not H×W×3.
@@ -56,7 +57,7 @@ def mean_luma(frame: npt.NDArray[np.uint8]) -> float:
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.size == 0:
         raise TraceError(f"frame shape {frame.shape} is not H×W×3")
     # mean per channel first: one pass over the pixels, no float copy of the frame
-    r, g, b = frame.reshape(-1, 3).mean(axis=0, dtype=np.float64)
+    r, g, b = frame[::step, ::step].reshape(-1, 3).mean(axis=0, dtype=np.float64)
     return float(0.299 * r + 0.587 * g + 0.114 * b)
 
 

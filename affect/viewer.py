@@ -45,9 +45,10 @@ from affect.quality import (
     mean_luma,
 )
 from affect.room_mood import HEART_RATE_RANGE_BPM, ViewerSample
-from affect.rppg import Box, PulseTracker, mean_rgb, skin_patches
+from affect.rppg import Box, PulseEstimate, PulseTracker, mean_rgb, skin_patches
 
 MIN_PULSE_CONFIDENCE = 0.5
+PULSE_EVERY_S = 1.0  # the rate changes slowly; its FFT need not run on every analysed frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ class ViewerAnalysis:
         self.pulse = pulse if pulse is not None else PulseTracker()
         self._patches: list[Box] = []
         self._previous: tuple[float, npt.NDArray[np.float32]] | None = None
+        self._pulse: tuple[float, PulseEstimate | None] | None = None  # (when, estimate)
 
     def sample_skin(self, frame: npt.NDArray[np.uint8], at: float) -> None:
         """Add one frame's skin colour to the pulse trace (no-op without a face)."""
@@ -127,6 +129,7 @@ class ViewerAnalysis:
             self._patches = []
             self._previous = None
             self.pulse.clear()
+            self._pulse = None
             return AffectReading(at=at, flags=assess(face_found=False, luma=luma), luma=luma)
 
         points = mesh.points_px
@@ -152,7 +155,9 @@ class ViewerAnalysis:
 
         self._patches = skin_patches(points, frame.shape)
         self.sample_skin(frame, at)
-        pulse = self.pulse.estimate()
+        if self._pulse is None or not 0 <= at - self._pulse[0] < PULSE_EVERY_S:
+            self._pulse = (at, self.pulse.estimate())
+        pulse = self._pulse[1]
         low, high = HEART_RATE_RANGE_BPM
         heart_rate = None
         if pulse is not None and pulse.confidence >= MIN_PULSE_CONFIDENCE:
@@ -186,4 +191,4 @@ class ViewerAnalysis:
         )
 
 
-__all__ = ["MIN_PULSE_CONFIDENCE", "AffectReading", "ViewerAnalysis"]
+__all__ = ["MIN_PULSE_CONFIDENCE", "PULSE_EVERY_S", "AffectReading", "ViewerAnalysis"]
