@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from server import errors
-from server.routes import ops, pages, policies, reports, rooms, sockets, stories, webrtc
+from server.routes import models, ops, pages, policies, reports, rooms, sockets, stories, webrtc
 from server.services import Services
 from server.settings import Settings
 
@@ -37,7 +37,7 @@ def create_app(
 
     app = FastAPI(title="Kinoroom", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    for module in (ops, stories, policies, rooms, reports, webrtc, sockets, pages):
+    for module in (ops, stories, policies, rooms, reports, webrtc, sockets, models, pages):
         app.include_router(module.router)
     app.mount("/static", pages.static_files(), name="static")
     return app
