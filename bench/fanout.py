@@ -25,8 +25,12 @@ one full core; the knee says where it actually stops).
 
 Then, for ours only, one decoding receiver at a time (``fanout_sink.py --decode``):
 **late join** (connected → first decoded frame, joining mid-GOP at three phases) and
-**switch continuity** across a branch switch (RTP timestamp steps, frozen frames,
-arrival gaps, and the first frame of the new branch).
+**switch continuity** across a branch switch: RTP timestamp steps, every decoded frame
+compared with the clips' own frames in order (none missing, repeated or frozen), the
+first frame of the new branch, and arrival gaps around it.
+
+``--modes ours ours-aiortc stock`` adds our reader with aiortc's own sender (each peer
+packs and sends through `RTCRtpSender`: the film track before it sent directly).
 
 Prints a table and writes JSON (default ``bench/results/fanout.json``). Target (issue 6):
 ours ≥ 2× stock.
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import itertools
 import json
 import platform
@@ -49,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import aioice.ice
+import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer, MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
@@ -58,7 +64,7 @@ from fanout_sink import FRAME_S, FrameLateness
 from mobile_bridge.film import Film, media_dir_lookup
 
 HERE = Path(__file__).parent
-DEFAULT_STEPS = (10, 25, 50, 100, 150, 200, 300, 400, 500, 600, 800)
+DEFAULT_STEPS = (10, 25, 50, 100, 150, 200, 250, 300, 400, 500, 600, 800)
 CLIP_S = 10
 BATCH = 25
 
@@ -194,7 +200,7 @@ async def ramp(
             step["ok"] = step["keeps_up"] and step["late_frames"] == 0
             results.append(step)
             print(
-                f"  {mode:5} N={n:4}  cpu {step['cpu_fraction']:6.1%}  "
+                f"  {mode:11} N={n:4}  cpu {step['cpu_fraction']:6.1%}  "
                 f"phones/core {step['phones_per_core']:7.1f}  late {step['late_frames']:5} "
                 f"behind {step['behind_frames']:5} (max {step['max_late_ms']:6.1f} ms)  "
                 f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']}  "
@@ -210,11 +216,12 @@ async def ramp(
 
 
 async def run_ours(film_root: Path, steps: Sequence[int], args: argparse.Namespace,
-                   watch: SendWatch) -> list[dict[str, Any]]:  # fmt: skip
-    film = Film(time.monotonic, media_dir_lookup(film_root))
+                   watch: SendWatch, *, direct: bool = True) -> list[dict[str, Any]]:  # fmt: skip
+    film = Film(time.monotonic, media_dir_lookup(film_root), direct=direct)
     film.play("long", starts_at=time.monotonic())
+    name = "ours" if direct else "ours-aiortc"
     try:
-        return await ramp("ours", lambda: film.subscribe("360p"), steps, args, watch)
+        return await ramp(name, lambda: film.subscribe("360p"), steps, args, watch)
     finally:
         await film.close()
 
@@ -260,7 +267,22 @@ async def watch_quality(film_root: Path) -> dict[str, Any]:
     offers = [r["frames"][0][1] - r["offered_at"] for r in receivers if r["frames"]]
     frames = receivers[0]["frames"]
     steps = [b[0] - a[0] for a, b in itertools.pairwise(frames)]
-    frozen = sum(1 for a, b in itertools.pairwise(frames) if abs(a[2] - b[2]) < 1)
+    # A repeat in the source (x264 may skip-code the frame after a big IDR) is not a
+    # frozen frame: compare with the clips' own frames, aligned on the first one.
+    source = band_values(film_root / "a" / "360p.ts") + band_values(film_root / "b" / "360p.ts")
+    received = [f[2] for f in frames]
+    offset = min(
+        range(len(source) - len(received) + 1),
+        key=lambda o: sum(abs(source[o + k] - b) for k, b in enumerate(received)),
+        default=0,
+    )
+    mismatched = [k for k, b in enumerate(received) if abs(source[offset + k] - b) > 2]
+    frozen = [
+        k
+        for k in range(1, len(received))
+        if abs(received[k] - received[k - 1]) < 1
+        and abs(source[offset + k] - source[offset + k - 1]) >= 1
+    ]
     switch = next((i for i, f in enumerate(frames) if f[3] > 150), None)
     around = frames[max(0, (switch or 0) - 15) : (switch or 0) + 15]
     gaps_ms = [1e3 * (b[1] - a[1]) for a, b in itertools.pairwise(around)]
@@ -272,7 +294,9 @@ async def watch_quality(film_root: Path) -> dict[str, Any]:
         "switch": {
             "frames_decoded": len(frames),
             "pts_steps": sorted(set(steps)),
-            "frozen_frames": frozen,
+            "frozen_frames": len(frozen),
+            "frames_not_matching_source": len(mismatched),
+            "first_frame_is_source_frame": offset,
             "new_branch_from_frame": switch,
             "new_branch_first_pts_step": steps[switch - 1] if switch else None,
             "arrival_gap_ms_max_around_switch": round(max(gaps_ms), 1) if gaps_ms else None,
@@ -281,6 +305,15 @@ async def watch_quality(film_root: Path) -> dict[str, Any]:
             ),
         },
     }
+
+
+def band_values(path: Path) -> list[float]:
+    """The mean of each decoded frame's top band (its shade changes every frame)."""
+    with av.open(str(path)) as container:
+        return [
+            float(frame.to_ndarray(format="yuv420p")[: frame.height // 10].mean())
+            for frame in container.decode(video=0)
+        ]
 
 
 def knee(results: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -309,7 +342,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         loops = int(args.budget_s * 1.5 // CLIP_S) + 6
         loop_clip(root / "a" / "360p.ts", root / "long" / "360p.ts", loops)
         watch = SendWatch()
-        modes = {"ours": run_ours, "stock": run_stock}
+        modes = {
+            "ours": run_ours,
+            "ours-aiortc": functools.partial(run_ours, direct=False),
+            "stock": run_stock,
+        }
         ramps: dict[str, list[dict[str, Any]]] = {}
         for mode in args.modes:
             print(f"{mode}: ramping {steps}", flush=True)
@@ -357,7 +394,13 @@ def main() -> None:
     parser.add_argument("--step-s", type=float, default=10.0, help="measured seconds per step")
     parser.add_argument("--settle-s", type=float, default=2.0, help="after connecting, unmeasured")
     parser.add_argument("--budget-s", type=float, default=120.0, help="time limit per mode")
-    parser.add_argument("--modes", nargs="+", default=["ours", "stock"], choices=["ours", "stock"])
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["ours", "stock"],
+        choices=["ours", "ours-aiortc", "stock"],
+        help="ours-aiortc: our reader, aiortc's sender (the film before direct send)",
+    )
     parser.add_argument("--no-quality", action="store_true", help="skip late join and switch")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "fanout.json")
     args = parser.parse_args()

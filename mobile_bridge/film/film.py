@@ -58,6 +58,8 @@ class Film:
         video_queue, audio_queue: each peer queue's bound, in packets.
         catch_up_s: a late joiner starts from the current keyframe if it is at most this
             old, else from the next one.
+        direct: send straight to each peer's SRTP transport (`direct`); False leaves
+            packing and sending to aiortc's `RTCRtpSender` (for comparison).
     """
 
     def __init__(
@@ -69,8 +71,10 @@ class Film:
         video_queue: int = DEFAULT_VIDEO_QUEUE,
         audio_queue: int = DEFAULT_AUDIO_QUEUE,
         catch_up_s: float = 0.25,
+        direct: bool = True,
     ) -> None:
         self._now = room_clock
+        self._direct = direct
         self._lookup = media_lookup
         self._pacer = pacer if pacer is not None else RealTimePacer(room_clock)
         self._queues = (video_queue, audio_queue)
@@ -124,7 +128,10 @@ class Film:
         reader = self.readers.get(rendition)
         if reader is None:
             reader = self._start_reader(rendition)
-        return FilmTrack("video", reader.video), FilmTrack("audio", reader.audio)
+        return (
+            FilmTrack("video", reader.video, direct=self._direct),
+            FilmTrack("audio", reader.audio, direct=self._direct),
+        )
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Per rendition: peers, packets published, dropped for slow peers, late, refused."""

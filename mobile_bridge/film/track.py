@@ -37,9 +37,10 @@ logger = logging.getLogger(__name__)
 class FilmTrack(MediaStreamTrack):
     """One peer's video or audio of the film, fed by a bounded `PeerQueue`."""
 
-    def __init__(self, kind: str, fanout: FanOut[FilmPacket]) -> None:
+    def __init__(self, kind: str, fanout: FanOut[FilmPacket], *, direct: bool = True) -> None:
         super().__init__()
         self.kind = kind
+        self._may_send_directly = direct
         self._fanout = fanout
         self.queue: PeerQueue[FilmPacket] | None = None
         self.direct: DirectSender | None = None
@@ -75,7 +76,7 @@ class FilmTrack(MediaStreamTrack):
         """
         if self.readyState != "live":
             raise MediaStreamError
-        if self.queue is None:
+        if self.queue is None and self._may_send_directly:
             self.direct = DirectSender.of_running_sender(video=self.kind == "video")
         queue = self.attach()
         while True:
