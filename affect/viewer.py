@@ -44,8 +44,9 @@ from affect.quality import (
     landmark_motion,
     mean_luma,
 )
-from affect.room_mood import HEART_RATE_RANGE_BPM, ViewerSample
 from affect.rppg import Box, PulseEstimate, PulseTracker, mean_rgb, skin_patches
+from narrative.ids import DeviceId
+from narrative.mood import HEART_RATE_RANGE_BPM, Sample
 
 MIN_PULSE_CONFIDENCE = 0.5
 PULSE_EVERY_S = 1.0  # the rate changes slowly; its FFT need not run on every analysed frame
@@ -79,12 +80,12 @@ class AffectReading:
     def usable(self) -> bool:
         return not self.flags
 
-    def to_sample(self, device: str) -> ViewerSample | None:
-        """The room-mood sample of a usable reading, None for a flagged one."""
+    def to_sample(self, device: str) -> Sample | None:
+        """The room-mood sample (`narrative.mood`) of a usable reading, None for a flagged one."""
         if self.valence is None or self.arousal is None or self.engagement is None:
             return None
-        return ViewerSample(
-            device=device,
+        return Sample(
+            device=DeviceId(device),
             valence=self.valence,
             arousal=self.arousal,
             engagement=self.engagement,

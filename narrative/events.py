@@ -58,6 +58,7 @@ class AffectSample:
     arousal: float
     engagement: float
     now: float
+    heart_rate_bpm: float | None = None  # from the camera, when its estimate is confident
 
 
 @dataclass(frozen=True, slots=True)

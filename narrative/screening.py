@@ -34,6 +34,7 @@ was, random generator included.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from typing import assert_never
@@ -65,7 +66,7 @@ from narrative.events import (
 )
 from narrative.expressions import Value, parse
 from narrative.ids import ChoiceId, OptionId, SceneId
-from narrative.mood import Sample, clamp
+from narrative.mood import HEART_RATE_RANGE_BPM, Mood, Sample, clamp
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Ballots, Phase, ScreeningState, VoteState
 from narrative.screening_views import ScreeningViews
@@ -373,20 +374,26 @@ class Screening(ScreeningViews):
         if event.device not in state.devices:
             out.append(EventRejected("AffectSample", "unknown-device", event.now, event.device))
             return
+        low, high = HEART_RATE_RANGE_BPM
+        hr = event.heart_rate_bpm
+        if hr is not None:
+            hr = min(high, max(low, hr)) if math.isfinite(hr) else None
         sample = Sample(
             event.device,
             clamp("valence", event.valence),
             clamp("arousal", event.arousal),
             clamp("engagement", event.engagement),
             event.now,
+            hr,
         )
         state.samples[event.device] = sample
         if state.phase is Phase.PLAYING:
             state.scene_mood.add(sample)
 
     def _mood_report(self, scene: SceneId, at: float) -> MoodReport:
-        m = self._state.scene_mood
-        return MoodReport(scene, m.valence, m.arousal, m.engagement, len(m.devices), m.samples, at)
+        tally = self._state.scene_mood
+        m = tally.summary() or Mood(0.0, 0.0, 0.0, viewers=0)
+        return MoodReport(scene, m.valence, m.arousal, m.engagement, m.viewers, tally.samples, at)
 
     # -- story expressions ------------------------------------------------------------
 

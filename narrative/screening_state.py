@@ -15,9 +15,10 @@ from narrative.ballots import Ballot, ballot_from_json, ballot_to_json
 from narrative.errors import SnapshotError
 from narrative.expressions import Value
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
-from narrative.mood import Sample
+from narrative.mood import DIMENSIONS, TRIM, Sample, SceneTally
 
-SNAPSHOT_VERSION = 1
+# 2: per-viewer scene sums (the trimmed mean needs them) and heart rates; 1 is still read.
+SNAPSHOT_VERSION = 2
 
 
 class Phase(enum.Enum):
@@ -47,30 +48,6 @@ class VoteState:
 
 
 @dataclass(slots=True)
-class SceneMood:
-    """Running means of the affect samples received while one scene plays."""
-
-    samples: int = 0
-    valence: float = 0.0
-    arousal: float = 0.0
-    engagement: float = 0.0
-    devices: set[DeviceId] = field(default_factory=set)
-
-    def add(self, sample: Sample) -> None:
-        self.samples += 1
-        n = self.samples
-        self.valence += (sample.valence - self.valence) / n
-        self.arousal += (sample.arousal - self.arousal) / n
-        self.engagement += (sample.engagement - self.engagement) / n
-        self.devices.add(sample.device)
-
-    def clear(self) -> None:
-        self.samples = 0
-        self.valence = self.arousal = self.engagement = 0.0
-        self.devices.clear()
-
-
-@dataclass(slots=True)
 class ScreeningState:
     variables: dict[str, Value]
     phase: Phase = Phase.WAITING
@@ -84,7 +61,7 @@ class ScreeningState:
     path: list[SceneId] = field(default_factory=list)
     devices: dict[DeviceId, float] = field(default_factory=dict)
     samples: dict[DeviceId, Sample] = field(default_factory=dict)
-    scene_mood: SceneMood = field(default_factory=SceneMood)
+    scene_mood: SceneTally = field(default_factory=SceneTally)
 
     def to_json(
         self, *, story_digest: str, policy: dict[str, object], rng: tuple[Any, ...]
@@ -120,15 +97,10 @@ class ScreeningState:
             "path": list(self.path),
             "devices": [[device, weight] for device, weight in self.devices.items()],
             "samples": [
-                [s.device, s.valence, s.arousal, s.engagement, s.at] for s in self.samples.values()
+                [s.device, s.valence, s.arousal, s.engagement, s.at, s.heart_rate_bpm]
+                for s in self.samples.values()
             ],
-            "scene_mood": {
-                "samples": self.scene_mood.samples,
-                "valence": self.scene_mood.valence,
-                "arousal": self.scene_mood.arousal,
-                "engagement": self.scene_mood.engagement,
-                "devices": sorted(self.scene_mood.devices),
-            },
+            "scene_mood": self.scene_mood.snapshot(),
         }
 
     @classmethod
@@ -141,7 +113,7 @@ class ScreeningState:
             SnapshotError: ``story-mismatch`` for another story's snapshot, ``bad-snapshot``
                 for anything malformed.
         """
-        if not isinstance(data, Mapping) or data.get("version") != SNAPSHOT_VERSION:
+        if not isinstance(data, Mapping) or data.get("version") not in (1, SNAPSHOT_VERSION):
             raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
         if data.get("story") != story_digest:
             raise SnapshotError(
@@ -162,8 +134,7 @@ class ScreeningState:
                 path=[SceneId(s) for s in data["path"]],
                 devices={DeviceId(d): float(w) for d, w in data["devices"]},
                 samples={
-                    DeviceId(d): Sample(DeviceId(d), v, a, e, t)
-                    for d, v, a, e, t in data["samples"]
+                    DeviceId(row[0]): Sample(DeviceId(row[0]), *row[1:]) for row in data["samples"]
                 },
                 scene_mood=_scene_mood_from_json(data["scene_mood"]),
             )
@@ -192,14 +163,17 @@ def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:
     )
 
 
-def _scene_mood_from_json(data: Mapping[str, Any]) -> SceneMood:
-    return SceneMood(
-        samples=int(data["samples"]),
-        valence=float(data["valence"]),
-        arousal=float(data["arousal"]),
-        engagement=float(data["engagement"]),
-        devices={DeviceId(d) for d in data["devices"]},
-    )
+def _scene_mood_from_json(data: Mapping[str, Any]) -> SceneTally:
+    if "trim" in data:
+        return SceneTally.restore(data)
+    # Version 1 kept only the scene's running means: give each device an equal share of
+    # the samples at those means (the trimmed mean of equal values is that value).
+    devices, total = sorted(data["devices"]), int(data["samples"])
+    rows = []
+    for i, device in enumerate(devices):
+        n = max(1, total // len(devices) + (i < total % len(devices)))
+        rows.append([device, n, *(float(data[k]) * n for k in DIMENSIONS), 0, 0.0])
+    return SceneTally.restore({"trim": TRIM, "devices": rows})
 
 
-__all__ = ["Ballots", "Phase", "SceneMood", "ScreeningState", "VoteState"]
+__all__ = ["Ballots", "Phase", "ScreeningState", "VoteState"]

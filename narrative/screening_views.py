@@ -106,7 +106,9 @@ class ScreeningViews:
         return tuple(self._state.path)
 
     def mood(self, now: float) -> Mood:
-        return aggregate(self._state.samples.values(), now)
+        """The room's mood now: the trimmed mean of each present phone's latest fresh
+        sample (`narrative.mood.aggregate`); ``present`` counts the phones in the room."""
+        return aggregate(self._state.samples.values(), now, present=self._state.devices)
 
 
 __all__ = ["ScreeningViews"]

@@ -11,7 +11,7 @@ import pytest
 from tests.test_packages import BANNED_IN_PURE, imported_roots
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PURE = ["appraisal", "baseline", "errors", "face_crop", "quality", "room_mood", "rppg"]
+PURE = ["appraisal", "baseline", "errors", "face_crop", "quality", "rppg"]
 BANNED = BANNED_IN_PURE | {"mediapipe", "onnxruntime", "torch", "urllib", "pathlib", "cv2"}
 
 

@@ -1,26 +1,25 @@
-"""Room mood: the trimmed mean follows the crowd; lone outliers, stale and absent phones don't."""
+"""Room mood: the trimmed mean follows the crowd; lone outliers, stale and absent phones
+don't; the Screening, the mood policy and variants read it."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from affect.errors import SampleError
-from affect.room_mood import (
-    SceneTally,
-    ViewerSample,
-    aggregate,
-    summarise,
-    trimmed_mean,
-)
+from narrative.events import AffectSample, Decide, Join, MoodReport, PlayScene, Start, Tick
+from narrative.mood import NEUTRAL, Sample, SceneTally, aggregate, summarise, trimmed_mean
+from narrative.screening import Screening
+from tests.narrative.screening_story import STORY_MODEL, of, run, screening
 
 unit = st.floats(-1.0, 1.0, allow_nan=False)
 values = st.lists(unit, min_size=1, max_size=40)
 
 
 def sample(device, valence=0.0, arousal=0.0, engagement=0.5, at=0.0, hr=None):
-    return ViewerSample(device, valence, arousal, engagement, at, hr)
+    return Sample(device, valence, arousal, engagement, at, hr)
 
 
 @given(values, st.floats(0.0, 0.49))
@@ -53,23 +52,20 @@ def test_spread_is_between_zero_and_half_the_range(vs):
 
 def test_a_unanimous_room_reads_as_itself():
     room = [sample(f"p{i}", valence=0.6, arousal=-0.2, engagement=0.9) for i in range(7)]
-    mood = aggregate(room, present={s.device for s in room}, now=1.0)
-    assert mood is not None
-    assert (mood.valence.mean, mood.arousal.mean, mood.engagement.mean) == pytest.approx(
-        (0.6, -0.2, 0.9)
-    )
-    assert mood.valence.spread == pytest.approx(0.0)
+    mood = aggregate(room, 1.0, present={s.device for s in room})
+    assert (mood.valence, mood.arousal, mood.engagement) == pytest.approx((0.6, -0.2, 0.9))
+    assert mood.spread[0] == pytest.approx(0.0)
+    assert (mood.viewers, mood.present, mood.participation) == (7, 7, 1.0)
 
 
 def test_a_lone_clown_does_not_drag_a_calm_room():
     room = [sample(f"p{i}", valence=0.1 * (i % 3)) for i in range(9)]
     clown = sample("clown", valence=-1.0, arousal=1.0)
-    mood = aggregate([*room, clown], present={*(s.device for s in room), "clown"}, now=0.0)
-    assert mood is not None
-    assert mood.valence.mean >= 0.0
-    assert mood.arousal.mean == 0.0
+    mood = aggregate([*room, clown], 0.0, present={*(s.device for s in room), "clown"})
+    assert mood.valence >= 0.0
+    assert mood.arousal == 0.0
     plain = sum(s.valence for s in [*room, clown]) / 10
-    assert plain < 0.0 < mood.valence.mean + 1e-9  # the plain mean would have gone negative
+    assert plain < 0.0 < mood.valence + 1e-9  # the plain mean would have gone negative
 
 
 def test_only_the_latest_fresh_sample_of_each_present_phone_counts():
@@ -79,24 +75,22 @@ def test_only_the_latest_fresh_sample_of_each_present_phone_counts():
         sample("b", valence=1.0, at=0.0),  # stale at now=20 (older than 15 s)
         sample("gone", valence=-1.0, at=19.0),  # left the room
     ]
-    mood = aggregate(samples, present={"a", "b", "c", "d"}, now=20.0)
-    assert mood is not None
-    assert mood.valence.mean == 0.5
-    assert (mood.contributing, mood.present, mood.participation) == (1, 4, 0.25)
+    mood = aggregate(samples, 20.0, present={"a", "b", "c", "d"})
+    assert mood.valence == 0.5
+    assert (mood.viewers, mood.present, mood.participation) == (1, 4, 0.25)
 
 
-def test_no_fresh_sample_means_no_mood():
-    assert aggregate([sample("a", at=0.0)], present={"a"}, now=100.0) is None
-    assert aggregate([], present=set(), now=0.0) is None
+def test_no_fresh_sample_reads_neutral():
+    mood = aggregate([sample("a", at=0.0)], 100.0, present={"a"})
+    assert (mood.valence, mood.arousal, mood.engagement) == (0.0, 0.0, NEUTRAL.engagement)
+    assert (mood.viewers, mood.present, mood.participation) == (0, 1, 0.0)
+    assert aggregate([], 0.0, present=set()) == NEUTRAL
 
 
 def test_heart_rate_averages_only_the_phones_that_measured_it():
     samples = [sample("a", hr=60.0), sample("b", hr=80.0), sample("c")]
-    mood = aggregate(samples, present={"a", "b", "c"}, now=0.0)
-    assert mood is not None and mood.heart_rate_bpm is not None
-    assert (mood.heart_rate_bpm.mean, mood.heart_rate_bpm.n) == (70.0, 2)
-    none = aggregate([sample("c")], present={"c"}, now=0.0)
-    assert none is not None and none.heart_rate_bpm is None
+    assert aggregate(samples, 0.0).heart_rate_bpm == 70.0
+    assert aggregate([sample("c")], 0.0).heart_rate_bpm is None
 
 
 @given(
@@ -108,56 +102,111 @@ def test_heart_rate_averages_only_the_phones_that_measured_it():
     st.randoms(use_true_random=False),
 )
 def test_aggregate_is_bounded_and_order_free(rows, now, rnd):
-    samples = [ViewerSample(d, v, a, e, at) for d, v, a, e, at in rows]
+    samples = [Sample(d, v, a, e, at) for d, v, a, e, at in rows]
     present = set("abcde")
-    mood = aggregate(samples, present=present, now=now)
+    mood = aggregate(samples, now, present=present)
     rnd.shuffle(samples)
-    assert aggregate(samples, present=present, now=now) == mood
-    if mood is not None:
-        assert -1 <= mood.valence.mean <= 1 and -1 <= mood.arousal.mean <= 1
-        assert 0 <= mood.engagement.mean <= 1
-        assert 0 < mood.participation <= 1
-        assert mood.contributing == mood.valence.n <= 5
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [{"valence": 1.5}, {"arousal": float("nan")}, {"engagement": -0.1}, {"hr": 400.0}],
-)
-def test_out_of_scale_samples_are_refused_with_a_code(kwargs):
-    with pytest.raises(SampleError) as info:
-        sample("a", **kwargs)
-    assert info.value.code == "bad-sample"
-    assert "a:" in str(info.value)
+    assert aggregate(samples, now, present=present) == mood
+    assert -1 <= mood.valence <= 1 and -1 <= mood.arousal <= 1
+    assert 0 <= mood.engagement <= 1
+    assert 0 <= mood.participation <= 1
+    assert mood.viewers <= 5 and mood.present == 5
 
 
 def test_bad_parameters_are_refused():
-    with pytest.raises(SampleError):
+    with pytest.raises(ValueError, match="trim"):
         trimmed_mean([1.0], trim=0.5)
-    with pytest.raises(SampleError):
+    with pytest.raises(ValueError, match="no values"):
         trimmed_mean([])
-    with pytest.raises(SampleError):
-        aggregate([], present=set(), now=0.0, stale_after_s=0.0)
+    with pytest.raises(ValueError, match="stale_after_s"):
+        aggregate([], 0.0, stale_after_s=0.0)
 
 
 def test_scene_tally_weighs_each_viewer_once_however_often_it_sends():
-    tally = SceneTally("intro")
+    tally = SceneTally()
     assert tally.summary() is None
     for i in range(40):  # a chatty phone, always pleased
         tally.add(sample("chatty", valence=0.8, at=i * 0.25, hr=90.0))
     tally.add(sample("quiet", valence=-0.2, at=3.0))
     summary = tally.summary()
     assert summary is not None
-    assert summary.valence.mean == pytest.approx(0.3)
-    assert (summary.viewers, summary.samples) == (2, 41)
-    assert summary.heart_rate_bpm is not None and summary.heart_rate_bpm.mean == 90.0
+    assert summary.valence == pytest.approx(0.3)
+    assert (summary.viewers, tally.samples) == (2, 41)
+    assert summary.heart_rate_bpm == 90.0
 
 
 @given(st.lists(st.tuples(st.sampled_from("abc"), unit, unit, st.floats(0, 1)), max_size=20))
 def test_scene_tally_restores_from_its_snapshot(rows):
-    tally = SceneTally("s")
+    tally = SceneTally()
     for d, v, a, e in rows:
-        tally.add(ViewerSample(d, v, a, e, 0.0))
-    again = SceneTally.restore(tally.snapshot())
+        tally.add(Sample(d, v, a, e, 0.0))
+    again = SceneTally.restore(json.loads(json.dumps(tally.snapshot())))
     assert again.snapshot() == tally.snapshot()
     assert again.summary() == tally.summary()
+
+
+# -- the Screening reads the robust mood ------------------------------------------------
+
+
+def crowd(s: Screening, arousals: list[float], at: float) -> list:
+    """Every phone ``p0…`` sends one sample with the given arousal at ``at``."""
+    return run(s, *(AffectSample(f"p{i}", 0.0, a, 0.8, at) for i, a in enumerate(arousals)))
+
+
+def joined(policy: str, phones: int) -> Screening:
+    s = screening(STORY_MODEL, policy=policy)
+    run(s, *(Join(f"p{i}", 0.0) for i in range(phones)), Start(0.0))
+    return s
+
+
+def test_the_mood_policy_follows_the_crowd_not_one_excited_phone():
+    # hall's choice: stairs suits a calm room (arousal low), door an excited one (high).
+    calm = joined("mood", 6)
+    crowd(calm, [-0.6, -0.5, -0.7, -0.6, -0.5, 1.0], 8.0)  # one phone bouncing
+    (decision,) = of(Decide, run(calm, Tick(15.0)))
+    assert decision.option == "stairs"
+    assert calm.mood(15.0).viewers == 6
+    excited = joined("mood", 6)
+    crowd(excited, [0.6, 0.7, 0.5, 0.8, 0.6, -1.0], 8.0)  # one phone asleep
+    (decision,) = of(Decide, run(excited, Tick(15.0)))
+    assert decision.option == "door"
+    assert "6 cameras" in decision.reason
+
+
+def test_a_variant_plays_when_the_room_mood_matches_its_when():
+    # attic's first variant: `mood.arousal > 0.3` → the fast cut with louder music.
+    tense = joined("plurality", 5)
+    crowd(tense, [0.5, 0.6, 0.4, 0.5, -1.0], 25.0)  # trimmed: 0.5; plain mean would be 0.2
+    attic = of(PlayScene, run(tense, Tick(30.0)))[-1]
+    assert (attic.scene, attic.media, attic.music_gain_db) == ("attic", "attic-fast", 3.0)
+    calm = joined("plurality", 5)
+    crowd(calm, [0.1, 0.0, 0.2, 0.1, 1.0], 25.0)  # one excited phone alone does not tip it
+    attic = of(PlayScene, run(calm, Tick(30.0)))[-1]
+    assert (attic.scene, attic.media, attic.music_gain_db) == ("attic", "attic", 0.0)
+
+
+def test_the_scene_report_is_the_trimmed_mean_of_per_viewer_means():
+    s = joined("plurality", 5)
+    for t in range(10):  # p0 sends ten times as often as the others, always 0.9
+        run(s, AffectSample("p0", 0.0, 0.9, 0.5, 20.0 + t * 0.5, heart_rate_bpm=80.0))
+    crowd(s, [0.9, 0.1, 0.2, 0.3, 0.2], 26.0)
+    (report,) = of(MoodReport, run(s, Tick(30.0)))
+    assert (report.scene, report.viewers, report.samples) == ("hall", 5, 15)
+    # p0's mean is 0.9 (11 samples) but weighs once; trimmed: drop 0.1 and 0.9 → 0.233…
+    assert report.arousal == pytest.approx((0.2 + 0.3 + 0.2) / 3)
+
+
+def test_snapshot_keeps_heart_rates_and_scene_tallies_and_reads_version_1():
+    s = joined("mood", 3)
+    run(s, AffectSample("p1", 0.2, 0.3, 0.4, 1.0, heart_rate_bpm=70.0))
+    data = json.loads(json.dumps(s.snapshot()))
+    again = Screening.restore(STORY_MODEL, data)
+    assert again.snapshot() == s.snapshot()
+    assert again.mood(2.0).heart_rate_bpm == 70.0
+    old = dict(data, version=1)
+    old["samples"] = [row[:5] for row in data["samples"]]
+    old["scene_mood"] = {"samples": 1, "valence": 0.2, "arousal": 0.3, "engagement": 0.4,
+                         "devices": ["p1"]}  # fmt: skip
+    v1 = Screening.restore(STORY_MODEL, old)
+    (report,) = of(MoodReport, run(v1, Tick(30.0)))
+    assert (report.arousal, report.viewers, report.samples) == (pytest.approx(0.3), 1, 1)
