@@ -218,7 +218,7 @@ async def ramp(
 async def run_ours(film_root: Path, steps: Sequence[int], args: argparse.Namespace,
                    watch: SendWatch, *, direct: bool = True) -> list[dict[str, Any]]:  # fmt: skip
     film = Film(time.monotonic, media_dir_lookup(film_root), direct=direct)
-    film.play("long", starts_at=time.monotonic())
+    film.play("long", starts_at=time.monotonic() + 0.05)
     name = "ours" if direct else "ours-aiortc"
     try:
         return await ramp(name, lambda: film.subscribe("360p"), steps, args, watch)
