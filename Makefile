@@ -26,8 +26,10 @@ FER_MODEL_PKG := what-the-face-classification==0.0.27
 # (the registry's `dist.integrity`, in hex) is checked before only the files the
 # FaceLandmarker needs are copied out. Without npm or the registry the step only warns:
 # phones then send their camera to the server instead (the server path).
-TASKS_VISION := 1.1.0
-TASKS_VISION_SHA512 := 649aa1d3030a388368adf49f7ef0c0c73c8ed7ffdcf85886dc893339d3439cbaaf041dc36cc7e3d1b07fb72b3648d7fd4bdd78b20a086c8a45e074ce8b7dfa72
+# Pinned below 1.0: from 1.0.0 on the library posts usage metrics to Google
+# (odml.pa.googleapis.com) from every page that runs it; see the folder's README.
+TASKS_VISION := 0.10.35
+TASKS_VISION_SHA512 := 1cebda77055113a242fb8e67c988669f2c27af987f27c299bce794355386f6aff4f3be6966022dce7141f5b453bcb736eb861226a899d4db08a424ad270fde82
 TASKS_VISION_DIR := web_client/vendor/mediapipe-tasks-vision
 TASKS_VISION_FILES := vision_bundle.mjs wasm/vision_wasm_internal.js wasm/vision_wasm_internal.wasm \
   wasm/vision_wasm_nosimd_internal.js wasm/vision_wasm_nosimd_internal.wasm
