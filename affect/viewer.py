@@ -19,6 +19,15 @@ a reading holds numbers only. Per-viewer state is the baseline's running means, 
 pulse trace (three colour means per frame over ~10 s) and the previous frame's landmarks
 (for motion), all in memory.
 
+Landmarks are the cost (≈ 9.5 ms of the ≈ 12 ms per analysed frame): when the face
+has not changed since the last landmarked frame (a 12×12 brightness signature of the
+crop, uniform light changes removed, moved by less than `STILL_CHANGE` anywhere) and
+those landmarks are younger than ``reuse_landmarks_s``, the mesh is reused: crop,
+classifier, appraisal and pulse still run on the new frame. A smile, a turn or a shift
+changes the signature and brings a fresh mesh at once; a still viewer costs a
+landmarker run every ``reuse_landmarks_s``. The signature (144 brightness numbers) is
+kept in memory only, like the previous landmarks, and dropped with the face.
+
 The landmarker and the classifier are shared: one of each per worker process serves
 all its viewers (IMAGE mode keeps no per-stream state); a `ViewerAnalysis` per viewer.
 """
@@ -34,7 +43,7 @@ from affect.appraisal import appraise
 from affect.baseline import Baseline
 from affect.expressions import ExpressionClassifier
 from affect.face_crop import grey_crop
-from affect.landmarks import Landmarker
+from affect.landmarks import FaceMesh, Landmarker
 from affect.quality import (
     DEFAULT_LIMITS,
     Flag,
@@ -49,6 +58,8 @@ from narrative.ids import DeviceId
 from narrative.mood import HEART_RATE_RANGE_BPM, Sample
 
 MIN_PULSE_CONFIDENCE = 0.5
+REUSE_LANDMARKS_S = 1.5
+STILL_CHANGE = 0.03  # of full brightness, in any 4×4 block of the 48×48 crop
 PULSE_EVERY_S = 1.0  # the rate changes slowly; its FFT need not run on every analysed frame
 
 
@@ -105,6 +116,7 @@ class ViewerAnalysis:
         limits: Limits = DEFAULT_LIMITS,
         baseline: Baseline | None = None,
         pulse: PulseTracker | None = None,
+        reuse_landmarks_s: float = REUSE_LANDMARKS_S,
     ) -> None:
         self._landmarker = landmarker
         self._classifier = classifier
@@ -114,6 +126,15 @@ class ViewerAnalysis:
         self._patches: list[Box] = []
         self._previous: tuple[float, npt.NDArray[np.float32]] | None = None
         self._pulse: tuple[float, PulseEstimate | None] | None = None  # (when, estimate)
+        self._reuse_s = reuse_landmarks_s
+        self._mesh: tuple[float, FaceMesh, npt.NDArray[np.float32]] | None = None
+        self.landmarker_runs = 0  # how often the mesh was not reused (for the benchmark)
+
+    @property
+    def patches(self) -> list[Box]:
+        """The skin patches placed by the last analysed frame (empty without a face), for
+        a caller that computes skin colour itself and feeds ``pulse.add``."""
+        return list(self._patches)
 
     def sample_skin(self, frame: npt.NDArray[np.uint8], at: float) -> None:
         """Add one frame's skin colour to the pulse trace (no-op without a face)."""
@@ -125,25 +146,31 @@ class ViewerAnalysis:
     def analyse(self, frame: npt.NDArray[np.uint8], at: float) -> AffectReading:
         """Analyse one RGB frame (H×W×3 uint8) taken at room-clock time ``at``."""
         luma = mean_luma(frame)
-        mesh = self._landmarker.detect(frame)
-        if mesh is None:
-            self._patches = []
-            self._previous = None
-            self.pulse.clear()
-            self._pulse = None
-            return AffectReading(at=at, flags=assess(face_found=False, luma=luma), luma=luma)
-
-        points = mesh.points_px
+        mesh, crop = self._reused(frame, at)
         motion = None
-        if self._previous is not None and at > self._previous[0]:
-            motion = landmark_motion(
-                self._previous[1][:, :2], points[:, :2], at - self._previous[0]
-            )
-        self._previous = (at, points)
+        if mesh is None:
+            mesh = self._landmarker.detect(frame)
+            self.landmarker_runs += 1
+            if mesh is None:
+                self._patches = []
+                self._previous = self._mesh = None
+                self.pulse.clear()
+                self._pulse = None
+                return AffectReading(at=at, flags=assess(face_found=False, luma=luma), luma=luma)
+            points = mesh.points_px
+            if self._previous is not None and at > self._previous[0]:
+                motion = landmark_motion(
+                    self._previous[1][:, :2], points[:, :2], at - self._previous[0]
+                )
+            self._previous = (at, points)
+            crop = grey_crop(frame, points)
+            self._mesh = (at, mesh, _signature(crop))
+        assert crop is not None
+        points = mesh.points_px
 
         probabilities = None
         if self._classifier is not None:
-            probabilities = self._classifier.classify(grey_crop(frame, points))[0].tolist()
+            probabilities = self._classifier.classify(crop)[0].tolist()
         confidence = max(probabilities) if probabilities is not None else 1.0
         flags = assess(
             face_found=True,
@@ -191,5 +218,31 @@ class ViewerAnalysis:
             heart_rate_confidence=pulse_confidence,
         )
 
+    def _reused(
+        self, frame: npt.NDArray[np.uint8], at: float
+    ) -> tuple[FaceMesh | None, npt.NDArray[np.float32] | None]:
+        """The last mesh and this frame's crop, if the face has not changed since."""
+        if self._mesh is None or not 0 <= at - self._mesh[0] < self._reuse_s:
+            return None, None
+        _, mesh, signature = self._mesh
+        crop = grey_crop(frame, mesh.points_px)
+        change = _signature(crop) - signature
+        if float(np.abs(change - change.mean()).max()) >= STILL_CHANGE:
+            return None, None
+        return mesh, crop
 
-__all__ = ["MIN_PULSE_CONFIDENCE", "PULSE_EVERY_S", "AffectReading", "ViewerAnalysis"]
+
+def _signature(crop: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """4×4 block means of a 48×48 crop: 12×12 brightness numbers, noise averaged out."""
+    blocks: npt.NDArray[np.float32] = crop.reshape(12, 4, 12, 4).mean(axis=(1, 3))
+    return blocks
+
+
+__all__ = [
+    "MIN_PULSE_CONFIDENCE",
+    "PULSE_EVERY_S",
+    "REUSE_LANDMARKS_S",
+    "STILL_CHANGE",
+    "AffectReading",
+    "ViewerAnalysis",
+]

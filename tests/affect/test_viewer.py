@@ -118,3 +118,23 @@ def test_losing_the_face_clears_the_pulse_trace(landmarker, astronaut):
     assert viewer.pulse.span_s == 0.0
     viewer.sample_skin(astronaut, 1.1)  # no patches without a face: nothing added
     assert viewer.pulse.span_s == 0.0
+
+
+def test_a_still_face_reuses_its_landmarks_and_a_changed_one_does_not(landmarker, astronaut):
+    face = np.ascontiguousarray(astronaut[::2, ::2])  # 256×256, as a phone might send
+    noise = np.random.default_rng(1).normal(0, 3, face.shape)
+    noisy = np.clip(face + noise, 0, 255).astype(np.uint8)  # sensor noise: still the same face
+    viewer = ViewerAnalysis(landmarker, None, reuse_landmarks_s=1.5)
+    readings = [viewer.analyse(f, at=0.5 * i) for i, f in enumerate([face, noisy, face])]
+    assert viewer.landmarker_runs == 1
+    assert all(r.usable for r in readings)
+    assert readings[2].raw_valence == readings[0].raw_valence
+    shifted = np.ascontiguousarray(np.roll(face, 12, axis=1))  # she moved: a fresh mesh
+    viewer.analyse(shifted, at=1.5)
+    assert viewer.landmarker_runs == 2
+    viewer.analyse(shifted, at=3.5)  # still, but the mesh is older than 1.5 s
+    assert viewer.landmarker_runs == 3
+    never = ViewerAnalysis(landmarker, None, reuse_landmarks_s=0.0)
+    for i in range(3):
+        never.analyse(face, at=0.5 * i)
+    assert never.landmarker_runs == 3
