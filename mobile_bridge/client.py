@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 Incoming: TypeAlias = (
     wire.Welcome | wire.Pong | wire.State | wire.VoteOpen | wire.VoteAck
     | wire.VoteRejectedMessage | wire.Tally | wire.DecisionMessage | wire.Presence
-    | wire.HostAck | wire.Ended | wire.Error | wire.Bye
+    | wire.MoodMessage | wire.HostAck | wire.Ended | wire.Error | wire.Bye
 )  # fmt: skip
 M = TypeVar("M", bound=BaseModel)
 _Received: TypeAlias = tuple[Incoming, float]  # a message and the page time it arrived
@@ -91,6 +91,7 @@ class PhoneClient:
         self.open_vote: wire.VoteOpen | None = None  # `vote` is the method that casts one
         self.last_decision: wire.DecisionMessage | None = None
         self.presence: wire.Presence | None = None
+        self.mood: wire.MoodMessage | None = None  # the room's mood, for screen and host roles
         self.tally: wire.Tally | None = None
         self.ended: wire.Ended | None = None
         self.last_error: wire.Error | None = None
@@ -458,6 +459,8 @@ class PhoneClient:
                     self.open_vote = None
             case wire.Presence():
                 self.presence = message
+            case wire.MoodMessage():
+                self.mood = message
             case wire.Ended():
                 self.ended, self.open_vote = message, None
             case wire.Error():

@@ -269,6 +269,18 @@ class Presence(_Message):
     cameras: int
 
 
+class MoodMessage(_Message):
+    """The room's mood meter, for screens and hosts: the trimmed mean of each camera
+    phone's latest fresh sample, at two decimals; coalesced, sent only when it changes."""
+
+    type: Literal["mood"] = "mood"
+    valence: float = Field(ge=-1, le=1, description="−1 unpleasant … +1 pleasant")
+    arousal: float = Field(ge=-1, le=1, description="−1 calm … +1 excited")
+    engagement: float = Field(ge=0, le=1, description="0 elsewhere … 1 riveted")
+    viewers: int = Field(ge=0, description="phones whose camera counts now")
+    participation: float = Field(ge=0, le=1, description="viewers / phones present")
+
+
 class HostAck(_Message):
     type: Literal["host_ack"] = "host_ack"
     action: str
@@ -307,6 +319,7 @@ ServerMessage = Annotated[
     | Tally
     | DecisionMessage
     | Presence
+    | MoodMessage
     | HostAck
     | Ended
     | Error
@@ -319,13 +332,13 @@ CLIENT_ADAPTER: TypeAdapter[Hello | Ping | Vote | Affect | HostCommand | Playout
 )
 SERVER_ADAPTER: TypeAdapter[
     Welcome | Pong | State | VoteOpen | VoteAck | VoteRejectedMessage | Tally
-    | DecisionMessage | Presence | HostAck | Ended | Error | Bye
+    | DecisionMessage | Presence | MoodMessage | HostAck | Ended | Error | Bye
 ] = TypeAdapter(ServerMessage)  # fmt: skip
 
 CLIENT_TYPES = ("hello", "ping", "vote", "affect", "host", "playout")
 SERVER_TYPES = (
     "welcome", "pong", "state", "vote_open", "vote_ack", "vote_rejected", "tally",
-    "decision", "presence", "host_ack", "ended", "error", "bye",
+    "decision", "presence", "mood", "host_ack", "ended", "error", "bye",
 )  # fmt: skip
 
 
@@ -383,7 +396,7 @@ def dump(message: BaseModel) -> str:
 
 def parse_server_message(data: str | bytes) -> (
     Welcome | Pong | State | VoteOpen | VoteAck | VoteRejectedMessage | Tally
-    | DecisionMessage | Presence | HostAck | Ended | Error | Bye
+    | DecisionMessage | Presence | MoodMessage | HostAck | Ended | Error | Bye
 ):  # fmt: skip
     """Parse one frame from the server (the Python phone client's side).
 
@@ -421,6 +434,7 @@ __all__ = [
     "HostAction",
     "HostCommand",
     "LiveVote",
+    "MoodMessage",
     "OptionView",
     "Ping",
     "Playout",

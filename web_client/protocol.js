@@ -7,7 +7,7 @@ export const MAX_MESSAGE_BYTES = 4096;
 export const CLIENT_TYPES = ["hello", "ping", "vote", "affect", "host", "playout"];
 export const SERVER_TYPES = [
   "welcome", "pong", "state", "vote_open", "vote_ack", "vote_rejected", "tally",
-  "decision", "presence", "host_ack", "ended", "error", "bye",
+  "decision", "presence", "mood", "host_ack", "ended", "error", "bye",
 ];
 
 export const CLOSE = {

@@ -1,4 +1,5 @@
-"""What sockets put in a room's inbox: a page arrived, a page left, a page said something."""
+"""What goes into a room's inbox: a page arrived, a page left, a page said something,
+the server's camera analysis read a phone's face (`Sensed`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 from mobile_bridge.protocol import Affect, HostCommand, Vote
 from narrative.ballots import Approval, Ballot, Pick, Ranking
+from narrative.events import AffectSample
 from narrative.ids import OptionId
 from server.rooms.page import Page
 
@@ -27,7 +29,15 @@ class Incoming:
     received_at: float  # room clock when the socket read it: votes count by arrival
 
 
-Inbound = Attach | Detach | Incoming
+@dataclass(frozen=True, slots=True)
+class Sensed:
+    """An affect sample from server-side camera analysis, stamped with the room clock
+    when its result came back (as a phone's own `affect` message is when it arrives)."""
+
+    sample: AffectSample
+
+
+Inbound = Attach | Detach | Incoming | Sensed
 
 
 def ballot_of(vote: Vote) -> Ballot:
@@ -40,4 +50,4 @@ def ballot_of(vote: Vote) -> Ballot:
     return Pick(OptionId(vote.option))
 
 
-__all__ = ["Attach", "Detach", "Inbound", "Incoming", "ballot_of"]
+__all__ = ["Attach", "Detach", "Inbound", "Incoming", "Sensed", "ballot_of"]

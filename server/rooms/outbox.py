@@ -1,8 +1,9 @@
 """A socket's bounded outbox: what a room sends to one page, in order.
 
 Broadcasts are serialised once per room and queued here as text, so 10,000 phones cost
-one ``json.dumps`` per message, not 10,000. Live tallies and presence counts coalesce: a
-queued one is replaced by a newer one of its kind, since only the latest count matters.
+one ``json.dumps`` per message, not 10,000. Live tallies, presence counts and the room's
+mood coalesce: a queued one is replaced by a newer one of its kind, since only the
+latest matters.
 Nothing else is dropped: when a page falls so far behind that ``limit`` messages are
 waiting, the outbox is marked overflowed and the socket is closed with ``slow-consumer``
 (the page reconnects with its token and gets the current state, its seat and its live
@@ -17,8 +18,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["message", "tally", "presence", "pong"]
-COALESCING: frozenset[Kind] = frozenset({"tally", "presence"})  # only the latest one matters
+Kind = Literal["message", "tally", "presence", "mood", "pong"]
+COALESCING: frozenset[Kind] = frozenset({"tally", "presence", "mood"})  # only the latest matters
 
 
 @dataclass(frozen=True, slots=True)

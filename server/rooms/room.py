@@ -1,14 +1,18 @@
 """The Room actor: one asyncio task per room, the only owner of its `Screening`.
 
-Theory of operation. Sockets put `Attach`, `Detach` and `Incoming` items into the room's
-bounded inbox (a full inbox makes their `put` wait: backpressure on the sockets, not
-memory growth). The room's task loops: it takes everything queued (or waits until the
-screening's next due instant, at most ``tick_interval_s``), feeds the events into the
-screening, stamps each event that changed something with the next sequence number, and
-hands the resulting batch (event log, decisions, moods, explore rewards, status, and now
-and then a snapshot) to the group committer. Only once the batch is durable does
-anything leave the room: vote acks, decisions, state. So an acked vote is never lost and
-a decision is persisted before it is broadcast (DESIGN.md, "How one vote flows").
+Theory of operation. Sockets put `Attach`, `Detach` and `Incoming` items (the camera
+analysis `Sensed` ones) into the room's bounded inbox (a full inbox makes their `put`
+wait: backpressure on the sockets, not memory growth). The room's task loops: it takes
+everything queued (or waits until the screening's next due instant, at most
+``tick_interval_s``), feeds the events into the screening, stamps each event that
+changed something with the next sequence number, and hands the resulting batch (event
+log, decisions, moods, explore rewards, status, and now and then a snapshot) to the
+group committer. Only once the batch is durable does anything leave the room: vote acks,
+decisions, state. So an acked vote is never lost and a decision is persisted before it
+is broadcast (DESIGN.md, "How one vote flows").
+
+What leaves the room, and the coalesced tally, presence and mood, is `RoomOutbound`'s
+(`server.rooms.outbound`).
 
 Ticks with no effect are not logged: they change nothing, so replaying the logged events
 rebuilds exactly the state the room had (`server.rooms.registry` restores rooms so).
@@ -31,8 +35,6 @@ from mobile_bridge.protocol import (
     HostAck,
     HostCommand,
     LiveVote,
-    Presence,
-    Tally,
     Vote,
     VoteAck,
     VoteRejectedMessage,
@@ -84,19 +86,17 @@ from server.persistence import (
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
 from server.rooms.film_cues import FilmCues
-from server.rooms.inbox import Attach, Detach, Inbound, Incoming, ballot_of
+from server.rooms.inbox import Attach, Detach, Inbound, Incoming, Sensed, ballot_of
+from server.rooms.outbound import RoomOutbound, Target
 from server.rooms.outbox import Item
 from server.rooms.page import Page
-from server.rooms.views import decision_view, live_scores, state_view, vote_open_view
+from server.rooms.views import decision_view, state_view, vote_open_view
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_ITEMS_PER_STEP = 5_000
-PHONE_PRESENCE_PER_S = 2_000  # presence messages a room sends its phones per second, at most
 
-
-Target = Page | DeviceId | str  # a page, a device's pages, "all", "watchers", "phones", "screens"
 HostOrigin = tuple[Page, int | None]  # the host page a command came from, and its id
 
 
@@ -112,7 +112,7 @@ class _Step:
         self.sends.append((target, Item("message", dump(message))))
 
 
-class Room:
+class Room(RoomOutbound):
     def __init__(
         self,
         *,
@@ -153,11 +153,7 @@ class Room:
         self._metrics = metrics
         self._settings = settings
         self._last_now = float("-inf")
-        self._tally_dirty = False
-        self._presence_dirty = False
-        self._last_flush = float("-inf")
-        self._phone_presence: Item | None = None  # presence the phones have not had yet
-        self._last_phone_presence = float("-inf")
+        self._init_outbound()
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -204,6 +200,9 @@ class Room:
                     self._detach(page, step)
                 case Incoming():
                     self._incoming(item, step)
+                case Sensed(sample=sample):  # the server analysed this phone's camera
+                    self._feed(sample, step)
+                    self._mood_dirty = True
         self._feed(Tick(self._now()), step)
         if step.parts:
             # A snapshot costs in proportion to the phones present; spacing snapshots in
@@ -213,11 +212,11 @@ class Room:
             if self._seq - self._snapshot_seq >= every:
                 step.parts.append(self._snapshot())
             await self._committer.commit(Batch.from_parts(step.parts))
-        self._deliver(step)
+        self._deliver(step.sends)
         sent = time.perf_counter()
         for started in step.ack_started:
             self._metrics.vote_ack_seconds.observe(max(0.0, sent - started))
-        self._flush_live(step)
+        self._flush_live()
 
     def _now(self) -> float:
         self._last_now = max(self._last_now, self.clock.now())
@@ -282,10 +281,12 @@ class Room:
                     VoteCast(page.device, ChoiceId(message.choice), ballot, message.seq, at), step
                 )
             case Affect():
+                m = message
                 sample = AffectSample(
-                    page.device, message.valence, message.arousal, message.engagement, at
+                    page.device, m.valence, m.arousal, m.engagement, at, m.heart_rate_bpm
                 )
                 self._feed(sample, step)
+                self._mood_dirty = True
             case HostCommand():
                 self._host(page, message, at, step)
 
@@ -420,68 +421,6 @@ class Room:
             "show_tally": self.show_tally,
         }
         return SnapshotRecord(self.code, self._seq, data)
-
-    # -- outbound ---------------------------------------------------------------------
-
-    def _targets(self, target: Target) -> Iterable[Page]:
-        if isinstance(target, Page):
-            return (target,) if target in self.pages else ()
-        if target == "all":
-            return tuple(self.pages)
-        if target == "watchers":
-            return tuple(p for p in self.pages if p.role != "phone" or self.show_tally)
-        if target == "phones":
-            return tuple(p for p in self.pages if p.role == "phone")
-        if target == "screens":
-            return tuple(p for p in self.pages if p.role != "phone")
-        return tuple(self.devices.get(DeviceId(target), ()))
-
-    def _deliver(self, step: _Step) -> None:
-        for target, item in step.sends:
-            for page in self._targets(target):
-                if not page.outbox.put(item) and page.outbox.overflowed:
-                    self._metrics.send_drops.inc()
-
-    def _flush_live(self, step: _Step) -> None:
-        """Tallies and presence, coalesced to at most one each per ``tally_interval_s``.
-
-        Presence goes to screens and hosts at once, to phones at most every
-        ``phones / PHONE_PRESENCE_PER_S`` seconds: a count every quarter second to every
-        one of 10,000 phones would be 40,000 messages a second, more than the room's
-        votes, while a phone only shows it as a number.
-        """
-        now = time.monotonic()
-        if now - self._last_flush < self._settings.tally_interval_s:
-            return
-        if not (self._tally_dirty or self._presence_dirty or self._phone_presence is not None):
-            return
-        self._last_flush = now
-        live = _Step()
-        vote = self.screening.open_vote
-        if self._tally_dirty and vote is not None and self.screening.vote is not None:
-            scores, voted = live_scores(self.screening)
-            tally = Tally(
-                choice=vote.choice, scores=scores, voted=voted, present=self.screening.present
-            )
-            live.sends.append(("watchers", Item("tally", dump(tally))))
-        self._tally_dirty = False
-        if self._presence_dirty:
-            roles = [p.role for p in self.pages]
-            presence = Presence(
-                phones=len(self.devices),
-                screens=roles.count("screen"),
-                hosts=roles.count("host"),
-                cameras=self.screening.mood(self.clock.now()).viewers,
-            )
-            self._phone_presence = Item("presence", dump(presence))
-            live.sends.append(("screens", self._phone_presence))
-            self._presence_dirty = False
-        phones_every_s = len(self.devices) / PHONE_PRESENCE_PER_S
-        if self._phone_presence is not None and now - self._last_phone_presence >= phones_every_s:
-            live.sends.append(("phones", self._phone_presence))
-            self._phone_presence = None
-            self._last_phone_presence = now
-        self._deliver(live)
 
     @property
     def ended(self) -> bool:
