@@ -6,7 +6,10 @@ a phone in a `big-screen` room may only send its camera). The server answers, ma
 each offered media section by its direction: sections the page wants to receive get the
 film's tracks, sections it sends are received and their frames handed to a callback.
 
-One peer per device: a page that reloads and offers again replaces its old peer. The
+One peer per device and purpose: ``"film"`` (what the page plays, and a camera offered in
+the same offer) and ``"camera"`` (a camera-only peer the phone adds and drops when its
+viewer turns the camera on and off, so the film is never renegotiated). A page that
+reloads and offers again replaces its old peer of that purpose. The
 film goes out as H.264 passthrough, so the answer must carry H.264: a page that offered
 no H.264 gets `CodecUnsupported` (aiortc ignores a server's codec preferences once the
 offer is set, so the page itself puts H.264 first; see DESIGN.md, Media).
@@ -18,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import av
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -29,6 +33,7 @@ from mobile_bridge.rtp_origin import set_rtp_origin
 log = logging.getLogger(__name__)
 
 CameraSink = Callable[[str, av.VideoFrame], None]  # (device, frame)
+Purpose = Literal["film", "camera"]
 
 
 class CodecUnsupported(ValueError):
@@ -38,12 +43,12 @@ class CodecUnsupported(ValueError):
 
 
 class Peers:
-    """Every page's peer connection, by device; owns the tasks that read camera tracks."""
+    """Every page's peer connections, by device and purpose; owns the camera readers."""
 
     def __init__(self, configuration: RTCConfiguration, *, camera_fps: float = 4.0) -> None:
         self._configuration = configuration
         self._min_interval_s = 1.0 / camera_fps
-        self._peers: dict[str, RTCPeerConnection] = {}
+        self._peers: dict[tuple[str, Purpose], RTCPeerConnection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
@@ -57,8 +62,9 @@ class Peers:
         film: Sequence[MediaStreamTrack] = (),
         on_camera: CameraSink | None = None,
         rtp_origin: int | None = None,
+        purpose: Purpose = "film",
     ) -> RTCSessionDescription:
-        """Answer ``offer`` from ``device``'s page.
+        """Answer ``offer`` from ``device``'s page (replacing its peer of that ``purpose``).
 
         Args:
             film: tracks to send (a video and an audio track); none in a room where this
@@ -68,23 +74,25 @@ class Peers:
             rtp_origin: the RTP timestamp origin of the film's senders (the page maps
                 timestamps to due times with it; `mobile_bridge.rtp_origin`); random
                 if None.
+            purpose: which of the device's peers this offer makes (see the module).
 
         Raises:
             CodecUnsupported: the page wants video but offered no H.264.
             ValueError: the offer is not valid SDP (aiortc's own error).
         """
-        await self.close(device)
+        key = (device, purpose)
+        await self._close(key)
         wants = _directions(offer.sdp)
         receives_video = any(kind == "video" and d != "sendonly" for kind, d in wants.values())
         if film and receives_video and "H264" not in offer.sdp:
             raise CodecUnsupported("the page offered no H.264 video")
         pc = RTCPeerConnection(self._configuration)
-        self._peers[device] = pc
+        self._peers[key] = pc
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
-            if pc.connectionState in ("failed", "closed") and self._peers.get(device) is pc:
-                await self.close(device)
+            if pc.connectionState in ("failed", "closed") and self._peers.get(key) is pc:
+                await self._close(key)
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -114,18 +122,25 @@ class Peers:
                     transceiver.direction = "inactive"
             await pc.setLocalDescription(await pc.createAnswer())
         except BaseException:
-            await self.close(device)
+            await self._close(key)
             raise
         return pc.localDescription
 
-    async def close(self, device: str) -> None:
-        pc = self._peers.pop(device, None)
+    async def close(self, device: str, purpose: Purpose | None = None) -> bool:
+        """Close the device's peer of ``purpose`` (None: all of them); True if one was open."""
+        keys = [k for k in self._peers if k[0] == device and purpose in (None, k[1])]
+        for key in keys:
+            await self._close(key)
+        return bool(keys)
+
+    async def _close(self, key: tuple[str, Purpose]) -> None:
+        pc = self._peers.pop(key, None)
         if pc is not None:
             await pc.close()
 
     async def close_all(self) -> None:
-        for device in list(self._peers):
-            await self.close(device)
+        for key in list(self._peers):
+            await self._close(key)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -166,4 +181,4 @@ def _directions(sdp: str) -> dict[str, tuple[str, str]]:
     return sections
 
 
-__all__ = ["CameraSink", "CodecUnsupported", "Peers"]
+__all__ = ["CameraSink", "CodecUnsupported", "Peers", "Purpose"]

@@ -18,6 +18,9 @@
 // Events: "status", detail {state, code?}: "connecting" | "playing" | "failed"
 // (code: codec-unsupported | no-webrtc | network | …; the vote works regardless) |
 // "closed"; "sound", detail {muted}.
+//
+// The camera, when the server analyses it, goes on a peer of its own
+// (affect/camera_uplink.js): turning it on or off never renegotiates the film.
 
 import { api } from "./api.js";
 
@@ -283,7 +286,7 @@ export class FilmPlayer extends EventTarget {
 }
 
 /** Resolve when ICE gathering is complete, or after `timeoutMs` with what was gathered. */
-function gathered(pc, timeoutMs) {
+export function gathered(pc, timeoutMs) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

@@ -16,11 +16,18 @@
 // `big-screen` room the phone is a controller and gets no film. A film that cannot play
 // shows a notice (#film-notice); the vote works either way.
 //
-// The camera: turning the switch on asks for the front camera and dispatches
+// The camera: off until the viewer turns the switch on (the panel says what happens to
+// the picture). Then the page asks for the front camera, dispatches
 //   document "camera" CustomEvent, detail {stream: MediaStream | null}
-// with the live stream, and again with null when it stops. The affect analysis (a later
-// issue) listens for it; nothing here looks at the frames.
+// with the live stream (and null when it stops), and starts the affect analysis
+// (affect/session.js): on the phone itself where it can (only numbers are sent), else
+// by the server (the camera goes to it at 320×240 over WebRTC). #camera-path says
+// which; `?analysis=server` or `?analysis=device` on the URL forces one. Each on-device
+// reading is also dispatched as document "affect-reading" (detail: numbers only).
+// While either runs, "● Camera on" shows; one tap on the switch stops the tracks, the
+// analysis and the uplink.
 
+import { AffectSession } from "./affect/session.js";
 import { api } from "./api.js";
 import { BallotForm } from "./ballot.js";
 import { $, formatSeconds, h, showView } from "./dom.js";
@@ -78,6 +85,9 @@ let vote = null; // the open vote_open message
 let form = null; // its BallotForm
 let pending = null; // the unacked vote message
 let cameraStream = null;
+let affect = null; // the AffectSession while the camera is on
+// ?analysis=server|device forces a path (read before the URL becomes /j/CODE)
+const ANALYSIS = new URLSearchParams(location.search).get("analysis") || "auto";
 let film = null; // the FilmPlayer, in phones-play rooms
 
 // -- notices ---------------------------------------------------------------------------
@@ -146,7 +156,7 @@ async function join() {
 
 function enter(code, seat) {
   hideError();
-  if (location.pathname !== `/j/${code}`) history.replaceState(null, "", `/j/${code}`);
+  if (location.pathname !== `/j/${code}`) history.replaceState(null, "", `/j/${code}${location.search}`);
   showView("room");
   const socket = new RoomSocket({ code, token: seat.token, role: "phone" });
   room = { code, seat, socket };
@@ -159,6 +169,7 @@ function enter(code, seat) {
 function leave(code) {
   store.drop(seatKey(room.code));
   store.drop(pendingKey(room.code));
+  stopCamera();
   room.socket.stop();
   room = null;
   stopFilm();
@@ -464,6 +475,7 @@ async function toggleCamera() {
     for (const track of stream.getTracks()) track.addEventListener("ended", stopCamera);
     $("#camera-indicator").hidden = false;
     document.dispatchEvent(new CustomEvent("camera", { detail: { stream } }));
+    startAffect(stream);
   } catch (error) {
     toggle.setAttribute("aria-checked", "false");
     const denied = error && error.name === "NotAllowedError";
@@ -482,9 +494,53 @@ function stopCamera() {
   cameraStream = null;
   $("#camera-toggle").setAttribute("aria-checked", "false");
   $("#camera-indicator").hidden = true;
+  if (affect) {
+    affect.stop();
+    affect = null;
+  }
+  $("#camera-preview").hidden = true;
+  $("#camera-path").hidden = true;
   if (!stream) return;
   for (const track of stream.getTracks()) track.stop();
   document.dispatchEvent(new CustomEvent("camera", { detail: { stream: null } }));
+}
+
+// -- the camera's analysis ---------------------------------------------------------------
+
+const PATHS = {
+  starting: "Starting the analysis…",
+  device: "Analysed on your phone: only numbers are sent.",
+  server: "Analysed by the server: the picture is not stored.",
+};
+const QUALITY = {
+  "no-face": "No face in view.",
+  "too-dark": "Too dark to read your face.",
+  moving: "Hold still for a moment.",
+};
+
+function startAffect(stream) {
+  if (!room) return;
+  affect = new AffectSession({
+    code: room.code,
+    token: room.seat.token,
+    socket: room.socket,
+    preview: $("#camera-preview"),
+    mode: ANALYSIS,
+  });
+  const line = $("#camera-path");
+  affect.addEventListener("status", ({ detail: { state } }) => {
+    line.dataset.path = state;
+    line.textContent = state === "failed" ? "The mood cannot be read on this phone. You can still vote." : PATHS[state] || "";
+    line.hidden = !line.textContent;
+    $("#camera-preview").hidden = state === "off" || state === "failed";
+  });
+  affect.addEventListener("reading", ({ detail }) => {
+    const hint = detail.flags.map((flag) => QUALITY[flag]).find(Boolean);
+    const text = hint ? `${PATHS.device} ${hint}` : PATHS.device;
+    if (line.textContent !== text) line.textContent = text; // aria-live: only changes
+    document.dispatchEvent(new CustomEvent("affect-reading", { detail }));
+  });
+  affect.start(stream);
 }
 
 boot();

@@ -2,7 +2,10 @@
 
 The page authenticates with the token it says in ``hello``. In a ``phones-play`` room
 phones and screens receive the film; in a ``big-screen`` room only screens do and phones
-are controllers. A phone may send its camera in either mode, for server-side analysis.
+are controllers. A phone may send its camera in either mode, for server-side analysis:
+in the film's offer, or (what the phone page does) on a camera-only peer of its own,
+offered with ``"purpose": "camera"`` and dropped with ``DELETE /api/rooms/{code}/webrtc/camera``
+when its viewer turns the camera off; the film's peer is left alone either way.
 
 The answer of a page that receives the film carries the **film clock**: the video clock
 rate, the RTP timestamp origin its senders use (`mobile_bridge.rtp_origin`) and the
@@ -23,7 +26,7 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 
 from mobile_bridge.film.timeline import VIDEO_CLOCK_RATE
-from mobile_bridge.peers import CodecUnsupported
+from mobile_bridge.peers import CodecUnsupported, Purpose
 from mobile_bridge.rtp_origin import random_origin
 from server.deps import RoomDep, ServicesDep
 from server.errors import ApiError
@@ -37,6 +40,9 @@ router = APIRouter(tags=["webrtc"])
 class Offer(BaseModel):
     type: Literal["offer"]
     sdp: str = Field(min_length=1, max_length=64_000)
+    purpose: Purpose = Field(
+        "film", description="film: the page's main peer; camera: a phone's camera-only peer"
+    )
 
 
 class FilmClock(BaseModel):
@@ -107,8 +113,10 @@ async def negotiate(
     """Answer a page's offer; 422 ``codec-unsupported`` when it offers no H.264 video."""
     claims = _claims(svc, room, authorization)
     assert svc.peers is not None, "services start their peers"
-    plays_film = claims.role == "screen" or (
-        claims.role == "phone" and room.record.mode == "phones-play"
+    if offer.purpose == "camera" and claims.role != "phone":
+        raise ApiError(403, "forbidden", "only a phone sends its camera")
+    plays_film = offer.purpose == "film" and (
+        claims.role == "screen" or (claims.role == "phone" and room.record.mode == "phones-play")
     )
     film = svc.film_tracks(room, claims.role) if plays_film else ()
     camera = svc.camera_frame if claims.role == "phone" else None
@@ -120,6 +128,7 @@ async def negotiate(
             film=film,
             on_camera=camera,
             rtp_origin=origin,
+            purpose=offer.purpose,
         )
     except CodecUnsupported as exc:
         raise ApiError(422, exc.code, f"{exc}: Kinoroom streams H.264") from None
@@ -128,6 +137,17 @@ async def negotiate(
     svc.metrics.peers.set(len(svc.peers))
     clock = FilmClock(rtp_origin=origin, film_epoch=_film_epoch(room)) if film else None
     return Answer(sdp=answer.sdp, film=clock)
+
+
+@router.delete("/api/rooms/{code}/webrtc/camera", status_code=204)
+async def drop_camera(
+    room: RoomDep, svc: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """Close the page's camera-only peer now (its viewer turned the camera off)."""
+    claims = _claims(svc, room, authorization)
+    assert svc.peers is not None, "services start their peers"
+    await svc.peers.close(claims.device, "camera")
+    svc.metrics.peers.set(len(svc.peers))
 
 
 __all__ = ["router"]
