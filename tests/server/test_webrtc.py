@@ -62,3 +62,40 @@ async def test_negotiation_refuses_strangers_and_bad_sdp(live):
     assert (garbage.status_code, garbage.json()["error"]) == (422, "bad-sdp")
     wrong_type = await live.http.post(url, json={"type": "answer", "sdp": "x"}, headers=auth)
     assert (wrong_type.status_code, wrong_type.json()["error"]) == (422, "bad-request")
+
+
+async def test_a_camera_only_peer_sits_beside_the_film_peer_until_dropped(live):
+    """The phone page's server path: `purpose: camera` adds a peer, DELETE drops it."""
+    room = await live.room()
+    seat = await join_room(live.url, room["code"], "Ada", http=live.http)
+    auth = {"Authorization": f"Bearer {seat.token}"}
+    url = f"/api/rooms/{room['code']}/webrtc"
+    arrived = asyncio.Event()
+    live.services.camera_sinks.append(lambda device, frame: arrived.set())
+    film, camera = RTCPeerConnection(), RTCPeerConnection()
+    film.addTransceiver("video", direction="recvonly")
+    camera.addTransceiver(Camera(), direction="sendonly")
+    try:
+        first = await live.http.post(url, json=await offer(film), headers=auth)
+        assert first.status_code == 200, first.text
+        body = {**await offer(camera), "purpose": "camera"}
+        second = await live.http.post(url, json=body, headers=auth)
+        assert second.status_code == 200, second.text
+        assert second.json()["film"] is None  # a camera peer carries no film
+        await camera.setRemoteDescription(RTCSessionDescription(second.json()["sdp"], "answer"))
+        async with asyncio.timeout(10):
+            await arrived.wait()
+        assert len(live.services.peers) == 2  # the camera did not replace the film's peer
+
+        dropped = await live.http.delete(f"{url}/camera", headers=auth)
+        assert dropped.status_code == 204
+        assert len(live.services.peers) == 1
+        assert "kinoroom_peers 1.0" in (await live.http.get("/metrics")).text
+    finally:
+        await film.close()
+        await camera.close()
+
+    host = {"Authorization": f"Bearer {room['host_token']}"}
+    body = {"type": "offer", "sdp": "v=0", "purpose": "camera"}  # refused before it is read
+    refused = await live.http.post(url, json=body, headers=host)
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
