@@ -3,6 +3,7 @@
 //
 //   choicesChart(node)   one bar per option: its score at the decision, the winner filled
 //   turnoutChart(node, series)   voters over the vote window: x = seconds since it opened
+//   moodChart(moods)     the room's mood per scene: valence, arousal, engagement lines
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 560;
@@ -168,5 +169,69 @@ export function turnoutChart(node, series) {
     s("text", { class: "legend voted", x: W - M.right, y: M.top + 10, "text-anchor": "end" }, "— voted"),
     s("text", { class: "legend present", x: W - M.right, y: M.top + 26, "text-anchor": "end" }, "- - present"),
   );
+  return svg;
+}
+
+const MOOD_LINES = [
+  ["valence", "valence (−1 unpleasant … +1 pleasant)"],
+  ["arousal", "arousal (−1 calm … +1 excited)"],
+  ["engagement", "engagement (0 elsewhere … 1 riveted)"],
+];
+
+/**
+ * The room's mood scene by scene: one line per dimension on a −1…+1 axis, a dot per
+ * scene that cameras watched (a scene no camera watched leaves a gap).
+ * @param {Array<{scene: string, valence: number, arousal: number, engagement: number,
+ *   viewers: number}>} moods `moods[]` of the report, in the order the scenes played
+ * @returns {SVGSVGElement} `svg.plot.mood` with `path.line.<dimension>` and
+ *   `circle.dot[data-scene][data-dimension]`
+ */
+export function moodChart(moods) {
+  const watched = moods.filter((m) => m.viewers > 0);
+  const most = Math.max(0, ...moods.map((m) => m.viewers));
+  const svg = frame(
+    "mood",
+    "The room's mood, scene by scene",
+    watched.length
+      ? watched.map((m) => `${m.scene}: valence ${formatScore(m.valence)}, arousal ${formatScore(m.arousal)}, engagement ${formatScore(m.engagement)} (${m.viewers} ${m.viewers === 1 ? "camera" : "cameras"})`).join("; ")
+      : "No camera shared a mood.",
+  );
+  const plotW = W - M.left - M.right;
+  const plotH = H - M.top - M.bottom;
+  const py = (v) => M.top + ((1 - v) / 2) * plotH;
+  for (const v of [-1, -0.5, 0, 0.5, 1]) {
+    svg.append(
+      s("line", { class: v === 0 ? "grid zero" : "grid", x1: M.left, x2: W - M.right, y1: py(v), y2: py(v) }),
+      s("text", { class: "tick", x: M.left - 8, y: py(v) + 4, "text-anchor": "end" }, formatScore(v)),
+    );
+  }
+  svg.append(s("text", {
+    class: "axis-label", x: 14, y: M.top + plotH / 2, "text-anchor": "middle",
+    transform: `rotate(-90 14 ${M.top + plotH / 2})`,
+  }, "room mood"));
+  xAxisLabel(svg, most ? `scene (most cameras: ${most})` : "scene");
+  const slot = plotW / Math.max(1, moods.length);
+  const px = (i) => M.left + slot * (i + 0.5);
+  moods.forEach((m, i) => {
+    svg.append(s("text", { class: "tick", x: px(i), y: M.top + plotH + 16, "text-anchor": "middle" }, clip(m.scene, slot)));
+  });
+  MOOD_LINES.forEach(([dimension, title], k) => {
+    let d = "";
+    let pen = "M";
+    moods.forEach((m, i) => {
+      if (!(m.viewers > 0)) {
+        pen = "M"; // no camera in this scene: the line breaks
+        return;
+      }
+      d += `${pen}${px(i).toFixed(1)} ${py(m[dimension]).toFixed(1)} `;
+      pen = "L";
+      svg.append(s(
+        "circle", { class: `dot ${dimension}`, cx: px(i), cy: py(m[dimension]), r: 4, "data-scene": m.scene, "data-dimension": dimension },
+        s("title", {}, `${m.scene}: ${dimension} ${formatScore(m[dimension])}`),
+      ));
+    });
+    if (d) svg.append(s("path", { class: `line ${dimension}`, d: d.trim() }, s("title", {}, title)));
+    svg.append(s("text", { class: `legend ${dimension}`, x: W - M.right, y: M.top + 10 + 16 * k, "text-anchor": "end" }, `— ${dimension}`));
+  });
   return svg;
 }

@@ -10,7 +10,7 @@ import { api } from "./api.js";
 import { $, h } from "./dom.js";
 import { explain } from "./errors.js";
 import { normalizeCode } from "./protocol.js";
-import { choicesChart, formatScore, turnoutChart } from "./plots.js";
+import { choicesChart, formatScore, moodChart, turnoutChart } from "./plots.js";
 
 export function hostTokenKey(code) {
   return `kinoroom.host.${code}`;
@@ -68,6 +68,15 @@ function nodeView(node, series, index) {
   );
 }
 
+function moodView(moods) {
+  const watched = moods.some((m) => m.viewers > 0);
+  return h("section", { id: "report-mood", class: "panel", "aria-label": "The room's mood" },
+    h("h3", {}, "How the room felt"),
+    watched
+      ? h("div", { class: "plots" }, moodChart(moods))
+      : h("p", { class: "muted" }, "No phone shared its camera, so there is no mood to show."));
+}
+
 /**
  * Fill `container` with a report (the JSON of GET /api/rooms/{code}/report).
  * @param {HTMLElement} container
@@ -92,6 +101,7 @@ export function renderReport(container, report, { code, token }) {
       decisions.length
         ? decisions.map((node, i) => nodeView(node, byChoice.get(node.choice), i))
         : h("p", { class: "muted" }, "No votes were decided in this screening.")),
+    moodView(report.moods || []),
   );
 }
 

@@ -175,6 +175,9 @@ function onMessage(message) {
     case "presence":
       setPresence(message.phones);
       break;
+    case "mood":
+      renderMood(message);
+      break;
     case "ended":
       showEnded();
       break;
@@ -278,16 +281,30 @@ async function boot() {
 
 // -- slots later issues feed ----------------------------------------------------------
 
+function signed(value) {
+  return `${value > 0 ? "+" : value < 0 ? "−" : ""}${Math.abs(value).toFixed(2)}`;
+}
+
 /**
- * Show the room's mood (the affect issue calls this with each aggregate it receives).
- * @param {{valence: number, arousal: number, engagement: number, viewers: number}} mood
- *   valence and arousal in [-1, 1], engagement in [0, 1], viewers: cameras averaged
+ * Show the room's mood (each `mood` message); hidden while no camera counts.
+ * @param {{valence: number, arousal: number, engagement: number, viewers: number,
+ *   participation?: number}} mood valence and arousal in [-1, 1], engagement in [0, 1],
+ *   viewers: cameras averaged, participation: their share of the phones present
  */
-export function renderMood({ valence, arousal, engagement, viewers }) {
+export function renderMood({ valence, arousal, engagement, viewers, participation }) {
+  $("#mood").dataset.viewers = String(viewers);
+  if (!viewers) {
+    $("#mood").hidden = true;
+    return;
+  }
   $("#mood-valence").value = valence;
   $("#mood-arousal").value = arousal;
   $("#mood-engagement").value = engagement;
-  $("#mood-viewers").textContent = `${viewers} ${viewers === 1 ? "viewer" : "viewers"} sharing their mood`;
+  $("#mood-valence-value").textContent = signed(valence);
+  $("#mood-arousal-value").textContent = signed(arousal);
+  $("#mood-engagement-value").textContent = engagement.toFixed(2);
+  const share = participation === undefined ? "" : ` · ${Math.round(participation * 100)}% of phones`;
+  $("#mood-viewers").textContent = `${viewers} ${viewers === 1 ? "camera" : "cameras"} sharing their mood${share}`;
   $("#mood").hidden = false;
 }
 
