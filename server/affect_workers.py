@@ -169,7 +169,10 @@ class AffectWorkers:
 
     def _submit(self, device: str, viewer: _Viewer, rgb: npt.NDArray[np.uint8], now: float) -> None:
         viewer.in_flight = True
-        viewer.analysed_at = now
+        # On the 2 fps grid rather than "now": frames arrive every 1/camera_fps, and
+        # waiting for a full interval from each late frame would analyse ~1.8 a second.
+        due = viewer.analysed_at + self._interval_s
+        viewer.analysed_at = due if now - due < self._interval_s else now
         skin = list(viewer.skin)
         viewer.skin.clear()
         self._spawn(self._analyse(device, viewer, rgb, now, skin))
