@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 WIDTH, HEIGHT = 320, 240
 IDLE_S = 30.0  # a viewer without frames this long is forgotten (camera off, left)
 MAX_PENDING_SKIN = 64  # colours kept for the next analysed frame (4 s at 16 fps)
+MAX_RESTARTS = 3  # a worker that keeps dying (a model that cannot load) stops the analysis
 
 Skin = tuple[float, float, float, float]  # (at, r, g, b)
 Deliver = Callable[[str, Sample], None]
@@ -129,6 +130,7 @@ class AffectWorkers:
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_sweep = clock()
         self._closed = False
+        self._restarts = 0
         self.counts = Counts()
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -186,7 +188,7 @@ class AffectWorkers:
             result = await loop.run_in_executor(executor, _analyse, device, rgb, at, skin)
         except concurrent.futures.BrokenExecutor:
             self.counts.failed += 1
-            log.exception("affect worker %d died; restarting it", viewer.worker)
+            log.exception("affect worker %d died", viewer.worker)
             self._restart(viewer.worker, executor)
             return
         except Exception:
@@ -204,6 +206,11 @@ class AffectWorkers:
 
     def _restart(self, index: int, broken: concurrent.futures.ProcessPoolExecutor) -> None:
         if self._closed or self._executors[index] is not broken:
+            return
+        self._restarts += 1
+        if self._restarts > MAX_RESTARTS:
+            log.error("affect workers died %d times: server-side analysis is off", self._restarts)
+            self._closed = True  # `close` still shuts the executors down
             return
         broken.shutdown(wait=False, cancel_futures=True)
         self._executors[index] = self._executor()

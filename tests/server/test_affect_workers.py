@@ -59,3 +59,22 @@ async def test_a_face_on_camera_becomes_samples_and_the_loop_never_waits():
         await pool.close()
     pool.sink("phone-a", frame)  # after close: ignored
     assert pool.viewers == 0
+
+
+@pytest.mark.asyncio
+async def test_a_worker_that_cannot_load_its_model_stops_the_analysis(tmp_path, caplog):
+    now = [0.0]
+    missing = tmp_path / "no-such.task"
+    pool = AffectWorkers(lambda d, s: None, landmark_model=missing, clock=lambda: now[0])
+    frame = face_frame()
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            while "server-side analysis is off" not in caplog.text:
+                now[0] += 0.5
+                pool.sink("phone-a", frame)
+                await asyncio.sleep(0.05)
+        failed = pool.counts.failed
+        pool.sink("phone-a", frame)  # ignored from now on: no spawn loop
+        assert pool.counts.failed == failed and pool.counts.samples == 0
+    finally:
+        await pool.close()
