@@ -4,7 +4,9 @@ Two entry points, because the face and the pulse need different rates:
 
 - `ViewerAnalysis.analyse` (2–4 times a second): frame → landmarks → quality flags →
   48×48 crop → expression probabilities → appraisal → baseline → pulse estimate →
-  an `AffectReading`. About 10–15 ms of CPU per frame (see the README's figures).
+  an `AffectReading`. About 13 ms of CPU per frame with fresh landmarks, 1–2 ms when
+  a still face reuses them (5.6 ms on average for a still viewer at 2 fps; README,
+  `bench/affect.py`).
 - `ViewerAnalysis.sample_skin` (every other camera frame, ≥ 8 a second): the mean colour
   of the skin patches placed by the last analysed frame, into the pulse trace. A few
   microseconds: no model runs. The face barely moves between two analysed frames; when
@@ -19,14 +21,16 @@ a reading holds numbers only. Per-viewer state is the baseline's running means, 
 pulse trace (three colour means per frame over ~10 s) and the previous frame's landmarks
 (for motion), all in memory.
 
-Landmarks are the cost (≈ 9.5 ms of the ≈ 12 ms per analysed frame): when the face
-has not changed since the last landmarked frame (a 12×12 brightness signature of the
-crop, uniform light changes removed, moved by less than `STILL_CHANGE` anywhere) and
-those landmarks are younger than ``reuse_landmarks_s``, the mesh is reused: crop,
-classifier, appraisal and pulse still run on the new frame. A smile, a turn or a shift
-changes the signature and brings a fresh mesh at once; a still viewer costs a
-landmarker run every ``reuse_landmarks_s``. The signature (144 brightness numbers) is
-kept in memory only, like the previous landmarks, and dropped with the face.
+Landmarks are the cost (≈ 9.5 ms of the ≈ 12 ms per analysed frame): when the face has
+not changed since the last landmarked frame (a 12×12 brightness signature of the crop,
+uniform light changes removed, moved by less than `STILL_CHANGE` anywhere) and those
+landmarks are younger than ``reuse_landmarks_s``, the mesh is reused: crop, classifier,
+appraisal and pulse still run on the new frame. A smile, a turn or a shift changes the
+signature and brings a fresh mesh at once; a still viewer costs a landmarker run every
+``reuse_landmarks_s``. (MediaPipe's VIDEO mode, which tracks instead of detecting,
+measured no faster here — 9.3 ms — and needs a landmarker per viewer, ~22 MB each; a
+160×120 input was slower still, 14 ms.) The signature (144 brightness numbers) is kept
+in memory only, like the previous landmarks, and dropped with the face.
 
 The landmarker and the classifier are shared: one of each per worker process serves
 all its viewers (IMAGE mode keeps no per-stream state); a `ViewerAnalysis` per viewer.
