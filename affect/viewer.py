@@ -25,8 +25,10 @@ Landmarks are the cost (≈ 9.5 ms of the ≈ 12 ms per analysed frame): when th
 not changed since the last landmarked frame (a 12×12 brightness signature of the crop,
 uniform light changes removed, moved by less than `STILL_CHANGE` anywhere) and those
 landmarks are younger than ``reuse_landmarks_s``, the mesh is reused: crop, classifier,
-appraisal and pulse still run on the new frame. A smile, a turn or a shift changes the
-signature and brings a fresh mesh at once; a still viewer costs a landmarker run every
+appraisal and pulse still run on the new frame. A shift or a turn changes the signature
+and brings a fresh mesh at once; an expression too slight to move any block by
+`STILL_CHANGE` keeps the last blendshapes for up to ``reuse_landmarks_s`` (the
+classifier still sees the new crop); a still viewer costs a landmarker run every
 ``reuse_landmarks_s``. (MediaPipe's VIDEO mode, which tracks instead of detecting,
 measured no faster here — 9.3 ms — and needs a landmarker per viewer, ~22 MB each; a
 160×120 input was slower still, 14 ms.) The signature (144 brightness numbers) is kept
