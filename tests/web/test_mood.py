@@ -14,7 +14,7 @@ from mobile_bridge import protocol as wire
 from mobile_bridge.client import PhoneClient
 from mobile_bridge.join import join_room
 from tests.server.conftest import LiveServer
-from tests.web.conftest import DESKTOP, SCREEN, Pages
+from tests.web.conftest import DESKTOP, SCREEN, TIMEOUT_MS, Pages
 from tests.web.support import make_room
 
 # Two scenes the phones feel differently about, then the end.
@@ -84,7 +84,9 @@ async def test_the_screen_shows_the_room_mood_and_the_report_plots_it(
             await expect(screen.locator("#mood-arousal-value")).to_have_text("−0.40")
             await expect(screen.locator("#mood-engagement-value")).to_have_text("0.60")
             await pages.shot(screen, "screen-calm")
-            await expect(screen.locator("#mood-arousal-value")).to_have_text("+0.70")
+            # The storm scene starts 5 s after the start: wait for it past expect's 5 s.
+            storm = screen.locator("#mood-arousal-value")
+            await expect(storm).to_have_text("+0.70", timeout=TIMEOUT_MS + 5_000)
             await expect(screen.locator("#mood-valence-value")).to_have_text("−0.50")
             assert await screen.locator("#mood-arousal").evaluate("m => m.value") == 0.7
             box = await meter.bounding_box()
