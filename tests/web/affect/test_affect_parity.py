@@ -1,40 +1,21 @@
-"""The phone's camera analysis in real Chromium: on the phone, or by the server.
+"""The browser's affect modules compute what the Python cores compute.
 
-- **Same numbers as the Python cores.** The browser modules (`web_client/affect/*.js`)
-  and `affect/` get the same inputs (blendshapes, transformation matrices, a baseline's
-  readings, frames, skin-colour traces, a scripted face sequence) and must agree; the
-  vendored MediaPipe runtime and the server's must read the same astronaut alike.
-- **On-device path.** Chromium's fake camera plays a face video the test renders
-  (scikit-image's smiling astronaut, moving slightly, skin pulsing at 72 bpm, as a
-  YUV4MPEG2 file: `--use-file-for-fake-video-capture` must be given at launch, so this
-  module launches its own browser with conftest's FLAGS plus that one). The page finds
-  the face, reads the smile, sends `affect` numbers 1–2 times a second (and nothing else:
-  no frame, no request outside the server) and the room receives them.
-- **Server path** (`?analysis=server`): the camera goes to the server over WebRTC and
-  `kinoroom_camera_frames_total` grows. Turning the switch off stops both.
-
-MediaPipe logs its start-up to the console; its one stderr line
-("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.") the page reroutes to
-console.info, so any console error still fails the test.
+The browser modules (`web_client/affect/*.js`) and `affect/` get the same inputs
+(blendshapes, transformation matrices, a baseline's readings, frames, skin-colour traces,
+a scripted face sequence) and must agree; the vendored MediaPipe runtime and the
+server's must read the same astronaut alike.
 """
+
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
 import math
-import re
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import pytest_asyncio
-from PIL import Image
-from playwright.async_api import Browser, Page, async_playwright, expect
 from skimage import data
 
 from affect import appraisal, quality, rppg
@@ -43,84 +24,10 @@ from affect.landmarks import FaceMesh, Landmarker
 from affect.viewer import ViewerAnalysis
 from tests.affect.synthetic_face import SIGNATURE
 from tests.server.conftest import LiveServer
-from tests.web import support
-from tests.web.conftest import CHROMIUM, FLAGS, TIMEOUT_MS, Pages
-from web_client import STATIC_DIR
+from tests.web.conftest import TIMEOUT_MS, Pages
 
 pytestmark = pytest.mark.asyncio
 WAIT: dict[str, Any] = {"timeout": TIMEOUT_MS}
-VENDOR = STATIC_DIR / "vendor" / "mediapipe-tasks-vision"
-LONG_STORY = support.BROWSER_STORY.replace("window: 6", "window: 25")
-FPS = 30
-PULSE_BPM = 72.0
-
-
-# -- the face video the fake camera plays ------------------------------------------------
-
-
-def face_frames(seconds: float = 2.5) -> list[np.ndarray]:
-    """320×240 RGB frames of the astronaut's face: 3 px of sway at 0.4 Hz, skin pulsing
-    1 % at 72 bpm along the blood-volume signature; a whole number of both per loop."""
-    astronaut = data.astronaut().astype(np.float64)
-    frames = []
-    for i in range(round(seconds * FPS)):
-        t = i / FPS
-        dx = round(3 * math.sin(2 * math.pi * 0.4 * t))
-        crop = astronaut[35:215, 105 + dx : 345 + dx]
-        phase = 2 * math.pi * PULSE_BPM / 60 * t
-        pulsed = crop * (1 + 0.01 * (math.sin(phase) + 0.3 * math.sin(2 * phase)) * SIGNATURE)
-        picture = Image.fromarray(np.clip(np.round(pulsed), 0, 255).astype(np.uint8))
-        frames.append(np.asarray(picture.resize((320, 240), Image.Resampling.BICUBIC)))
-    return frames
-
-
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = FPS) -> Path:
-    """YUV4MPEG2, 4:2:0, BT.601 studio range: what Chromium's file camera reads."""
-    height, width = frames[0].shape[:2]
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in frames:
-            r, g, b = (frame[..., k].astype(np.float64) for k in range(3))
-            y = 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255
-            cb = 128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255
-            cr = 128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255
-
-            def half(plane: np.ndarray) -> np.ndarray:
-                return plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
-
-            f.write(b"FRAME\n")
-            for plane in (y, half(cb), half(cr)):
-                f.write(np.clip(np.round(plane), 0, 255).astype(np.uint8).tobytes())
-    return path
-
-
-@pytest.fixture(scope="module")
-def face_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_y4m(tmp_path_factory.mktemp("camera") / "astronaut.y4m", face_frames())
-
-
-@pytest_asyncio.fixture
-async def browser(face_video: Path) -> AsyncIterator[Browser]:
-    """conftest's Chromium, with the face video as its camera (a launch flag)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    missing = [
-        name
-        for name in ("vision_bundle.mjs", "wasm/vision_wasm_internal.wasm")
-        if not (VENDOR / name).is_file()
-    ]
-    if missing:
-        pytest.fail(f"{VENDOR} lacks {missing}: run `make vendor` (needs npm)")
-    flags = [*FLAGS, f"--use-file-for-fake-video-capture={face_video}"]
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=flags)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-# -- the same numbers in the browser as in Python -----------------------------------------
 
 BLENDSHAPES = [
     "browDownLeft", "browDownRight", "browInnerUp", "eyeBlinkLeft", "eyeBlinkRight",
@@ -444,167 +351,3 @@ async def test_the_browser_landmarker_reads_the_astronaut_as_the_server_does(
 
 # -- the phone page, both paths -------------------------------------------------------
 
-SENT_TYPES = {"hello", "ping", "affect", "playout", "vote"}
-AFFECT_KEYS = {"type", "valence", "arousal", "engagement", "heart_rate_bpm", "expression"}
-
-
-class Watched:
-    """What a page sends and requests: socket messages, URLs, on-device readings."""
-
-    def __init__(self, page: Page) -> None:
-        self.sent: list[str | bytes] = []
-        self.urls: list[str] = []
-        page.on("websocket", lambda ws: ws.on("framesent", lambda data: self.sent.append(data)))
-        page.on("request", lambda request: self.urls.append(request.url))
-
-    def messages(self, kind: str) -> list[dict[str, Any]]:
-        out = []
-        for payload in self.sent:
-            assert isinstance(payload, str), "the page sent a binary frame"
-            message = json.loads(payload)
-            assert message["type"] in SENT_TYPES, message
-            if message["type"] == kind:
-                out.append(message)
-        return out
-
-
-async def join(pages: Pages, server: LiveServer, code: str, query: str) -> tuple[Page, Watched]:
-    page = await pages.open(f"{server.url}/j/{code}?{query}", name="Ada")
-    watched = Watched(page)
-    await page.fill("#nickname", "Ada")
-    await page.click("#join")
-    await expect(page.locator("#room-title")).to_have_text("Browser reel", **WAIT)
-    await page.evaluate(
-        """() => {
-            window.readings = [];
-            document.addEventListener("affect-reading", (e) => window.readings.push(e.detail));
-            document.addEventListener("camera", (e) => {
-                const stream = e.detail.stream;
-                if (stream) window.cameraTrack = stream.getVideoTracks()[0];
-            });
-        }"""
-    )
-    return page, watched
-
-
-async def until(check: Any, what: str, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s * TIMEOUT_MS / 10_000
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-async def camera_frames(server: LiveServer) -> float:
-    text = (await server.http.get("/metrics")).text
-    found = re.search(r"^kinoroom_camera_frames_total (\S+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
-
-
-async def test_the_phone_analyses_its_own_camera_and_sends_only_numbers(
-    server: LiveServer, pages: Pages
-) -> None:
-    room = await support.make_room(server, story=LONG_STORY)
-    page, watched = await join(pages, server, room["code"], "analysis=device")
-    toggle = page.locator("#camera-toggle")
-    await toggle.click()
-    await expect(page.locator("#camera-indicator")).to_have_text("● Camera on", **WAIT)
-    path = page.locator("#camera-path")
-    await expect(path).to_contain_text("Analysed on your phone", timeout=3 * TIMEOUT_MS)
-    started = time.monotonic()
-
-    async def enough_messages() -> bool:
-        return len(watched.messages("affect")) >= 8
-
-    await until(enough_messages, "8 affect messages")
-    elapsed = time.monotonic() - started
-    readings = await page.evaluate("() => window.readings")
-    usable = [r for r in readings if not r["flags"]]
-    print(
-        f"on-device: {len(readings) / elapsed:.1f} analysed frames/s, "
-        f"{len(watched.messages('affect')) / elapsed:.1f} messages/s, "
-        f"{len(usable)}/{len(readings)} usable"
-    )
-    await pages.shot(page, "analysed-on-the-phone")
-    assert len(readings) / elapsed >= 3, "analysis slower than 3 frames a second"
-    assert len(usable) >= 0.8 * len(readings), [r["flags"] for r in readings]
-    assert min(r["rawValence"] for r in usable) > 0.3  # she smiles
-    assert min(r["engagement"] for r in usable) > 0.5  # at the camera
-    assert 40 < readings[-1]["luma"] < 200
-
-    for message in watched.messages("affect"):
-        assert set(message) <= AFFECT_KEYS, message
-        assert -1 <= message["valence"] <= 1 and -1 <= message["arousal"] <= 1
-        assert 0.5 < message["engagement"] <= 1
-    live = server.services.rooms.get(room["code"])
-    assert live is not None
-    mood = live.screening.mood(live.clock.now())
-    assert mood.viewers == 1, mood  # the room counts this phone's numbers
-
-    async def heart_rate() -> float | None:
-        rates = [m["heart_rate_bpm"] for m in watched.messages("affect") if "heart_rate_bpm" in m]
-        return rates[-1] if rates else None
-
-    bpm = await until(heart_rate, "a heart rate", timeout_s=25)
-    print(f"on-device heart rate: {bpm} bpm (the video pulses at {PULSE_BPM})")
-    assert bpm == pytest.approx(PULSE_BPM, abs=5)
-    await pages.shot(page, "with-a-heart-rate")
-
-    # Nothing but numbers left the page: no request outside the server, no frame.
-    outside = [u for u in watched.urls if not u.startswith((server.url, "data:", "blob:"))]
-    assert not outside, outside
-    assert any(u.endswith("/models/face_landmarker.task") for u in watched.urls)
-
-    await toggle.click()
-    await expect(page.locator("#camera-indicator")).to_be_hidden()
-    await expect(path).to_be_hidden()
-    assert await page.evaluate("() => window.cameraTrack.readyState") == "ended"
-    assert await page.evaluate("() => document.querySelector('#camera-preview').srcObject") is None
-    await asyncio.sleep(0.6)
-    count = len(watched.messages("affect"))
-    seen = len(await page.evaluate("() => window.readings"))
-    await asyncio.sleep(1.5)
-    assert len(watched.messages("affect")) == count, "affect messages after the camera stopped"
-    assert len(await page.evaluate("() => window.readings")) == seen
-    await pages.shot(page, "camera-off")
-
-
-async def test_the_server_path_sends_the_camera_and_one_tap_stops_it(
-    server: LiveServer, pages: Pages
-) -> None:
-    room = await support.make_room(server, story=LONG_STORY)
-    page, watched = await join(pages, server, room["code"], "analysis=server")
-    peers = server.services.peers
-    assert peers is not None
-    before = await camera_frames(server)
-    toggle = page.locator("#camera-toggle")
-    await toggle.click()
-    await expect(page.locator("#camera-indicator")).to_have_text("● Camera on", **WAIT)
-    path = page.locator("#camera-path")
-    await expect(path).to_contain_text("Analysed by the server", timeout=2 * TIMEOUT_MS)
-
-    async def frames_arrive() -> bool:
-        return await camera_frames(server) >= before + 8
-
-    await until(frames_arrive, "camera frames at the server")
-    await pages.shot(page, "analysed-by-the-server")
-    assert not watched.messages("affect")  # the server reads the numbers itself
-    assert not [u for u in watched.urls if "/vendor/" in u or "/models/" in u]
-    with_camera = len(peers)
-
-    await toggle.click()
-    await expect(page.locator("#camera-indicator")).to_be_hidden()
-    await expect(path).to_be_hidden()
-    assert await page.evaluate("() => window.cameraTrack.readyState") == "ended"
-
-    async def camera_peer_closed() -> bool:
-        return len(peers) == with_camera - 1
-
-    await until(camera_peer_closed, "the server to drop the camera peer", timeout_s=5)
-    await asyncio.sleep(0.5)
-    stopped = await camera_frames(server)
-    await asyncio.sleep(1.5)
-    assert await camera_frames(server) == stopped, "camera frames after the camera stopped"
-    await pages.shot(page, "camera-off")
