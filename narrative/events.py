@@ -15,6 +15,7 @@ from typing import Literal
 from narrative.ballots import Ballot, ballot_from_json, ballot_to_json
 from narrative.consensus import Turnout
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
+from narrative.mood import Mood
 
 # -- events ---------------------------------------------------------------------------
 
@@ -53,12 +54,49 @@ class VoteCast:
 
 @dataclass(frozen=True, slots=True)
 class AffectSample:
+    """One phone's affect numbers, as the shell receives them (its ``affect`` message or
+    the server's camera analysis).
+
+    Not a `Screening` event: the shell keeps it in memory only (`narrative.mood.LiveMood`)
+    and feeds the screening the room's aggregate as `RoomMood`, so no phone's numbers
+    reach the event log or a snapshot. (Logs written before that may hold rows of this
+    type; a restore skips them.)
+    """
+
     device: DeviceId
     valence: float
     arousal: float
     engagement: float
     now: float
     heart_rate_bpm: float | None = None  # from the camera, when its estimate is confident
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMood:
+    """The room's mood changed (`narrative.mood.aggregate` over the phones' latest fresh
+    samples, computed by the shell): room-level numbers only, no device.
+
+    ``viewers``: cameras counted; ``present``: phones in the room when it was computed
+    (participation is ``viewers / present``); ``heart_rate_bpm``: None when no phone
+    measured one. The shell feeds one when the reading changes, at most once per tally
+    interval, so the log holds the room's mood over time and replays exactly.
+    """
+
+    valence: float
+    arousal: float
+    engagement: float
+    viewers: int
+    present: int
+    now: float
+    heart_rate_bpm: float | None = None
+
+    @classmethod
+    def of(cls, mood: Mood, now: float) -> RoomMood:
+        """The event for the reading ``mood`` (`narrative.mood.aggregate`) taken at ``now``."""
+        return cls(
+            mood.valence, mood.arousal, mood.engagement, mood.viewers, mood.present, now,
+            mood.heart_rate_bpm,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +121,7 @@ class End:
     now: float
 
 
-Event = Start | Tick | Join | Leave | VoteCast | AffectSample | Skip | Force | End
+Event = Start | Tick | Join | Leave | VoteCast | RoomMood | Skip | Force | End
 
 # -- commands -------------------------------------------------------------------------
 
@@ -139,7 +177,8 @@ class VoteRejected:
 
 @dataclass(frozen=True, slots=True)
 class EventRejected:
-    """A host action or affect sample the screening cannot apply, with a stable code."""
+    """A host action the screening cannot apply, with a stable code (the shell also logs an
+    affect sample of an unknown device so)."""
 
     event: str
     code: EventRejectionCode
@@ -161,14 +200,16 @@ class Decide:
 
 @dataclass(frozen=True, slots=True)
 class MoodReport:
-    """How the room felt during a scene that just finished (what is persisted of affect)."""
+    """How the room felt during a scene that just finished: the room's `RoomMood` readings
+    weighted by how long each held while a camera counted (`narrative.mood.SceneTally`);
+    zeros with ``viewers`` 0 when none did."""
 
     scene: SceneId
     valence: float
     arousal: float
     engagement: float
-    viewers: int  # distinct phones that sent samples during the scene
-    samples: int
+    viewers: int  # the most cameras the room's mood counted during the scene
+    samples: int  # room-mood readings (`RoomMood`) during the scene
     at: float
 
 
@@ -201,8 +242,7 @@ Command = (
 )
 
 _EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls
-    for cls in (Start, Tick, Join, Leave, VoteCast, AffectSample, Skip, Force, End)
+    cls.__name__: cls for cls in (Start, Tick, Join, Leave, VoteCast, RoomMood, Skip, Force, End)
 }
 
 
@@ -257,6 +297,7 @@ __all__ = [
     "MoodReport",
     "OpenVote",
     "PlayScene",
+    "RoomMood",
     "Skip",
     "Start",
     "StoryFault",

@@ -1,8 +1,11 @@
 """The room's mood: per-viewer affect samples aggregated robustly into one reading.
 
-This is the one implementation of the room mood: the `Screening` uses it for the `mood`
-policy, variant conditions and the per-scene `MoodReport`; the server's mood meter and
-``affect/`` use it through the Screening or directly.
+This is the one implementation of the room mood. The shell (the server's `Room`) keeps
+each phone's latest sample in memory only (`LiveMood`) and aggregates it here; the
+`Screening` is fed only the resulting room-level readings (`narrative.events.RoomMood`),
+which drive the `mood` policy, variant conditions and the per-scene `MoodReport`
+(`SceneTally`: the room's readings, time-weighted over the scene). So what is logged and
+snapshotted is the room's mood over time, never a phone's numbers.
 
 Scales (the same ones `affect/` produces): valence −1 (unpleasant) … +1 (pleasant),
 arousal −1 (calm) … +1 (excited), engagement 0 (elsewhere) … 1 (riveted); heart rate in
@@ -20,9 +23,8 @@ sends (1–2 Hz on-device, 2–4 Hz server-side), and a phone that stopped sendi
 off, pocketed) must not pin the room to what it felt minutes ago: its last sample stops
 counting ``stale_after_s`` after it was taken. Phones that left the room do not count.
 
-Per scene (`SceneTally`), each viewer's samples are first averaged per viewer (a phone
-sending 4 Hz weighs the same as one sending 1 Hz), then the viewers are combined with
-the same trimmed mean.
+Per scene (`SceneTally`), the room's readings are averaged weighted by how long each was
+the room's mood, counting only time when at least one camera contributed.
 
 Pure: no clock reads (``now`` is an argument, room-clock seconds), no I/O.
 """
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from narrative.ids import DeviceId
 
@@ -204,75 +206,136 @@ def aggregate(
     )
 
 
-@dataclass(slots=True)
-class _Sums:
-    n: int = 0
-    valence: float = 0.0
-    arousal: float = 0.0
-    engagement: float = 0.0
-    hr_n: int = 0
-    hr: float = 0.0
+class LiveMood:
+    """Each present phone's latest affect sample, held by the shell in memory only.
 
-    def to_json(self) -> list[float]:
-        return [self.n, self.valence, self.arousal, self.engagement, self.hr_n, self.hr]
+    The room (`server.rooms.room.Room`) keeps one: a phone's sample replaces its earlier
+    one, `drop` forgets a phone that left, and a sample older than ``stale_after_s`` no
+    longer counts (a camera switched off simply stops sending). `reading` is the room's
+    mood (`aggregate`); only that room-level reading reaches the `Screening` (as a
+    `narrative.events.RoomMood` event) and so the event log and snapshots: per-viewer
+    numbers are never persisted (DESIGN.md, "Affect").
+    """
+
+    __slots__ = ("_latest", "stale_after_s", "trim")
+
+    def __init__(self, *, stale_after_s: float = STALE_AFTER_S, trim: float = TRIM) -> None:
+        _check_trim(trim)
+        self.stale_after_s = stale_after_s
+        self.trim = trim
+        self._latest: dict[DeviceId, Sample] = {}
+
+    def add(self, sample: Sample) -> None:
+        """Record ``sample`` (clamped to the scales) unless the phone has a later one."""
+        sample = clean(sample)
+        best = self._latest.get(sample.device)
+        if best is None or (sample.at, _key(sample)) >= (best.at, _key(best)):
+            self._latest[sample.device] = sample
+
+    def drop(self, device: str) -> None:
+        """Forget a phone (it left the room)."""
+        self._latest.pop(DeviceId(device), None)
+
+    def expire(self, now: float) -> None:
+        """Forget the samples that no longer count (bounded memory for idle cameras)."""
+        stale = [d for d, s in self._latest.items() if now - s.at > self.stale_after_s]
+        for device in stale:
+            del self._latest[device]
+
+    def __len__(self) -> int:
+        return len(self._latest)
+
+    def reading(self, now: float, present: Collection[str] | None = None) -> Mood:
+        """The room's mood now (`aggregate` of the latest fresh samples)."""
+        return aggregate(
+            self._latest.values(), now, self.stale_after_s, present=present, trim=self.trim
+        )
+
+
+def clean(sample: Sample) -> Sample:
+    """``sample`` with each dimension clamped to its range and an impossible heart rate
+    clamped to `HEART_RATE_RANGE_BPM` (a non-finite one dropped)."""
+    low, high = HEART_RATE_RANGE_BPM
+    hr = sample.heart_rate_bpm
+    if hr is not None:
+        hr = min(high, max(low, hr)) if math.isfinite(hr) else None
+    return Sample(
+        sample.device,
+        clamp("valence", sample.valence),
+        clamp("arousal", sample.arousal),
+        clamp("engagement", sample.engagement),
+        sample.at,
+        hr,
+    )
 
 
 @dataclass(slots=True)
 class SceneTally:
-    """Accumulates the samples taken while one scene plays (what `MoodReport` reports).
+    """The room's mood over one scene, from the room-level readings (what `MoodReport`
+    reports).
 
-    Memory is a few numbers per viewer, however long the scene; ``snapshot``/``restore``
-    round-trip exactly (sums of floats, JSON keeps every bit).
+    Time-weighted: each reading counts for as long as it was the room's mood, and only
+    while at least one camera contributed (a reading of nobody is no evidence of how the
+    room felt). A burst of readings while the mood moves does not outweigh a long calm
+    stretch with none, which a plain mean of readings would. ``viewers`` is the most
+    cameras any such reading counted. No per-viewer state: a few numbers per scene;
+    ``snapshot``/``restore`` round-trip exactly (sums of floats, JSON keeps every bit).
     """
 
-    trim: float = TRIM
-    _per_device: dict[DeviceId, _Sums] = field(default_factory=dict)
+    current: Mood = NEUTRAL
+    since: float = 0.0
+    seconds: float = 0.0
+    valence: float = 0.0
+    arousal: float = 0.0
+    engagement: float = 0.0
+    viewers: int = 0
+    readings: int = 0
 
-    def add(self, sample: Sample) -> None:
-        sums = self._per_device.setdefault(sample.device, _Sums())
-        sums.n += 1
-        sums.valence += sample.valence
-        sums.arousal += sample.arousal
-        sums.engagement += sample.engagement
-        if sample.heart_rate_bpm is not None:
-            sums.hr_n += 1
-            sums.hr += sample.heart_rate_bpm
+    def start(self, at: float, current: Mood) -> None:
+        """A new scene starts at ``at`` with the room's mood ``current``."""
+        self.current, self.since = current, at
+        self.seconds = self.valence = self.arousal = self.engagement = 0.0
+        self.viewers = self.readings = 0
 
-    def clear(self) -> None:
-        self._per_device.clear()
+    def observe(self, mood: Mood, at: float) -> None:
+        """The room's mood became ``mood`` at ``at`` (not before `since`)."""
+        self._close(at)
+        self.current, self.since = mood, max(self.since, at)
+        self.readings += 1
 
-    @property
-    def viewers(self) -> int:
-        return len(self._per_device)
+    def _close(self, at: float) -> None:
+        dt = at - self.since
+        if dt > 0 and self.current.viewers > 0:
+            self.seconds += dt
+            self.valence += self.current.valence * dt
+            self.arousal += self.current.arousal * dt
+            self.engagement += self.current.engagement * dt
+            self.viewers = max(self.viewers, self.current.viewers)
+        self.since = max(self.since, at)
 
-    @property
-    def samples(self) -> int:
-        return sum(s.n for s in self._per_device.values())
-
-    def summary(self) -> Mood | None:
-        """The scene's mood (``viewers``: phones that sent samples during it), or None."""
-        sums = list(self._per_device.values())
-        if not sums:
+    def summary(self, at: float) -> Mood | None:
+        """The scene's mood up to ``at`` (``viewers``: the most cameras counted), or None
+        when no camera contributed for any time."""
+        copy = SceneTally.restore(self.snapshot())
+        copy._close(at)
+        if copy.seconds <= 0:
             return None
-        dims = {
-            name: summarise([clamp(name, getattr(s, name) / s.n) for s in sums], self.trim)
-            for name in DIMENSIONS
-        }
-        rates = [s.hr / s.hr_n for s in sums if s.hr_n]
         return Mood(
-            valence=dims["valence"].mean,
-            arousal=dims["arousal"].mean,
-            engagement=dims["engagement"].mean,
-            viewers=len(sums),
-            spread=(dims["valence"].spread, dims["arousal"].spread, dims["engagement"].spread),
-            heart_rate_bpm=trimmed_mean(rates, self.trim) if rates else None,
+            valence=clamp("valence", copy.valence / copy.seconds),
+            arousal=clamp("arousal", copy.arousal / copy.seconds),
+            engagement=clamp("engagement", copy.engagement / copy.seconds),
+            viewers=copy.viewers,
         )
 
     def snapshot(self) -> dict[str, object]:
         """JSON-ready state; `SceneTally.restore` rebuilds an equal tally."""
+        c = self.current
         return {
-            "trim": self.trim,
-            "devices": [[d, *s.to_json()] for d, s in sorted(self._per_device.items())],
+            "current": [c.valence, c.arousal, c.engagement, c.viewers, c.present, c.heart_rate_bpm],
+            "since": self.since,
+            "sums": [self.seconds, self.valence, self.arousal, self.engagement],
+            "viewers": self.viewers,
+            "readings": self.readings,
         }
 
     @classmethod
@@ -282,15 +345,39 @@ class SceneTally:
         Raises:
             ValueError, TypeError, KeyError: not a tally snapshot.
         """
-        devices = data["devices"]
-        if not isinstance(devices, list):
-            raise TypeError("tally snapshot 'devices' is not a list")
-        tally = cls(trim=float(str(data["trim"])))
-        for device, n, v, a, e, hr_n, hr in devices:
-            tally._per_device[DeviceId(str(device))] = _Sums(
-                int(n), float(v), float(a), float(e), int(hr_n), float(hr)
-            )
-        return tally
+        current, sums = data["current"], data["sums"]
+        if not isinstance(current, list) or not isinstance(sums, list):
+            raise TypeError("tally snapshot 'current'/'sums' are not lists")
+        seconds, valence, arousal, engagement = (float(x) for x in sums)
+        return cls(
+            current=mood_from_json(current),
+            since=float(str(data["since"])),
+            seconds=seconds,
+            valence=valence,
+            arousal=arousal,
+            engagement=engagement,
+            viewers=int(str(data["viewers"])),
+            readings=int(str(data["readings"])),
+        )
+
+
+def mood_to_json(mood: Mood) -> list[object]:
+    """``[valence, arousal, engagement, viewers, present, heart_rate_bpm]`` (no spread)."""
+    return [mood.valence, mood.arousal, mood.engagement, mood.viewers, mood.present,
+            mood.heart_rate_bpm]  # fmt: skip
+
+
+def mood_from_json(row: Sequence[object]) -> Mood:
+    """The `Mood` of `mood_to_json` output.
+
+    Raises:
+        ValueError, TypeError: not such a row.
+    """
+    valence, arousal, engagement, viewers, present, hr = row
+    return Mood(
+        float(str(valence)), float(str(arousal)), float(str(engagement)),
+        int(str(viewers)), int(str(present)), heart_rate_bpm=None if hr is None else float(str(hr)),
+    )  # fmt: skip
 
 
 def clamp(dimension: str, value: float) -> float:
@@ -317,13 +404,17 @@ __all__ = [
     "RANGES",
     "STALE_AFTER_S",
     "TRIM",
+    "LiveMood",
     "Mood",
     "Sample",
     "SceneTally",
     "Summary",
     "aggregate",
     "clamp",
+    "clean",
     "latest_fresh",
+    "mood_from_json",
+    "mood_to_json",
     "summarise",
     "trimmed_mean",
 ]

@@ -43,7 +43,6 @@ from narrative.ballots import Approval, Ballot, Cast, Pick, Ranking, ballot_opti
 from narrative.consensus import OptionInfo, Policy, VoteContext, decide, resolve_mood_target
 from narrative.errors import ExpressionError
 from narrative.events import (
-    AffectSample,
     Command,
     Decide,
     End,
@@ -56,6 +55,7 @@ from narrative.events import (
     Leave,
     MoodReport,
     OpenVote,
+    RoomMood,
     Skip,
     Start,
     StoryFault,
@@ -66,7 +66,7 @@ from narrative.events import (
 )
 from narrative.expressions import Value, parse
 from narrative.ids import ChoiceId, OptionId, SceneId
-from narrative.mood import HEART_RATE_RANGE_BPM, Mood, Sample, clamp
+from narrative.mood import Mood, clamp
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Ballots, Phase, ScreeningState, VoteState
 from narrative.screening_views import ScreeningViews
@@ -107,11 +107,10 @@ class Screening(ScreeningViews):
                 self._state.devices[device] = weight
             case Leave(device=device):
                 self._state.devices.pop(device, None)
-                self._state.samples.pop(device, None)
             case VoteCast():
                 out.append(self._on_vote(event))
-            case AffectSample():
-                self._on_affect(event, out)
+            case RoomMood():
+                self._on_room_mood(event)
             case Skip(now=now):
                 self._on_skip(now, out)
             case Force(option=option, now=now):
@@ -177,7 +176,7 @@ class Screening(ScreeningViews):
         state.starts_at = starts_at
         state.ends_at = starts_at + scene.duration
         state.path.append(scene_id)
-        state.scene_mood.clear()
+        state.scene_mood.start(starts_at, state.room_mood)
         for name, source in scene.set.items():
             self._assign(name, source, starts_at, out)
         state.variant = self._pick_variant(scene, starts_at, out)
@@ -369,31 +368,24 @@ class Screening(ScreeningViews):
 
     # -- affect -----------------------------------------------------------------------
 
-    def _on_affect(self, event: AffectSample, out: list[Command]) -> None:
-        state = self._state
-        if event.device not in state.devices:
-            out.append(EventRejected("AffectSample", "unknown-device", event.now, event.device))
-            return
-        low, high = HEART_RATE_RANGE_BPM
+    def _on_room_mood(self, event: RoomMood) -> None:
         hr = event.heart_rate_bpm
-        if hr is not None:
-            hr = min(high, max(low, hr)) if math.isfinite(hr) else None
-        sample = Sample(
-            event.device,
+        mood = Mood(
             clamp("valence", event.valence),
             clamp("arousal", event.arousal),
             clamp("engagement", event.engagement),
-            event.now,
-            hr,
+            viewers=max(0, event.viewers),
+            present=max(0, event.present),
+            heart_rate_bpm=hr if hr is None or math.isfinite(hr) else None,
         )
-        state.samples[event.device] = sample
-        if state.phase is Phase.PLAYING:
-            state.scene_mood.add(sample)
+        self._state.room_mood = mood
+        if self._state.phase is Phase.PLAYING:
+            self._state.scene_mood.observe(mood, event.now)
 
     def _mood_report(self, scene: SceneId, at: float) -> MoodReport:
         tally = self._state.scene_mood
-        m = tally.summary() or Mood(0.0, 0.0, 0.0, viewers=0)
-        return MoodReport(scene, m.valence, m.arousal, m.engagement, m.viewers, tally.samples, at)
+        m = tally.summary(at) or Mood(0.0, 0.0, 0.0, viewers=0)
+        return MoodReport(scene, m.valence, m.arousal, m.engagement, m.viewers, tally.readings, at)
 
     # -- story expressions ------------------------------------------------------------
 

@@ -15,10 +15,13 @@ from narrative.ballots import Ballot, ballot_from_json, ballot_to_json
 from narrative.errors import SnapshotError
 from narrative.expressions import Value
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
-from narrative.mood import DIMENSIONS, TRIM, Sample, SceneTally
+from narrative.mood import NEUTRAL, Mood, SceneTally, mood_from_json, mood_to_json
 
-# 2: per-viewer scene sums (the trimmed mean needs them) and heart rates; 1 is still read.
-SNAPSHOT_VERSION = 2
+# 3: the room-level mood only (the latest `RoomMood` and the scene's time-weighted sums):
+# no per-viewer numbers. 1 and 2 are still read, dropping their per-phone samples and
+# per-phone scene sums: the mood reads neutral until the room's next reading, and the
+# scene in progress reports only what it sees from the restore on.
+SNAPSHOT_VERSION = 3
 
 
 class Phase(enum.Enum):
@@ -60,7 +63,7 @@ class ScreeningState:
     decided: set[ChoiceId] = field(default_factory=set)
     path: list[SceneId] = field(default_factory=list)
     devices: dict[DeviceId, float] = field(default_factory=dict)
-    samples: dict[DeviceId, Sample] = field(default_factory=dict)
+    room_mood: Mood = NEUTRAL
     scene_mood: SceneTally = field(default_factory=SceneTally)
 
     def to_json(
@@ -96,10 +99,7 @@ class ScreeningState:
             "decided": sorted(self.decided),
             "path": list(self.path),
             "devices": [[device, weight] for device, weight in self.devices.items()],
-            "samples": [
-                [s.device, s.valence, s.arousal, s.engagement, s.at, s.heart_rate_bpm]
-                for s in self.samples.values()
-            ],
+            "room_mood": mood_to_json(self.room_mood),
             "scene_mood": self.scene_mood.snapshot(),
         }
 
@@ -113,7 +113,7 @@ class ScreeningState:
             SnapshotError: ``story-mismatch`` for another story's snapshot, ``bad-snapshot``
                 for anything malformed.
         """
-        if not isinstance(data, Mapping) or data.get("version") not in (1, SNAPSHOT_VERSION):
+        if not isinstance(data, Mapping) or data.get("version") not in (1, 2, SNAPSHOT_VERSION):
             raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
         if data.get("story") != story_digest:
             raise SnapshotError(
@@ -121,6 +121,18 @@ class ScreeningState:
                 code="story-mismatch",
             )
         try:
+            current = data["version"] == SNAPSHOT_VERSION
+            devices = {DeviceId(d): float(w) for d, w in data["devices"]}
+            room_mood = (
+                mood_from_json(data["room_mood"])
+                if current
+                else Mood(NEUTRAL.valence, NEUTRAL.arousal, NEUTRAL.engagement, 0, len(devices))
+            )
+            if current:
+                scene_mood = SceneTally.restore(data["scene_mood"])
+            else:  # per-phone sums: dropped (see SNAPSHOT_VERSION)
+                scene_mood = SceneTally()
+                scene_mood.start(float(data["starts_at"]), room_mood)
             state = cls(
                 variables=dict(data["variables"]),
                 phase=Phase(data["phase"]),
@@ -132,11 +144,9 @@ class ScreeningState:
                 vote=_vote_from_json(data["vote"]),
                 decided={ChoiceId(c) for c in data["decided"]},
                 path=[SceneId(s) for s in data["path"]],
-                devices={DeviceId(d): float(w) for d, w in data["devices"]},
-                samples={
-                    DeviceId(row[0]): Sample(DeviceId(row[0]), *row[1:]) for row in data["samples"]
-                },
-                scene_mood=_scene_mood_from_json(data["scene_mood"]),
+                devices=devices,
+                room_mood=room_mood,
+                scene_mood=scene_mood,
             )
             version, internal, gauss = data["rng"]
             rng = (version, tuple(internal), gauss)
@@ -161,19 +171,6 @@ def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:
         },
         decided=data["decided"],
     )
-
-
-def _scene_mood_from_json(data: Mapping[str, Any]) -> SceneTally:
-    if "trim" in data:
-        return SceneTally.restore(data)
-    # Version 1 kept only the scene's running means: give each device an equal share of
-    # the samples at those means (the trimmed mean of equal values is that value).
-    devices, total = sorted(data["devices"]), int(data["samples"])
-    rows = []
-    for i, device in enumerate(devices):
-        n = max(1, total // len(devices) + (i < total % len(devices)))
-        rows.append([device, n, *(float(data[k]) * n for k in DIMENSIONS), 0, 0.0])
-    return SceneTally.restore({"trim": TRIM, "devices": rows})
 
 
 __all__ = ["Ballots", "Phase", "ScreeningState", "VoteState"]

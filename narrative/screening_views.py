@@ -13,7 +13,7 @@ from narrative.consensus import Policy
 from narrative.events import OpenVote, PlayScene
 from narrative.expressions import Value
 from narrative.ids import ChoiceId, DeviceId, SceneId
-from narrative.mood import Mood, aggregate
+from narrative.mood import Mood
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Phase, ScreeningState, VoteState
 from narrative.story import Story
@@ -106,9 +106,11 @@ class ScreeningViews:
         return tuple(self._state.path)
 
     def mood(self, now: float) -> Mood:
-        """The room's mood now: the trimmed mean of each present phone's latest fresh
-        sample (`narrative.mood.aggregate`); ``present`` counts the phones in the room."""
-        return aggregate(self._state.samples.values(), now, present=self._state.devices)
+        """The room's mood: the latest `RoomMood` reading the shell fed in at or before
+        ``now`` (events arrive in time order, so that is the last one applied); neutral
+        with no viewers before any. The shell computes it (`narrative.mood.LiveMood`)
+        and keeps it fresh: a phone's stale sample shows up as a new reading."""
+        return self._state.room_mood
 
 
 __all__ = ["ScreeningViews"]

@@ -3,7 +3,9 @@
 Each simulated phone has a seeded taste for every option (some phones agree, some
 don't), votes at a random moment inside the window (most of them; some never vote,
 some change their mind, a few are late and get refused), and, if its camera is "on",
-sends an affect sample every few seconds around the room's current mood. Ballots take
+sends an affect sample every few seconds around the room's current mood. As the server's
+room does, the simulation keeps the samples itself (`narrative.mood.LiveMood`) and feeds
+the screening the room's mood (`RoomMood`) on each tick where it changed. Ballots take
 the shape the choice's policy counts: a ranking for Borda, an approval set for
 approval, one option otherwise. Everything is driven by one `random.Random(seed)`,
 so a simulation is reproducible.
@@ -27,11 +29,13 @@ from narrative.events import (
     Leave,
     OpenVote,
     PlayScene,
+    RoomMood,
     Start,
     Tick,
     VoteCast,
 )
 from narrative.ids import DeviceId, OptionId
+from narrative.mood import LiveMood, Sample, mood_to_json
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
 from narrative.story import Story
@@ -55,7 +59,7 @@ class SimulationConfig:
 class _Due:
     at: float
     order: int
-    event: Event = field(compare=False)
+    event: Event | AffectSample = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +89,9 @@ class Simulation:
         self._order = 0
         self._room_arousal = 0.0
         self._room_engagement = 0.6
+        self.live = LiveMood()
 
-    def _schedule(self, at: float, event: Event) -> None:
+    def _schedule(self, at: float, event: Event | AffectSample) -> None:
         self._order += 1
         heapq.heappush(self._queue, _Due(at, self._order, event))
 
@@ -104,14 +109,25 @@ class Simulation:
             due = heapq.heappop(self._queue)
             if due.at > self.config.max_duration_s:
                 return
+            if isinstance(due.event, AffectSample):
+                e = due.event
+                self.live.add(Sample(e.device, e.valence, e.arousal, e.engagement, e.now))
+                continue
             if isinstance(due.event, Leave):
                 self.present.discard(due.event.device)
-            commands = tuple(self.screening.handle(due.event))
-            yield Step(due.event, commands)
-            for command in commands:
-                self._react(command)
-                if isinstance(command, Ended):
-                    return
+                self.live.drop(due.event.device)
+            events: list[Event] = [due.event]
+            if isinstance(due.event, Tick):
+                mood = self.live.reading(due.at, present=self.present)
+                if mood_to_json(mood) != mood_to_json(self.screening.mood(due.at)):
+                    events.insert(0, RoomMood.of(mood, due.at))
+            for event in events:
+                commands = tuple(self.screening.handle(event))
+                yield Step(event, commands)
+                for command in commands:
+                    self._react(command)
+                    if isinstance(command, Ended):
+                        return
             if isinstance(due.event, Tick):
                 self._on_tick(due.at)
 

@@ -16,6 +16,13 @@ What leaves the room, and the coalesced tally, presence and mood, is `RoomOutbou
 
 Ticks with no effect are not logged: they change nothing, so replaying the logged events
 rebuilds exactly the state the room had (`server.rooms.registry` restores rooms so).
+
+Affect (DESIGN.md, "Affect"): each phone's latest sample (its ``affect`` message, or the
+server's camera analysis, `Sensed`) is kept here in memory only (`narrative.mood.LiveMood`),
+dropped when the phone leaves and no longer counted once stale. The room aggregates it
+(`narrative.mood.aggregate`) at most once per ``tally_interval_s`` and feeds the
+screening a `RoomMood` when the reading changed: so the event log and the snapshots hold
+the room's mood over time, never a phone's numbers, and replay stays exact.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ from narrative.events import (
     MoodReport,
     OpenVote,
     PlayScene,
+    RoomMood,
     Skip,
     Start,
     StoryFault,
@@ -68,6 +76,7 @@ from narrative.events import (
 from narrative.events import Ended as EndedCommand
 from narrative.explore_history import ArmTracker
 from narrative.ids import ChoiceId, DeviceId, OptionId
+from narrative.mood import LiveMood, Sample, mood_to_json
 from narrative.screening import Phase, Screening
 from narrative.story import Story
 from server.logs import room_var
@@ -87,7 +96,7 @@ from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
 from server.rooms.film_cues import FilmCues
 from server.rooms.inbox import Attach, Detach, Inbound, Incoming, Sensed, ballot_of
-from server.rooms.outbound import RoomOutbound, Target
+from server.rooms.outbound import MOOD_REFRESH_S, RoomOutbound, Target
 from server.rooms.outbox import Item
 from server.rooms.page import Page
 from server.rooms.views import decision_view, state_view, vote_open_view
@@ -153,6 +162,9 @@ class Room(RoomOutbound):
         self._metrics = metrics
         self._settings = settings
         self._last_now = float("-inf")
+        self._live_mood = LiveMood()  # per-phone affect: memory only, never persisted
+        self._affect_dirty = True  # a restored room re-reads its (now empty) cameras
+        self._affect_at = float("-inf")  # room clock of the last reading
         self._init_outbound()
 
     # -- the loop ---------------------------------------------------------------------
@@ -201,8 +213,8 @@ class Room(RoomOutbound):
                 case Incoming():
                     self._incoming(item, step)
                 case Sensed(sample=sample):  # the server analysed this phone's camera
-                    self._feed(sample, step)
-                    self._mood_dirty = True
+                    self._affect(sample)
+        self._room_mood(step)
         self._feed(Tick(self._now()), step)
         if step.parts:
             # A snapshot costs in proportion to the phones present; spacing snapshots in
@@ -232,6 +244,7 @@ class Room(RoomOutbound):
             pages.add(page)
             if len(pages) == 1:
                 self._feed(Join(page.device, self._now(), page.weight), step)
+                self._affect_dirty = True  # participation's denominator changed
         live = self.screening.live_ballot(page.device)
         vote = self.screening.open_vote
         your_vote = None
@@ -268,6 +281,8 @@ class Room(RoomOutbound):
             pages.discard(page)
             if not pages:
                 del self.devices[page.device]
+                self._live_mood.drop(page.device)
+                self._affect_dirty = True
                 self._feed(Leave(page.device, self._now()), step)
         self._presence_dirty = True
 
@@ -285,8 +300,7 @@ class Room(RoomOutbound):
                 sample = AffectSample(
                     page.device, m.valence, m.arousal, m.engagement, at, m.heart_rate_bpm
                 )
-                self._feed(sample, step)
-                self._mood_dirty = True
+                self._affect(sample)
             case HostCommand():
                 self._host(page, message, at, step)
 
@@ -315,11 +329,44 @@ class Room(RoomOutbound):
         if not any(isinstance(c, EventRejected) for c in commands):
             step.send(page, HostAck(action=command.action, id=command.id))
 
+    # -- affect -----------------------------------------------------------------------
+
+    def _affect(self, sample: AffectSample) -> None:
+        """Keep a phone's sample in memory (never logged); refused for a phone not in
+        the room (a screen's or host's socket, or one that already left)."""
+        if sample.device not in self.devices:
+            log.warning("event refused: AffectSample unknown-device")
+            return
+        self._live_mood.add(
+            Sample(
+                sample.device, sample.valence, sample.arousal, sample.engagement,
+                sample.now, sample.heart_rate_bpm,
+            )
+        )  # fmt: skip
+        self._affect_dirty = True
+
+    def _room_mood(self, step: _Step) -> None:
+        """Feed the screening the room's mood when it changed: at most once per
+        ``tally_interval_s``, after a sample or a phone came or went, or every
+        ``MOOD_REFRESH_S`` while cameras count (a sample goes stale without any event)."""
+        if self.screening.phase is Phase.ENDED:
+            return
+        now = self._now()
+        counted = self.screening.mood(now).viewers > 0
+        due = self._affect_dirty or (counted and now - self._affect_at >= MOOD_REFRESH_S)
+        if not due or now - self._affect_at < self._settings.tally_interval_s:
+            return
+        self._affect_dirty = False
+        self._affect_at = now
+        self._live_mood.expire(now)
+        mood = self._live_mood.reading(now, present=self.devices)
+        if mood_to_json(mood) != mood_to_json(self.screening.mood(now)):
+            self._feed(RoomMood.of(mood, now), step)
+            self._mood_dirty = True
+
     # -- the screening ----------------------------------------------------------------
 
-    def _feed(
-        self, event: Event, step: _Step, *, host: HostOrigin | None = None
-    ) -> list[Command]:
+    def _feed(self, event: Event, step: _Step, *, host: HostOrigin | None = None) -> list[Command]:
         commands = self.screening.handle(event)
         if isinstance(event, Tick) and not commands:
             return commands

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from narrative.events import RoomMood
+from narrative.mood import LiveMood, Sample
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
 from narrative.story import Story
@@ -64,3 +66,12 @@ def run(s: Screening, *events):
 
 def of(kind, commands):
     return [c for c in commands if isinstance(c, kind)]
+
+
+def sense(s: Screening, at: float, *samples: Sample, live: LiveMood | None = None):
+    """What the server's room does with phones' affect: keep each phone's latest sample
+    in memory (``live``), feed the screening the room's reading at ``at`` (`RoomMood`)."""
+    live = live if live is not None else LiveMood()
+    for sample in samples:
+        live.add(sample)
+    return run(s, RoomMood.of(live.reading(at, present=set(s.devices)), at))

@@ -9,10 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from narrative.events import AffectSample, Decide, Join, MoodReport, PlayScene, Start, Tick
-from narrative.mood import NEUTRAL, Sample, SceneTally, aggregate, summarise, trimmed_mean
+from narrative.events import Decide, Join, Leave, MoodReport, PlayScene, RoomMood, Start, Tick
+from narrative.mood import (
+    NEUTRAL,
+    LiveMood,
+    Mood,
+    Sample,
+    SceneTally,
+    aggregate,
+    summarise,
+    trimmed_mean,
+)
 from narrative.screening import Screening
-from tests.narrative.screening_story import STORY_MODEL, of, run, screening
+from tests.narrative.screening_story import STORY_MODEL, of, run, screening, sense
 
 unit = st.floats(-1.0, 1.0, allow_nan=False)
 values = st.lists(unit, min_size=1, max_size=40)
@@ -122,35 +131,61 @@ def test_bad_parameters_are_refused():
         aggregate([], 0.0, stale_after_s=0.0)
 
 
-def test_scene_tally_weighs_each_viewer_once_however_often_it_sends():
+def reading(valence=0.0, arousal=0.0, engagement=0.5, viewers=1):
+    return Mood(valence, arousal, engagement, viewers, present=viewers)
+
+
+def test_live_mood_keeps_each_phones_latest_sample_clamped_and_forgets_leavers():
+    live = LiveMood()
+    live.add(sample("a", valence=0.9, at=1.0))
+    live.add(sample("a", valence=2.0, at=2.0, hr=999.0))  # out of range: clamped
+    live.add(sample("a", valence=-0.9, at=1.5))  # older than the one kept: ignored
+    live.add(sample("b", valence=0.1, at=2.0))
+    mood = live.reading(2.0, present={"a", "b", "c"})
+    assert (mood.valence, mood.viewers, mood.present) == (pytest.approx(0.55), 2, 3)
+    assert mood.heart_rate_bpm == 240.0
+    live.drop("a")
+    assert live.reading(2.0).viewers == 1 and len(live) == 1
+    live.expire(100.0)  # b's sample is stale: forgotten
+    assert len(live) == 0 and live.reading(100.0).viewers == 0
+
+
+def test_scene_tally_weighs_each_reading_by_how_long_it_held_while_cameras_counted():
     tally = SceneTally()
-    assert tally.summary() is None
-    for i in range(40):  # a chatty phone, always pleased
-        tally.add(sample("chatty", valence=0.8, at=i * 0.25, hr=90.0))
-    tally.add(sample("quiet", valence=-0.2, at=3.0))
-    summary = tally.summary()
+    tally.start(0.0, NEUTRAL)  # no camera yet: the first 10 s count for nothing
+    assert tally.summary(5.0) is None
+    tally.observe(reading(valence=0.8, viewers=2), 10.0)
+    for i in range(8):  # a burst of readings while the room swings: 2 s in all
+        tally.observe(reading(valence=-0.5 if i % 2 else 0.5, viewers=3), 20.0 + i * 0.25)
+    tally.observe(reading(valence=0.2, viewers=1), 22.0)
+    summary = tally.summary(30.0)
     assert summary is not None
-    assert summary.valence == pytest.approx(0.3)
-    assert (summary.viewers, tally.samples) == (2, 41)
-    assert summary.heart_rate_bpm == 90.0
+    # 10 s at 0.8, 2 s alternating (±0.5, ±0.5 … → 0), 8 s at 0.2
+    assert summary.valence == pytest.approx((10 * 0.8 + 8 * 0.2) / 20)
+    assert (summary.viewers, tally.readings) == (3, 10)
 
 
-@given(st.lists(st.tuples(st.sampled_from("abc"), unit, unit, st.floats(0, 1)), max_size=20))
+@given(st.lists(st.tuples(st.floats(0, 5), unit, unit, st.floats(0, 1), st.integers(0, 4)),
+                max_size=20))  # fmt: skip
 def test_scene_tally_restores_from_its_snapshot(rows):
     tally = SceneTally()
-    for d, v, a, e in rows:
-        tally.add(Sample(d, v, a, e, 0.0))
+    tally.start(0.0, NEUTRAL)
+    at = 0.0
+    for dt, v, a, e, n in rows:
+        at += dt
+        tally.observe(Mood(v, a, e, n, n + 1, heart_rate_bpm=60.0 if n else None), at)
     again = SceneTally.restore(json.loads(json.dumps(tally.snapshot())))
     assert again.snapshot() == tally.snapshot()
-    assert again.summary() == tally.summary()
+    assert again.summary(at + 1.0) == tally.summary(at + 1.0)
 
 
 # -- the Screening reads the robust mood ------------------------------------------------
 
 
 def crowd(s: Screening, arousals: list[float], at: float) -> list:
-    """Every phone ``p0…`` sends one sample with the given arousal at ``at``."""
-    return run(s, *(AffectSample(f"p{i}", 0.0, a, 0.8, at) for i, a in enumerate(arousals)))
+    """Every phone ``p0…`` sends one sample with the given arousal at ``at``; the shell
+    feeds the room's reading."""
+    return sense(s, at, *(sample(f"p{i}", 0.0, a, 0.8, at) for i, a in enumerate(arousals)))
 
 
 def joined(policy: str, phones: int) -> Screening:
@@ -185,28 +220,44 @@ def test_a_variant_plays_when_the_room_mood_matches_its_when():
     assert (attic.scene, attic.media, attic.music_gain_db) == ("attic", "attic", 0.0)
 
 
-def test_the_scene_report_is_the_trimmed_mean_of_per_viewer_means():
+def test_the_scene_report_is_the_room_mood_weighted_by_time():
     s = joined("plurality", 5)
-    for t in range(10):  # p0 sends ten times as often as the others, always 0.9
-        run(s, AffectSample("p0", 0.0, 0.9, 0.5, 20.0 + t * 0.5, heart_rate_bpm=80.0))
-    crowd(s, [0.9, 0.1, 0.2, 0.3, 0.2], 26.0)
+    live = LiveMood()
+    sense(s, 10.0, sample("p0", arousal=0.9, at=10.0, hr=80.0), live=live)  # 1 camera
+    crowd(s, [0.9, 0.1, 0.2, 0.3, 0.2], 26.0)  # 5 cameras, trimmed mean 0.233…
     (report,) = of(MoodReport, run(s, Tick(30.0)))
-    assert (report.scene, report.viewers, report.samples) == ("hall", 5, 15)
-    # p0's mean is 0.9 (11 samples) but weighs once; trimmed: drop 0.1 and 0.9 → 0.233…
-    assert report.arousal == pytest.approx((0.2 + 0.3 + 0.2) / 3)
+    assert (report.scene, report.viewers, report.samples) == ("hall", 5, 2)
+    # 16 s at 0.9, then 4 s at the crowd's trimmed mean; the 10 s without a camera: none
+    assert report.arousal == pytest.approx((16 * 0.9 + 4 * (0.2 + 0.3 + 0.2) / 3) / 20)
 
 
-def test_snapshot_keeps_heart_rates_and_scene_tallies_and_reads_version_1():
+def test_the_screening_holds_only_the_room_mood_and_its_snapshot_no_device_numbers():
     s = joined("mood", 3)
-    run(s, AffectSample("p1", 0.2, 0.3, 0.4, 1.0, heart_rate_bpm=70.0))
+    sense(s, 1.0, sample("p1", 0.2, 0.3, 0.4, 1.0, hr=70.0))
     data = json.loads(json.dumps(s.snapshot()))
+    assert data["version"] == 3 and "samples" not in data
+    assert data["room_mood"] == [0.2, 0.3, 0.4, 1, 3, 70.0]
     again = Screening.restore(STORY_MODEL, data)
     assert again.snapshot() == s.snapshot()
     assert again.mood(2.0).heart_rate_bpm == 70.0
-    old = dict(data, version=1)
-    old["samples"] = [row[:5] for row in data["samples"]]
-    old["scene_mood"] = {"samples": 1, "valence": 0.2, "arousal": 0.3, "engagement": 0.4,
-                         "devices": ["p1"]}  # fmt: skip
-    v1 = Screening.restore(STORY_MODEL, old)
-    (report,) = of(MoodReport, run(v1, Tick(30.0)))
-    assert (report.arousal, report.viewers, report.samples) == (pytest.approx(0.3), 1, 1)
+    run(s, Leave("p1", 2.0))  # the room mood is the shell's to refresh: it stays as fed
+    assert s.mood(2.0).viewers == 1
+    out = run(s, RoomMood(0.0, 0.0, 0.5, 0, 2, 3.0))
+    assert out == [] and s.mood(3.0).viewers == 0
+
+
+def test_snapshots_of_versions_1_and_2_restore_without_their_per_phone_samples():
+    s = joined("mood", 3)
+    data = json.loads(json.dumps(s.snapshot()))
+    del data["room_mood"]
+    v2 = dict(data, version=2, samples=[["p1", 0.2, 0.3, 0.4, 1.0, 70.0]])
+    v2["scene_mood"] = {"trim": 0.2, "devices": [["p1", 1, 0.2, 0.3, 0.4, 1, 70.0]]}
+    v1 = dict(v2, version=1, samples=[["p1", 0.2, 0.3, 0.4, 1.0]])
+    v1["scene_mood"] = {"samples": 1, "valence": 0.2, "arousal": 0.3, "engagement": 0.4,
+                        "devices": ["p1"]}  # fmt: skip
+    for old in (v1, v2):
+        restored = Screening.restore(STORY_MODEL, old)
+        assert restored.mood(2.0).viewers == 0 and restored.mood(2.0).present == 3
+        assert "samples" not in restored.snapshot()
+        (report,) = of(MoodReport, run(restored, Tick(30.0)))
+        assert (report.viewers, report.samples) == (0, 0)

@@ -9,7 +9,6 @@ import pytest
 from narrative.ballots import Approval, Pick, Ranking
 from narrative.errors import SnapshotError
 from narrative.events import (
-    AffectSample,
     Decide,
     End,
     Ended,
@@ -28,10 +27,11 @@ from narrative.events import (
     VoteCast,
     VoteRejected,
 )
+from narrative.mood import LiveMood, Sample
 from narrative.screening import Phase, Screening
 from narrative.story import Story
 from narrative.yamlpos import parse_document
-from tests.narrative.screening_story import STORY, STORY_MODEL, of, run, screening
+from tests.narrative.screening_story import STORY, STORY_MODEL, of, run, screening, sense
 
 
 @pytest.fixture(scope="module")
@@ -245,15 +245,14 @@ def test_mood_chooses_variant_and_is_reported_per_scene(story):
         Join("a", 0.0),
         Join("b", 0.0),
         Start(0.0),
-        AffectSample("a", 0.1, 0.8, 0.9, 25.0),
-        AffectSample("b", 0.3, 0.4, 0.7, 26.0),
-        AffectSample("zz", 0.3, 0.4, 0.7, 26.0),
-        Tick(30.0),
     )
-    assert EventRejected("AffectSample", "unknown-device", 26.0, "zz") in out
+    live = LiveMood()
+    out += sense(s, 25.0, Sample("a", 0.1, 0.8, 0.9, 25.0), live=live)
+    out += sense(s, 26.0, Sample("b", 0.3, 0.4, 0.7, 26.0), live=live)
+    out += run(s, Tick(30.0))
     report = of(MoodReport, out)[0]
     assert report.scene == "hall" and report.viewers == 2 and report.samples == 2
-    assert report.arousal == pytest.approx(0.6)
+    assert report.arousal == pytest.approx((0.8 + 4 * 0.6) / 5)  # 1 s at 0.8, 4 s at 0.6
     attic = of(PlayScene, out)[-1]
     assert (attic.scene, attic.variant, attic.media, attic.music_gain_db) == (
         "attic",
@@ -265,8 +264,11 @@ def test_mood_chooses_variant_and_is_reported_per_scene(story):
 
 def test_stale_affect_no_longer_counts(story):
     s = screening(story)
-    run(s, Join("a", 0.0), Start(0.0), AffectSample("a", 0.0, 0.9, 0.9, 1.0))
+    run(s, Join("a", 0.0), Start(0.0))
+    live = LiveMood()
+    sense(s, 1.0, Sample("a", 0.0, 0.9, 0.9, 1.0), live=live)
     assert s.mood(2.0).arousal == pytest.approx(0.9)
+    sense(s, 100.0, live=live)  # the shell's next reading: the sample went stale
     assert s.mood(100.0).viewers == 0
 
 
@@ -276,9 +278,9 @@ def test_mood_policy_follows_the_room(story):
         s,
         Join("a", 0.0),
         Start(0.0),
-        AffectSample("a", 0.0, 0.7, 0.9, 10.0),
-        Tick(15.0),
     )
+    out += sense(s, 10.0, Sample("a", 0.0, 0.7, 0.9, 10.0))
+    out += run(s, Tick(15.0))
     assert of(Decide, out)[0].option == "door"  # arousal: high suits an excited room
 
 

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from narrative.ballots import Approval, Pick, Ranking
 from narrative.events import (
-    AffectSample,
     Decide,
     End,
     Ended,
@@ -18,6 +17,7 @@ from narrative.events import (
     Leave,
     OpenVote,
     PlayScene,
+    RoomMood,
     Skip,
     Start,
     Tick,
@@ -55,7 +55,7 @@ step = st.one_of(
         ballots,
         st.integers(0, 4),
     ),
-    st.builds(lambda *a: ("affect", *a), st.sampled_from(DEVICES), unit, unit, unit),
+    st.builds(lambda *a: ("mood", *a), unit, unit, unit, st.integers(0, 4)),
     st.just(("tick",)),
     st.just(("start",)),
     st.just(("skip",)),
@@ -78,8 +78,8 @@ def to_events(items):
             case "vote":
                 device, choice, ballot, seq = args
                 events.append(VoteCast(device, choice, ballot, seq, now))
-            case "affect":
-                events.append(AffectSample(args[0], args[1], args[2], args[3], now))
+            case "mood":  # the room's reading, as the shell feeds it
+                events.append(RoomMood(args[0], args[1], args[2], args[3], 4, now))
             case "tick":
                 events.append(Tick(now))
             case "start":

@@ -1,6 +1,9 @@
 """After a server-path camera session nothing frame-like is left anywhere: the analysis
 made samples (the room's mood counts the camera), yet the data directory holds only the
 database, the secret and media, and no table holds a blob, a picture or a landmark array.
+Nor any viewer's affect: with phones sending ``affect`` messages as well, no event and no
+snapshot holds a device id next to valence, arousal, engagement or heart-rate numbers
+(only the room's aggregated mood is persisted, DESIGN.md "Affect").
 """
 
 from __future__ import annotations
@@ -81,6 +84,62 @@ def test_the_detector_sees_frames_and_meshes():
     assert not frame_like(json.dumps({"rng": [3, list(range(625)), None]}))
 
 
+AFFECT_KEYS = {"valence", "arousal", "engagement", "heart_rate_bpm"}
+
+
+def per_device_affect(value: object, devices: set[str]) -> str | None:
+    """Where ``value`` (a parsed JSON cell) pairs a device id with affect numbers, or None:
+    an object with an affect key and a device id among its values or keys, or a row
+    ``[device, …]`` with three or more numbers (v, a, e: the shape of a per-phone sample
+    or per-phone sums; the devices row ``[device, weight]`` and ballots have fewer)."""
+    if isinstance(value, dict):
+        keys = set(value) & AFFECT_KEYS
+        ids = {str(v) for v in value.values() if isinstance(v, str)} | set(map(str, value))
+        if keys and ids & devices:
+            return f"{sorted(keys)} next to device {sorted(ids & devices)}"
+        if value.get("type") == "AffectSample":
+            return "an AffectSample event"
+        return next((w for v in value.values() if (w := per_device_affect(v, devices))), None)
+    if isinstance(value, list):
+        if value and isinstance(value[0], str) and value[0] in devices:
+            numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+            if len(numbers) >= 3:
+                return f"a row of {len(numbers)} numbers for device {value[0]}"
+        return next((w for v in value if (w := per_device_affect(v, devices))), None)
+    return None
+
+
+def scan_affect(path: Path, devices: set[str]) -> list[str]:
+    """Every row of the events and snapshots tables, checked for per-device affect."""
+    found = []
+    with sqlite3.connect(path) as db:
+        for table in ("events", "snapshots"):
+            columns = [r[1] for r in db.execute(f'pragma table_info("{table}")')]
+            for row in db.execute(f'select * from "{table}"'):
+                for column, value in zip(columns, row, strict=True):
+                    parsed = value
+                    if isinstance(value, str) and value[:1] in "[{":
+                        parsed = json.loads(value)
+                    if why := per_device_affect(parsed, devices):
+                        found.append(f"{table}.{column}: {why}")
+    return found
+
+
+def test_the_affect_scan_sees_what_rooms_used_to_persist():
+    devices = {"d1"}
+    event = {"type": "AffectSample", "device": "d1", "valence": 0.3, "arousal": 0.1,
+             "engagement": 0.5, "now": 1.0, "heart_rate_bpm": None}  # fmt: skip
+    assert per_device_affect(event, devices)
+    v2 = {"screening": {"devices": [["d1", 1.0]], "samples": [["d1", 0.3, 0.1, 0.5, 1.0, None]]}}
+    assert per_device_affect(v2, devices)
+    tally = {"scene_mood": {"trim": 0.2, "devices": [["d1", 1, 0.3, 0.1, 0.5, 0, 0.0]]}}
+    assert per_device_affect(tally, devices)
+    now = {"type": "RoomMood", "valence": 0.3, "arousal": 0.1, "engagement": 0.5,
+           "viewers": 1, "present": 1, "now": 1.0, "heart_rate_bpm": None}  # fmt: skip
+    ballots = {"devices": [["d1", 1.0]], "ballots": [["d1", 3, {"option": "x"}, 1.0]]}
+    assert not per_device_affect(now, devices) and not per_device_affect(ballots, devices)
+
+
 def scan_database(path: Path) -> list[str]:
     found = []
     with sqlite3.connect(path) as db:
@@ -108,6 +167,8 @@ async def test_a_camera_session_leaves_no_frame_crop_or_landmarks_behind(tmp_pat
         )
         host = PhoneClient(live.url, code, room["host_token"], "host", timeout_s=TIMEOUT)
         phone = PhoneClient(live.url, code, seat.token, timeout_s=TIMEOUT)
+        seat2 = await join_room(live.url, code, "Bo", http=live.http)
+        other = PhoneClient(live.url, code, seat2.token, timeout_s=TIMEOUT)
         screen = PhoneClient(live.url, code, wall.json()["token"], "screen", timeout_s=TIMEOUT)
         camera = RTCPeerConnection()
         camera.addTransceiver(FaceCamera(), direction="sendonly")
@@ -126,14 +187,21 @@ async def test_a_camera_session_leaves_no_frame_crop_or_landmarks_behind(tmp_pat
             assert (mood.viewers, mood.participation) == (1, 1.0)  # the one phone, by camera
             served = live.services.rooms.get(code)
             assert served is not None and served.screening.mood(served.clock.now()).viewers == 1
+            # A second phone analyses on-device and sends its numbers: kept in memory only.
+            await other.connect()
+            for i in range(6):
+                await other.affect(0.1 * i, -0.2, 0.7, heart_rate_bpm=70.0 + i)
+                await asyncio.sleep(0.3)
+            while mood.viewers < 2:
+                mood = await screen.wait_for(MoodMessage, timeout=TIMEOUT)
             assert live.services.affect is not None
             assert live.services.affect.counts.samples >= 1
             await host.host("end")  # the scene's mood is persisted
         finally:
             await camera.close()
-            await asyncio.gather(host.close(), phone.close(), screen.close())
+            await asyncio.gather(host.close(), phone.close(), screen.close(), other.close())
         moods = await live.services.store.scene_moods(code)
-        assert moods and moods[0].viewers == 1
+        assert moods and moods[0].viewers == 2
 
     after = {p for p in tmp_path.rglob("*") if p.is_file()}
     media = settings.resolved_media_dir()
@@ -144,3 +212,5 @@ async def test_a_camera_session_leaves_no_frame_crop_or_landmarks_behind(tmp_pat
             continue
         assert path.stat().st_size <= MAX_BLOB, f"{path} is {path.stat().st_size} bytes"
     assert scan_database(data_dir / "kinoroom.db") == []
+    devices = {seat.device, seat2.device}
+    assert scan_affect(data_dir / "kinoroom.db", devices) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from narrative.events import AffectSample, Join
+from narrative.events import Join, RoomMood
 from narrative.ids import DeviceId
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
@@ -40,18 +40,19 @@ def test_no_camera_no_message_then_only_changes_are_sent():
     out._presence_dirty = True
     assert out.pending(0.0) is None  # nobody shares a mood: the screen shows no meter
     out._presence_dirty = False  # (`_flush_live` clears it once presence is sent)
-    out.screening.handle(AffectSample(DeviceId("p0"), 0.3, 0.1, 0.5, 0.0))
+    out.screening.handle(RoomMood(0.3, 0.1, 0.5, 1, 3, 0.0))  # as the room feeds it
     out._mood_dirty = True
     first = out.pending(0.1)
     assert first == {
         "type": "mood", "valence": 0.3, "arousal": 0.1, "engagement": 0.5,
         "viewers": 1, "participation": 0.33,
     }  # fmt: skip
-    out.screening.handle(AffectSample(DeviceId("p0"), 0.301, 0.1, 0.5, 0.2))
+    out.screening.handle(RoomMood(0.301, 0.1, 0.5, 1, 3, 0.2))
     out._mood_dirty = True
     assert out.pending(0.2) is None  # the same at two decimals: nothing to send
     out._presence_dirty = True  # a screen connected: it needs the meter
     assert out.pending(0.3) == first
     out._presence_dirty = False
-    out.clock.t = 20.0  # no sample for 20 s: stale; found without any new event
+    out.clock.t = 20.0  # no sample for 20 s: the room's next reading counts no camera
+    out.screening.handle(RoomMood(0.0, 0.0, 0.5, 0, 3, 20.0))
     assert out.pending(0.3 + MOOD_REFRESH_S)["viewers"] == 0  # type: ignore[index]
