@@ -55,6 +55,8 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+const BASE_VOLUME = 0.5; // -6 dB: the headroom a variant's positive music gain plays into
+
 export class FilmPlayer extends EventTarget {
   /**
    * @param {object} options
@@ -85,6 +87,17 @@ export class FilmPlayer extends EventTarget {
       if (event.detail.state === "open" && this._needsRestart()) this.start();
     };
     socket.addEventListener("status", this._onSocketStatus);
+    this.setMusicGain(0);
+  }
+
+  /**
+   * The scene's music gain (`state.music_gain_db`, from an adaptive variant: a nervous
+   * room gets the tense scene louder). The film's sound is one mix, so the gain sets the
+   * element's volume around a base of -6 dB, which leaves room for up to +6 dB.
+   */
+  setMusicGain(db) {
+    const gain = 10 ** ((Number(db) || 0) / 20);
+    this.video.volume = Math.min(1, Math.max(0, BASE_VOLUME * gain));
   }
 
   /** Negotiate (again): a fresh peer connection replaces any old one. Never throws. */

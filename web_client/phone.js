@@ -261,6 +261,7 @@ function onWelcome(welcome) {
 
 /** Resync from a `state`; true when it opened a vote card afresh. */
 function applyState(state) {
+  if (film) film.setMusicGain(state.music_gain_db);
   if (state.phase === "ended") {
     showEnded();
     return false;

@@ -125,6 +125,7 @@ function showDecision(decision) {
 // -- the room -------------------------------------------------------------------------
 
 function applyState(state) {
+  if (film) film.setMusicGain(state.music_gain_db);
   if (state.phase === "ended") {
     showEnded();
     return;

@@ -28,7 +28,11 @@ from tests.web.test_phone import hosting, join, option, report
 WAIT: dict[str, Any] = {"timeout": TIMEOUT_MS}
 CLIPS = {"quick/door": "red", "quick/hall": "green", "quick/end": "blue"}
 # The door scene lasts as long as its clip, so the picture moves all through the test.
-FILM_STORY = BROWSER_STORY.replace("duration: 30", "duration: 12")
+FILM_STORY = BROWSER_STORY.replace("duration: 30", "duration: 12").replace(
+    "  door:\n    media: quick/door\n",
+    '  door:\n    media: quick/door\n    variants:\n      - {when: "1 == 1", music_gain_db: 6}\n',
+    1,
+)  # the door plays its louder cut: +6 dB of music over the page's base volume
 
 
 @pytest_asyncio.fixture
@@ -143,6 +147,9 @@ async def test_phone_and_screen_play_the_film_vote_and_report_playout(
         await plays(screen)
         # The join tap was a gesture: the phone plays with sound; the screen waits for one.
         assert await phone.evaluate("document.querySelector('#film').muted") is False
+        # The door's variant asks for +6 dB: the base volume (-6 dB) doubles to full.
+        volume = await phone.evaluate("document.querySelector('#film').volume")
+        assert 0.99 <= volume <= 1.0, volume
         await expect(screen.locator("#sound")).to_be_visible()
         await screen.click("#sound")
         await expect(screen.locator("#sound")).to_be_hidden()
