@@ -11,7 +11,7 @@ import { api } from "./api.js";
 import { $, h, showView } from "./dom.js";
 import { explain } from "./errors.js";
 import { normalizeCode } from "./protocol.js";
-import { formatScore } from "./plots.js";
+import { drawTally as drawBars } from "./tally.js";
 import { hostTokenKey, loadReport } from "./report.js";
 import { RoomSocket } from "./room_socket.js";
 
@@ -253,14 +253,7 @@ function openVote(open) {
 }
 
 function drawTally(scores, turnout, winner = null) {
-  const total = Object.values(scores).reduce((a, b) => a + b, 0);
-  for (const bar of document.querySelectorAll("#now-tally .bar")) {
-    const score = scores[bar.dataset.option] ?? 0;
-    bar.querySelector(".fill").style.width = `${total > 0 ? (score / total) * 100 : 0}%`;
-    bar.querySelector(".score").textContent = formatScore(score);
-    bar.classList.toggle("win", bar.dataset.option === winner);
-  }
-  if (turnout) $("#now-turnout").textContent = `${turnout.voted} of ${turnout.present} phones voted`;
+  drawBars($("#now-tally"), $("#now-turnout"), scores, turnout, winner);
 }
 
 function updateControls() {

@@ -16,7 +16,7 @@ import { $, formatSeconds, h, showView } from "./dom.js";
 import { explain } from "./errors.js";
 import { FilmPlayer } from "./film.js";
 import { normalizeCode } from "./protocol.js";
-import { formatScore } from "./plots.js";
+import { drawTally as drawBars } from "./tally.js";
 import { RoomSocket } from "./room_socket.js";
 
 const DRAW_EVERY_MS = 250;
@@ -100,14 +100,7 @@ function queueTally(tally) {
 }
 
 function drawTally(scores, turnout, winner = null) {
-  const total = Object.values(scores).reduce((a, b) => a + b, 0);
-  for (const bar of document.querySelectorAll("#tally .bar")) {
-    const score = scores[bar.dataset.option] ?? 0;
-    bar.querySelector(".fill").style.width = `${total > 0 ? (score / total) * 100 : 0}%`;
-    bar.querySelector(".score").textContent = formatScore(score);
-    bar.classList.toggle("win", bar.dataset.option === winner);
-  }
-  if (turnout) $("#turnout").textContent = `${turnout.voted} of ${turnout.present} phones voted`;
+  drawBars($("#tally"), $("#turnout"), scores, turnout, winner);
 }
 
 function showDecision(decision) {
