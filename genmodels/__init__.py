@@ -3,7 +3,18 @@ fallbacks, the job queue (in-process or Redis Streams) and its workers, generati
 backends, clip assembly, provenance, and draft review.
 
 May import torch, transformers, diffusers, av, numpy and ``narrative``; never ``server``.
-Nothing is here yet: the generated fill-in scenes issue fills it.
+torch, transformers and diffusers are imported lazily, by the code that runs a job or a
+draft, so that ``kinoroom serve`` (which imports the queues) never loads them.
+
+- contracts: `jobs` (Job, Progress, Result, Provenance), `backend` (the Backend protocol,
+  WorkerConfig, GenerationError, StyleRejected), `queue` (the JobQueue protocol);
+- queues and workers: `local_queue`, `redis_queue` (+ `redis_streams`, `redis_claims`,
+  `redis_worker`), `worker` (one job to one Result), `worker_main` (``kinoroom worker``),
+  `backends` (the lazy registry);
+- backends: `montage` (+ `shots`, `cards`), `caption` (the ``text`` backend), `diffusion`;
+  `clips` reads and writes clips in the media folder; `style` and `anchors` are the
+  style anchor;
+- the script assistant: `text` (the causal LM), `drafts`, `diversity`.
 """
 
 __all__: list[str] = []

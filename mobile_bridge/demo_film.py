@@ -20,7 +20,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -37,7 +37,7 @@ from mobile_bridge.ingest import ClipResult, finish_rendition
 from mobile_bridge.manifest import Manifest, MediaEntry, RenditionFile, Source, rendition_is_current
 from mobile_bridge.media_errors import IngestError
 from mobile_bridge.progress import ProgressBar
-from mobile_bridge.renditions import AUDIO_RATE, Rendition, RenditionWriter
+from mobile_bridge.renditions import AUDIO_RATE, Rendition, RenditionWriter, gop_frames
 from narrative.story import Story
 
 #: Bump when the pictures or the sound change: every demo clip is made again.
@@ -127,6 +127,78 @@ def _audio_frame(sound: npt.NDArray[np.float32], start: int, stop: int) -> av.Au
     return frame
 
 
+def encode_renditions(
+    media_dir: Path,
+    media_id: str,
+    renditions: Sequence[Rendition],
+    fps: Fraction,
+    pictures: Iterable[Sequence[av.VideoFrame]],
+    sound: npt.NDArray[np.float32],
+    *,
+    preset: str,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, RenditionFile]:
+    """Encode a made-up clip into every rendition and put the files in place.
+
+    The generated-film half of ingest: each picture from ``pictures`` (one frame per
+    rendition, in ``renditions`` order, already at that rendition's size) goes to that
+    rendition's `RenditionWriter`, the sound follows in step so the TS interleaves them,
+    and each finished ``.part`` file is indexed, hashed and moved to
+    ``<media_dir>/<media_id>/<rendition>.ts`` (`finish_rendition`). The demo film and
+    the generated fill-in scenes (`genmodels.clips`) both write their clips with it.
+
+    Args:
+        media_dir: the media folder.
+        media_id: the clip's id (its folder under ``media_dir``).
+        renditions: which renditions to write.
+        fps: the fixed frame rate of the pictures.
+        pictures: per output frame, a picture per rendition.
+        sound: ``(2, samples)`` float32 at 48 kHz; sound past the last picture is dropped.
+        preset: the x264 preset (part of each rendition's manifest ``profile``).
+        progress: called with seconds of clip done, once per second of frames.
+
+    Returns:
+        The manifest entry of every rendition written, by rendition name.
+    """
+    folder = media_dir / media_id
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = [folder / f"{r.name}.ts.part" for r in renditions]
+    writers = [
+        RenditionWriter(part, r, fps, audio=True, preset=preset)
+        for r, part in zip(renditions, parts, strict=True)
+    ]
+    gop = gop_frames(fps)
+    try:
+        sent = 0
+        for n, frames in enumerate(pictures):
+            for image, writer in zip(frames, writers, strict=True):
+                writer.write_video(image)
+            # Keep the sound in step with the picture, so the TS interleaves them.
+            due = min(sound.shape[1], math.ceil((n + 1) / fps * AUDIO_RATE))
+            if due > sent:
+                for writer in writers:
+                    writer.write_audio(_audio_frame(sound, sent, due))
+                sent = due
+            if progress is not None and n % gop == 0:
+                progress(n / float(fps))
+        for writer in writers:
+            writer.close()
+        done: dict[str, RenditionFile] = {}
+        for rendition, part in zip(renditions, parts, strict=True):
+            entry = finish_rendition(
+                media_dir, media_id, rendition, part, rendition.fingerprint(preset)
+            )
+            done[rendition.name] = entry.model_copy(update={"fps": float(fps)})
+        return done
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+
+
 def render_clip(
     clip: DemoClip,
     title: str,
@@ -135,9 +207,6 @@ def render_clip(
     progress: Callable[[float], None] | None = None,
 ) -> dict[str, RenditionFile]:
     """Draw, sound and encode one clip into every rendition; returns their manifest entries."""
-    folder = media_dir / clip.media_id
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = [folder / f"{r.name}.ts.part" for r in renditions]
     title_card_s = min(2.5, clip.duration_s / 4)
     pictures = [
         ScenePicture(
@@ -151,42 +220,20 @@ def render_clip(
         )
         for r in renditions
     ]
-    sound = music_bed(clip)
-    frames = round(clip.duration_s * DEMO_FPS)
-    writers = [
-        RenditionWriter(part, r, DEMO_FPS, audio=True, preset=DEMO_PRESET)
-        for r, part in zip(renditions, parts, strict=True)
-    ]
-    try:
-        sent = 0
-        for n in range(frames):
-            for picture, writer in zip(pictures, writers, strict=True):
-                image = av.VideoFrame.from_ndarray(picture.frame(n), format="yuv420p")
-                writer.write_video(image)
-            # Keep the sound in step with the picture, so the TS interleaves them.
-            due = min(sound.shape[1], math.ceil((n + 1) / DEMO_FPS * AUDIO_RATE))
-            if due > sent:
-                for writer in writers:
-                    writer.write_audio(_audio_frame(sound, sent, due))
-                sent = due
-            if progress is not None and n % 30 == 0:
-                progress(n / float(DEMO_FPS))
-        for writer in writers:
-            writer.close()
-        done: dict[str, RenditionFile] = {}
-        for rendition, part in zip(renditions, parts, strict=True):
-            entry = finish_rendition(
-                media_dir, clip.media_id, rendition, part, rendition.fingerprint(DEMO_PRESET)
-            )
-            done[rendition.name] = entry.model_copy(update={"fps": float(DEMO_FPS)})
-        return done
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
-    finally:
-        for part in parts:
-            part.unlink(missing_ok=True)
+    frames = (
+        [av.VideoFrame.from_ndarray(picture.frame(n), format="yuv420p") for picture in pictures]
+        for n in range(round(clip.duration_s * DEMO_FPS))
+    )
+    return encode_renditions(
+        media_dir,
+        clip.media_id,
+        renditions,
+        DEMO_FPS,
+        frames,
+        music_bed(clip),
+        preset=DEMO_PRESET,
+        progress=progress,
+    )
 
 
 def _render_job(
@@ -256,8 +303,7 @@ def generate_demo_film(
             duration_s=clip.duration_s,
             renditions={**kept, **made},
         )
-        manifest = manifest.with_entry(clip.media_id, entry)
-        manifest.save(media_dir)
+        manifest = Manifest.record(media_dir, clip.media_id, entry)
         results[clip.media_id] = ClipResult(
             "generated", clip.media_id, "encoded", tuple(made), clip.duration_s, elapsed
         )
@@ -293,6 +339,7 @@ __all__ = [
     "DEMO_VERSION",
     "DemoClip",
     "demo_clips",
+    "encode_renditions",
     "generate_demo_film",
     "music_bed",
     "render_clip",

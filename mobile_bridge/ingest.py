@@ -322,9 +322,8 @@ def ingest_clips(
         except IngestError as exc:
             results.append(ClipResult(spec.path, spec.media_id, "failed", error=exc))
             continue
-        if updated is not manifest:
-            manifest = updated
-            manifest.save(media_dir)
+        if updated is not manifest:  # re-read and written under the lock (workers write too)
+            manifest = Manifest.record(media_dir, spec.media_id, updated.media[spec.media_id])
         results.append(result)
     return results
 

@@ -27,9 +27,12 @@ source path is ``generated:demo@<version>`` (size 0, sha256 of its parameters).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,6 +41,7 @@ from mobile_bridge.media_errors import ManifestError
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+LOCK_NAME = ".manifest.lock"
 
 
 class _Model(BaseModel):
@@ -121,9 +125,31 @@ class Manifest(_Model):
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    @classmethod
+    def record(cls, media_dir: Path, media_id: str, entry: MediaEntry) -> Manifest:
+        """Add ``entry`` to the manifest on disk, under the media folder's lock: ingest,
+        the demo film and generation workers (other processes) write the same file, so
+        each re-reads it and adds its own entry rather than saving a stale copy."""
+        with manifest_lock(media_dir):
+            manifest = cls.load(media_dir).with_entry(media_id, entry)
+            manifest.save(media_dir)
+        return manifest
+
     def with_entry(self, media_id: str, entry: MediaEntry) -> Manifest:
         """A copy with ``media_id`` set to ``entry``."""
         return self.model_copy(update={"media": {**self.media, media_id: entry}})
+
+
+@contextmanager
+def manifest_lock(media_dir: Path) -> Iterator[None]:
+    """Hold the media folder's manifest lock (an exclusive ``flock``) while inside."""
+    media_dir.mkdir(parents=True, exist_ok=True)
+    with (media_dir / LOCK_NAME).open("a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def rendition_relpath(media_id: str, rendition: str) -> str:
@@ -154,6 +180,7 @@ def rendition_is_current(media_dir: Path, entry: RenditionFile, profile: str) ->
 
 
 __all__ = [
+    "LOCK_NAME",
     "MANIFEST_NAME",
     "MANIFEST_VERSION",
     "Manifest",
@@ -162,6 +189,7 @@ __all__ = [
     "RenditionFile",
     "Source",
     "file_sha256",
+    "manifest_lock",
     "rendition_is_current",
     "rendition_relpath",
 ]

@@ -167,6 +167,13 @@ class VoteOpen(_Message):
     closes_at: Seconds
 
 
+class GeneratedView(_Message):
+    """The playing clip was generated (a fill-in): pages label it "AI-generated"."""
+
+    asset: str = Field(description="the fill-in job; its provenance is in the room's report")
+    backend: Literal["montage", "text", "diffusion"]
+
+
 class State(_Message):
     """Where the film is: which clip plays since when (room clock), and any open vote."""
 
@@ -179,6 +186,7 @@ class State(_Message):
     starts_at: Seconds | None
     ends_at: Seconds | None
     vote: VoteOpen | None = None
+    generated: GeneratedView | None = None
 
 
 class LiveVote(_Message):

@@ -100,6 +100,22 @@ class RoomMood:
 
 
 @dataclass(frozen=True, slots=True)
+class FillIn:
+    """A generated clip for ``scene`` is ready (a fill-in job finished in time and kept the
+    story's style): the scene plays ``media`` instead of its main cut if it starts next.
+
+    ``asset`` names the job whose provenance is recorded (``genmodels``). The shell feeds
+    it only while the clip can still be cued before the scene's start; the screening
+    refuses it for a scene that is not a ``generate`` scene or is already playing.
+    """
+
+    scene: SceneId
+    media: str
+    asset: str
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
 class Skip:
     """The host skips the rest of the current scene (its vote, if any, closes now)."""
 
@@ -121,7 +137,7 @@ class End:
     now: float
 
 
-Event = Start | Tick | Join | Leave | VoteCast | RoomMood | Skip | Force | End
+Event = Start | Tick | Join | Leave | VoteCast | RoomMood | FillIn | Skip | Force | End
 
 # -- commands -------------------------------------------------------------------------
 
@@ -136,6 +152,8 @@ EventRejectionCode = Literal[
     "already-decided",
     "unknown-option",
     "unknown-device",
+    "not-generated",
+    "already-playing",
 ]
 
 
@@ -147,6 +165,7 @@ class PlayScene:
     music_gain_db: float
     starts_at: float
     ends_at: float
+    generated: str | None = None  # the fill-in job whose clip plays (`FillIn`), if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +261,8 @@ Command = (
 )
 
 _EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls for cls in (Start, Tick, Join, Leave, VoteCast, RoomMood, Skip, Force, End)
+    cls.__name__: cls
+    for cls in (Start, Tick, Join, Leave, VoteCast, RoomMood, FillIn, Skip, Force, End)
 }
 
 
@@ -291,6 +311,7 @@ __all__ = [
     "Ended",
     "Event",
     "EventRejected",
+    "FillIn",
     "Force",
     "Join",
     "Leave",

@@ -50,6 +50,7 @@ from narrative.events import (
     Event,
     EventRejected,
     EventRejectionCode,
+    FillIn,
     Force,
     Join,
     Leave,
@@ -111,6 +112,8 @@ class Screening(ScreeningViews):
                 out.append(self._on_vote(event))
             case RoomMood():
                 self._on_room_mood(event)
+            case FillIn():
+                self._on_fill_in(event, out)
             case Skip(now=now):
                 self._on_skip(now, out)
             case Force(option=option, now=now):
@@ -180,6 +183,10 @@ class Screening(ScreeningViews):
         for name, source in scene.set.items():
             self._assign(name, source, starts_at, out)
         state.variant = self._pick_variant(scene, starts_at, out)
+        # A fill-in is for the boundary it was made for: the scene starting now uses its
+        # own, and the others (the options not chosen) are dropped.
+        state.generated = state.fill_ins.get(scene_id)
+        state.fill_ins.clear()
         playing = self.now_playing
         assert playing is not None
         out.append(playing)
@@ -367,6 +374,22 @@ class Screening(ScreeningViews):
         return None
 
     # -- affect -----------------------------------------------------------------------
+
+    def _on_fill_in(self, event: FillIn, out: list[Command]) -> None:
+        state = self._state
+        scene = self.story.scenes.get(event.scene)
+        if scene is None or scene.generate is None:
+            out.append(EventRejected("FillIn", "not-generated", event.now))
+        elif state.phase is not Phase.PLAYING:
+            out.append(
+                EventRejected(
+                    "FillIn", "not-started" if state.phase is Phase.WAITING else "ended", event.now
+                )
+            )
+        elif state.scene == event.scene:
+            out.append(EventRejected("FillIn", "already-playing", event.now))
+        else:
+            state.fill_ins[event.scene] = (event.media, event.asset)
 
     def _on_room_mood(self, event: RoomMood) -> None:
         hr = event.heart_rate_bpm

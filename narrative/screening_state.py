@@ -21,7 +21,9 @@ from narrative.mood import NEUTRAL, Mood, SceneTally, mood_from_json, mood_to_js
 # no per-viewer numbers. 1 and 2 are still read, dropping their per-phone samples and
 # per-phone scene sums: the mood reads neutral until the room's next reading, and the
 # scene in progress reports only what it sees from the restore on.
-SNAPSHOT_VERSION = 3
+# 4: adds the fill-ins ready for the next boundary and the playing scene's generated clip
+# (absent in 3, read as none).
+SNAPSHOT_VERSION = 4
 
 
 class Phase(enum.Enum):
@@ -65,6 +67,8 @@ class ScreeningState:
     devices: dict[DeviceId, float] = field(default_factory=dict)
     room_mood: Mood = NEUTRAL
     scene_mood: SceneTally = field(default_factory=SceneTally)
+    fill_ins: dict[SceneId, tuple[str, str]] = field(default_factory=dict)  # (media, asset)
+    generated: tuple[str, str] | None = None  # the playing scene's fill-in (media, asset)
 
     def to_json(
         self, *, story_digest: str, policy: dict[str, object], rng: tuple[Any, ...]
@@ -101,6 +105,8 @@ class ScreeningState:
             "devices": [[device, weight] for device, weight in self.devices.items()],
             "room_mood": mood_to_json(self.room_mood),
             "scene_mood": self.scene_mood.snapshot(),
+            "fill_ins": {scene: list(clip) for scene, clip in self.fill_ins.items()},
+            "generated": None if self.generated is None else list(self.generated),
         }
 
     @classmethod
@@ -113,7 +119,7 @@ class ScreeningState:
             SnapshotError: ``story-mismatch`` for another story's snapshot, ``bad-snapshot``
                 for anything malformed.
         """
-        if not isinstance(data, Mapping) or data.get("version") not in (1, 2, SNAPSHOT_VERSION):
+        if not isinstance(data, Mapping) or data.get("version") not in (1, 2, 3, SNAPSHOT_VERSION):
             raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
         if data.get("story") != story_digest:
             raise SnapshotError(
@@ -121,7 +127,7 @@ class ScreeningState:
                 code="story-mismatch",
             )
         try:
-            current = data["version"] == SNAPSHOT_VERSION
+            current = data["version"] >= 3
             devices = {DeviceId(d): float(w) for d, w in data["devices"]}
             room_mood = (
                 mood_from_json(data["room_mood"])
@@ -147,6 +153,11 @@ class ScreeningState:
                 devices=devices,
                 room_mood=room_mood,
                 scene_mood=scene_mood,
+                fill_ins={
+                    SceneId(scene): (str(media), str(asset))
+                    for scene, (media, asset) in data.get("fill_ins", {}).items()
+                },
+                generated=_clip(data.get("generated")),
             )
             version, internal, gauss = data["rng"]
             rng = (version, tuple(internal), gauss)
@@ -154,6 +165,13 @@ class ScreeningState:
         except (KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"malformed snapshot: {exc!r}") from exc
         return state, policy, rng
+
+
+def _clip(data: Any) -> tuple[str, str] | None:
+    if data is None:
+        return None
+    media, asset = data
+    return (str(media), str(asset))
 
 
 def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:

@@ -46,9 +46,16 @@ class ScreeningViews:
             return None
         scene = self.story.scene(state.scene)
         variant = scene.variants[state.variant] if state.variant is not None else None
-        media = variant.media if variant and variant.media else scene.media
         gain = variant.music_gain_db if variant and variant.music_gain_db is not None else 0.0
-        return PlayScene(state.scene, state.variant, media, gain, state.starts_at, state.ends_at)
+        if variant and variant.media:  # the director's adaptive cut wins over a fill-in
+            media, generated = variant.media, None
+        elif state.generated is not None:
+            media, generated = state.generated
+        else:
+            media, generated = scene.media, None
+        return PlayScene(
+            state.scene, state.variant, media, gain, state.starts_at, state.ends_at, generated
+        )
 
     @property
     def open_vote(self) -> OpenVote | None:

@@ -59,6 +59,44 @@ class Variant(_Model):
         return self
 
 
+HexColour = Annotated[
+    str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="an sRGB colour, #rrggbb")
+]
+Backend = Literal["montage", "text", "diffusion"]
+
+
+class Generate(_Model):
+    """A fill-in scene made while the room watches (``genmodels``): when a vote opens whose
+    options lead here, a job is queued with the scene's start as its deadline. The scene's
+    ``media`` is the fallback: it plays whenever the generated clip is late, failed, or
+    misses the story's style threshold."""
+
+    backend: Backend = Field(
+        "montage", description="montage (CPU), text (a caption card), diffusion (GPU)"
+    )
+    prompt: str = Field(min_length=1, max_length=2000, description="what to make")
+    seed: int | None = Field(None, ge=0, description="fixed seed; default derived from the room's")
+    sources: list[str] = Field(
+        default_factory=list,
+        description="clips the montage cuts from "
+        "(default: the style's references, else this scene's media)",
+    )
+    title: str | None = Field(None, min_length=1, max_length=200, description="title card text")
+    model: str | None = Field(
+        None, min_length=1, description="model id or path; default the worker's"
+    )
+
+
+class Style(_Model):
+    """The director's look, which generated shots must keep (the style anchor)."""
+
+    references: list[str] = Field(min_length=1, description="clips whose frames define the look")
+    palette: list[HexColour] = Field(default_factory=list, description="the film's key colours")
+    grain: float = Field(0.0, ge=0, le=1, description="film grain, 0 clean to 1 heavy")
+    pacing_s: float | None = Field(None, gt=0, description="typical shot length, seconds")
+    threshold: float = Field(0.6, ge=0, le=1, description="lowest style score a clip may have")
+
+
 class Option(_Model):
     id: Identifier
     label: str = Field(min_length=1, max_length=80)
@@ -93,6 +131,9 @@ class Scene(_Model):
     ending: bool = False
     set: dict[VariableName, ExpressionSource] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
+    generate: Generate | None = Field(
+        None, description="made while the room watches; media is the fallback"
+    )
     next: Identifier | None = None
     choice: Choice | None = None
 
@@ -119,6 +160,7 @@ class Story(_Model):
     start: Identifier
     variables: dict[VariableName, VariableValue] = Field(default_factory=dict)
     shared_ending: bool = Field(False, description="every playthrough must reach the same ending")
+    style: Style | None = Field(None, description="the look generated scenes must keep")
     scenes: dict[Identifier, Scene] = Field(min_length=1)
 
     def scene(self, scene_id: str) -> Scene:
@@ -126,7 +168,14 @@ class Story(_Model):
 
     def digest(self) -> str:
         """A stable fingerprint: snapshots refuse to restore onto a different story."""
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        data = self.model_dump(mode="json", by_alias=True)
+        # Fields added since v1 first shipped count only when set: older digests hold.
+        if data["style"] is None:
+            del data["style"]
+        for scene in data["scenes"].values():
+            if scene["generate"] is None:
+                del scene["generate"]
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -138,4 +187,15 @@ def json_schema() -> dict[str, object]:
     return schema
 
 
-__all__ = ["SCHEMA_VERSION", "Choice", "Option", "Scene", "Story", "Variant", "json_schema"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Backend",
+    "Choice",
+    "Generate",
+    "Option",
+    "Scene",
+    "Story",
+    "Style",
+    "Variant",
+    "json_schema",
+]

@@ -57,9 +57,7 @@ def turnout_timeline(screening: Screening, events: Iterable[Event]) -> list[Vote
                     if window_or_none is not None and device not in window_or_none._voters:
                         window_or_none._voters.add(device)
                         voted = len(window_or_none._voters)
-                        window_or_none.points.append(
-                            TurnoutPoint(now, voted, screening.present)
-                        )
+                        window_or_none.points.append(TurnoutPoint(now, voted, screening.present))
                 case Decide(choice=choice, turnout=turnout, at=at):
                     closed = open_windows.pop(choice, None)
                     if closed is not None:

@@ -236,6 +236,22 @@ class _Checker:
                         (*path, "variants", i, "media"),
                         f"no media file for '{variant.media}'",
                     )
+            if scene.generate is not None:
+                for i, source in enumerate(scene.generate.sources):
+                    if not media_exists(source):
+                        self.parsed.warning(
+                            "missing-media",
+                            (*path, "generate", "sources", i),
+                            f"no media file for montage source '{source}'",
+                        )
+        if self.story.style is not None:
+            for i, reference in enumerate(self.story.style.references):
+                if not media_exists(reference):
+                    self.parsed.warning(
+                        "missing-media",
+                        ("style", "references", i),
+                        f"no media file for style reference '{reference}'",
+                    )
 
     # -- graph checks -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from server import errors
 from server.routes import models, ops, pages, policies, reports, rooms, sockets, stories, webrtc
+from server.routes.studio import router as studio_router
 from server.services import Services
 from server.settings import Settings
 
@@ -39,6 +40,7 @@ def create_app(
     errors.install(app)
     for module in (ops, stories, policies, rooms, reports, webrtc, sockets, models, pages):
         app.include_router(module.router)
+    app.include_router(studio_router)  # the writers' script assistant (/studio)
     app.mount("/static", pages.static_files(), name="static")
     return app
 

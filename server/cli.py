@@ -1,6 +1,7 @@
 """The ``kinoroom`` command line.
 
-``kinoroom story validate|simulate|schema|graph`` and ``kinoroom tally``. Exit codes:
+``kinoroom story validate|simulate|schema|graph``, ``kinoroom tally``, ``kinoroom serve``,
+``kinoroom worker`` and the media commands. Exit codes:
 0 success, 1 the input has errors (validation errors, an invalid ballot file), 2 the
 command was used wrongly (argparse). Errors print as ``error CODE: message`` on stderr.
 """
@@ -202,6 +203,49 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _backend_specs(text: str) -> dict[str, str]:
+    from genmodels.backends import parse_backends
+
+    try:
+        return parse_backends(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from server.settings import Settings
+
+    settings = Settings()
+    if not settings.redis_url:
+        print(
+            "error worker-needs-redis: set KINOROOM_REDIS_URL to the Redis the server uses "
+            "(without it the server runs fill-in jobs itself)",
+            file=sys.stderr,
+        )
+        return 2
+    from redis.exceptions import RedisError
+
+    from genmodels.worker_main import run_worker
+    from server.gen_queue import worker_config
+    from server.logs import configure
+
+    configure(settings.log_level, settings.log_format)
+    config = worker_config(settings, args.device)
+    try:
+        return run_worker(
+            settings.redis_url,
+            config,
+            specs=args.backends,
+            concurrency=args.concurrency,
+            prefix=args.prefix,
+            claim_idle_s=args.claim_idle,
+            max_deliveries=args.max_deliveries,
+        )
+    except RedisError as exc:
+        print(f"error redis-unreachable: {exc}", file=sys.stderr)
+        return 1
+
+
 def _cmd_film_demo(args: argparse.Namespace) -> int:
     import time
 
@@ -358,6 +402,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     film_demo.add_argument("--jobs", type=_count(1), help="clips made at once (default: cores)")
     film_demo.set_defaults(run=_cmd_film_demo)
+
+    worker = commands.add_parser(
+        "worker", help="run fill-in jobs from Redis (KINOROOM_REDIS_URL) until SIGTERM"
+    )
+    worker.add_argument(
+        "--backends",
+        type=_backend_specs,
+        default="montage,text,diffusion",
+        metavar="LIST",
+        help="comma-separated: montage, text, diffusion, or NAME=module:Class (default: all)",
+    )
+    worker.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), help="default KINOROOM_GEN_DEVICE"
+    )
+    worker.add_argument("--concurrency", type=_count(1), default=1, help="jobs run at once")
+    worker.add_argument("--prefix", default="kinoroom:gen", help="Redis key prefix")
+    worker.add_argument(
+        "--claim-idle",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="take over a job its worker stopped refreshing for S seconds",
+    )
+    worker.add_argument(
+        "--max-deliveries", type=_count(1), default=3, help="tries before the dead letter"
+    )
+    worker.set_defaults(run=_cmd_worker)
 
     tally = commands.add_parser("tally", help="decide one vote from a ballots file (audit)")
     tally.add_argument("file", metavar="FILE.json")

@@ -1,8 +1,8 @@
 """The host's screening report: what the room chose, why, who voted when, how it felt.
 
-Built from the database alone (the room record, its story, decisions, moods and event
-log), so a report outlives the room's process: it works after the screening ended and
-after a restart. Turnout over time comes from replaying the event log
+Built from the database alone (the room record, its story, decisions, moods, generated
+assets and event log), so a report outlives the room's process: it works after the
+screening ended and after a restart. Turnout over time comes from replaying the event log
 (`narrative.turnout`).
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import io
 
-from narrative.events import event_from_json
+from narrative.events import PlayScene, event_from_json
 from narrative.ids import ChoiceId
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
 from narrative.turnout import turnout_timeline
 from narrative.validate import load_story
-from server.persistence import Store
+from server.persistence import EventRecord, Store
 
 Report = dict[str, object]
 
@@ -40,6 +40,7 @@ async def build_report(store: Store, code: str) -> Report | None:
     windows = {
         w.choice: w for w in turnout_timeline(screening, (event_from_json(e.payload) for e in log))
     }
+    played = _played_assets(Screening(story, policy_from_spec(record.policy), record.seed), log)
     decisions = []
     for d in await store.decisions(code):
         choice = story.scene(d.choice).choice
@@ -89,7 +90,40 @@ async def build_report(store: Store, code: str) -> Report | None:
             }
             for m in await store.scene_moods(code)
         ],
+        # Every fill-in job's outcome and provenance: what was generated, by what, from
+        # which prompt and seed, in how long, how well it kept the style, and whether it
+        # played (done) or the fallback did (failed, rejected, late).
+        "generated": [
+            {
+                "job": a.job_id,
+                "scene": a.scene,
+                "status": a.status,
+                "played": a.job_id in played,
+                "media": a.media,
+                "backend": a.backend,
+                "model": a.model,
+                "prompt": a.prompt,
+                "seed": a.seed,
+                "duration_s": a.duration_s,
+                "timings": a.timings,
+                "style_score": a.style_score,
+                "worker": a.worker,
+                "code": a.code,
+                "at": a.at,
+            }
+            for a in await store.generated_assets(code)
+        ],
     }
+
+
+def _played_assets(screening: Screening, log: list[EventRecord]) -> set[str]:
+    """The fill-in jobs whose clip the room played (replaying its event log)."""
+    played: set[str] = set()
+    for record in log:
+        for command in screening.handle(event_from_json(record.payload)):
+            if isinstance(command, PlayScene) and command.generated is not None:
+                played.add(command.generated)
+    return played
 
 
 def report_csv(report: Report) -> str:

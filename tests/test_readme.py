@@ -18,9 +18,11 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
-def test_the_story_example_validates_clean():
-    (story,) = blocks("yaml")
-    assert validate_text(story, "README.md") == []
+def test_the_story_examples_validate_clean():
+    stories = blocks("yaml")
+    assert len(stories) == 2  # the story format, and generated scenes
+    for story in stories:
+        assert validate_text(story, "README.md") == []
 
 
 def test_the_ballots_example_tallies():

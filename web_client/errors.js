@@ -21,6 +21,10 @@ const FRIENDLY = {
   "slow-consumer": ["The connection was too slow.", "Reconnecting…"],
   "shutting-down": ["The server is restarting.", "Reconnecting…"],
   forbidden: ["Only the host can do that.", "Open the host link from the terminal."],
+  "node-not-found": ["That story node has no vote to branch.", "Pick another node."],
+  "draft-not-found": ["That draft is gone.", "Reload the studio."],
+  "draft-closed": ["That draft was already approved or discarded.", "Reload the studio to see it."],
+  "model-unavailable": ["The script assistant's model is not available.", "Check the server's text model settings, then try again."],
   internal: ["Something went wrong on the server.", "Try again in a moment."],
 };
 

@@ -141,6 +141,7 @@ async function openRoom(code, token) {
   $("#qr").src = `/api/rooms/${encodeURIComponent(info.data.code)}/qr.svg`;
   $("#screen-link").href = `/screen/${encodeURIComponent(info.data.code)}`;
   $("#report-link").href = `/rooms/${encodeURIComponent(info.data.code)}/report`;
+  $("#studio-link").href = `/studio?room=${encodeURIComponent(info.data.code)}`; // the key: this browser's
   showView("room");
   socket = new RoomSocket({ code: room.code, token, role: "host" });
   socket.addEventListener("message", (event) => onMessage(event.detail));

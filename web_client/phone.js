@@ -262,6 +262,7 @@ function onWelcome(welcome) {
 /** Resync from a `state`; true when it opened a vote card afresh. */
 function applyState(state) {
   if (film) film.setMusicGain(state.music_gain_db);
+  $("#ai-label").hidden = !state.generated; // a generated fill-in scene says so while it plays
   if (state.phase === "ended") {
     showEnded();
     return false;

@@ -77,6 +77,21 @@ function moodView(moods) {
       : h("p", { class: "muted" }, "No phone shared its camera, so there is no mood to show."));
 }
 
+function generatedView(assets) {
+  if (!assets.length) return [];
+  const score = (a) => (a.style_score === null ? "–" : a.style_score.toFixed(2));
+  const took = (a) => Object.values(a.timings || {}).reduce((sum, s) => sum + s, 0).toFixed(1);
+  const outcome = (a) => (a.played ? "played" : a.status === "done" ? "ready, not chosen" : `fallback played (${a.code || a.status})`);
+  return [h("section", { id: "report-generated", class: "panel", "aria-label": "AI-generated scenes" },
+    h("h3", {}, "AI-generated scenes"),
+    h("table", { class: "tally" },
+      h("thead", {}, h("tr", {}, ...["Scene", "Outcome", "Backend", "Model", "Prompt", "Seed", "Seconds", "Style"].map((c) => h("th", {}, c)))),
+      h("tbody", {}, ...assets.map((a) => h("tr", { class: "asset", "data-job": a.job },
+        h("td", {}, a.scene), h("td", { class: "outcome" }, outcome(a)), h("td", {}, a.backend),
+        h("td", {}, a.model || "–"), h("td", {}, a.prompt), h("td", {}, String(a.seed)),
+        h("td", {}, took(a)), h("td", {}, score(a)))))))];
+}
+
 /**
  * Fill `container` with a report (the JSON of GET /api/rooms/{code}/report).
  * @param {HTMLElement} container
@@ -102,6 +117,7 @@ export function renderReport(container, report, { code, token }) {
         ? decisions.map((node, i) => nodeView(node, byChoice.get(node.choice), i))
         : h("p", { class: "muted" }, "No votes were decided in this screening.")),
     moodView(report.moods || []),
+    ...generatedView(report.generated || []),
   );
 }
 

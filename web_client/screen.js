@@ -119,6 +119,7 @@ function showDecision(decision) {
 
 function applyState(state) {
   if (film) film.setMusicGain(state.music_gain_db);
+  showAiLabel(Boolean(state.generated));
   if (state.phase === "ended") {
     showEnded();
     return;
@@ -303,7 +304,7 @@ export function renderMood({ valence, arousal, engagement, viewers, participatio
 }
 
 /** Mark the scene on show as AI-generated (or not): generated scenes must say so. */
-export function showAiLabel(generated) {
+function showAiLabel(generated) {
   $("#ai-label").hidden = !generated;
 }
 

@@ -11,6 +11,7 @@ from server.persistence.errors import PersistenceError, RoomExists, WriteRejecte
 from server.persistence.migrate import alembic_config, current_revision, migrations_dir, upgrade
 from server.persistence.records import (
     ArmIncrement,
+    AssetRecord,
     Batch,
     BatchPart,
     DecisionRecord,
@@ -31,6 +32,7 @@ from server.persistence.store import Store, WallClock
 
 __all__ = [
     "ArmIncrement",
+    "AssetRecord",
     "Batch",
     "BatchPart",
     "DecisionRecord",

@@ -6,6 +6,7 @@ what makes "an acked vote is never lost" true there (see `_sqlite_pragmas`).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +69,26 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         # busy_timeout first: switching a fresh file to WAL takes a lock, and several
         # processes opening it at once must wait for each other, not fail.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection switches the same
+    fresh file: SQLite answers that race "database is locked" at once, without waiting
+    for its busy handler. Once the file is in WAL mode the pragma takes no lock."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, adapted by SQLAlchemy
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # only while a fresh database is being created
 
 
 def _sqlite_begin(connection: Connection) -> None:

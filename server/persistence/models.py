@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -188,3 +190,57 @@ class ArmStatRow(Base):
     option: Mapped[str] = mapped_column(Text, primary_key=True)
     plays: Mapped[int] = mapped_column(Integer)
     reward: Mapped[float] = mapped_column(Double)
+
+
+class GeneratedAssetRow(Base):
+    """One fill-in job's outcome and provenance (DESIGN.md, "Generation"): what made the
+    clip, from which prompt and seed, what it took, and how well it kept the style."""
+
+    __tablename__ = "generated_assets"
+    __table_args__ = (_one_of("status", ("done", "failed", "rejected", "late")),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(32), unique=True)
+    room_code: Mapped[str] = mapped_column(ForeignKey("rooms.code", ondelete="CASCADE"), index=True)
+    scene: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8))
+    media: Mapped[str | None] = mapped_column(Text)
+    backend: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(Text)
+    prompt: Mapped[str] = mapped_column(Text)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[float] = mapped_column(Double)
+    timings: Mapped[dict[str, float]] = mapped_column(JSON)
+    style_score: Mapped[float | None] = mapped_column(Double)
+    worker: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Double)  # room clock when the result came back
+
+
+class DraftRow(Base):
+    """A branch draft the script assistant wrote for a story node; it reaches no audience
+    until a writer approves it (then ``approved_story_id`` is the story it became part of)."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        _one_of("status", ("draft", "approved", "discarded")),
+        _one_of("kind", ("card", "prompt")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    node: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    brief: Mapped[dict[str, object]] = mapped_column(JSON)  # theme, mood, characters
+    diversity: Mapped[float] = mapped_column(Double)
+    similar: Mapped[bool] = mapped_column(Boolean)
+    nearest: Mapped[str | None] = mapped_column(Text)
+    provenance: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))
+    approved_story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -130,7 +130,31 @@ class RoomStatus:
     ended_at: datetime | None = None
 
 
-BatchPart = EventRecord | SnapshotRecord | DecisionRecord | MoodRecord | RoomStatus | ArmIncrement
+@dataclass(frozen=True, slots=True)
+class AssetRecord:
+    """A fill-in job's outcome and its provenance (``genmodels.jobs.Provenance``)."""
+
+    job_id: str
+    room_code: str
+    scene: str
+    status: str  # done | failed | rejected | late
+    media: str | None
+    backend: str
+    model: str
+    prompt: str
+    seed: int
+    duration_s: float
+    timings: dict[str, float]
+    style_score: float | None
+    worker: str
+    code: str | None
+    at: float  # room clock when the result came back
+
+
+BatchPart = (
+    EventRecord | SnapshotRecord | DecisionRecord | MoodRecord | RoomStatus | ArmIncrement
+    | AssetRecord
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +171,7 @@ class Batch:
     moods: tuple[MoodRecord, ...] = ()
     statuses: tuple[RoomStatus, ...] = ()
     arms: tuple[ArmIncrement, ...] = ()
+    assets: tuple[AssetRecord, ...] = ()
 
     @classmethod
     def of(cls, *parts: BatchPart) -> Batch:
@@ -160,6 +185,7 @@ class Batch:
         moods: list[MoodRecord] = []
         statuses: list[RoomStatus] = []
         arms: list[ArmIncrement] = []
+        assets: list[AssetRecord] = []
         for part in parts:
             match part:
                 case EventRecord():
@@ -174,11 +200,13 @@ class Batch:
                     statuses.append(part)
                 case ArmIncrement():
                     arms.append(part)
+                case AssetRecord():
+                    assets.append(part)
                 case _:
                     assert_never(part)
         return cls(
             tuple(events), tuple(snapshots), tuple(decisions), tuple(moods), tuple(statuses),
-            tuple(arms),
+            tuple(arms), tuple(assets),
         )  # fmt: skip
 
     def merge(self, *others: Batch) -> Batch:
@@ -190,10 +218,11 @@ class Batch:
             moods=tuple(m for b in batches for m in b.moods),
             statuses=tuple(s for b in batches for s in b.statuses),
             arms=tuple(a for b in batches for a in b.arms),
+            assets=tuple(a for b in batches for a in b.assets),
         )
 
     def __len__(self) -> int:
         return (
             len(self.events) + len(self.snapshots) + len(self.decisions) + len(self.moods)
-            + len(self.statuses) + len(self.arms)
+            + len(self.statuses) + len(self.arms) + len(self.assets)
         )  # fmt: skip

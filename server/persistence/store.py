@@ -30,6 +30,7 @@ from server.persistence.models import (
     Base,
     DecisionRow,
     EventRow,
+    GeneratedAssetRow,
     RoomRow,
     SceneMoodRow,
     SeatRow,
@@ -38,6 +39,7 @@ from server.persistence.models import (
 )
 from server.persistence.records import (
     ArmIncrement,
+    AssetRecord,
     Batch,
     DecisionRecord,
     EventRecord,
@@ -233,6 +235,10 @@ class Store:
                     raise WriteRejected("commit", "no such room", room=status.code)
             if batch.arms:
                 await self._add_arms(session, batch.arms)
+            if batch.assets:
+                await session.execute(
+                    _table(GeneratedAssetRow).insert(), [_fields(a) for a in batch.assets]
+                )
 
     async def _add_arms(self, session: AsyncSession, arms: Iterable[ArmIncrement]) -> None:
         # One row per key (PostgreSQL refuses to upsert a row twice in one statement) and
@@ -294,6 +300,14 @@ class Store:
             rows = await session.scalars(query.order_by(SceneMoodRow.id))
             return [_mood(row) for row in rows]
 
+    async def generated_assets(self, room_code: str) -> list[AssetRecord]:
+        """The room's fill-in jobs' outcomes and provenance, in the order they came back."""
+        query = select(GeneratedAssetRow).where(GeneratedAssetRow.room_code == room_code)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(GeneratedAssetRow.id))
+            names = [f.name for f in dataclasses.fields(AssetRecord)]
+            return [AssetRecord(**{name: getattr(row, name) for name in names}) for row in rows]
+
     async def arm_history(self, story_digest: str) -> dict[str, dict[str, tuple[int, float]]]:
         """What the explore policy learned of the story: choice -> option -> (plays, reward)."""
         query = select(ArmStatRow).where(ArmStatRow.story_digest == story_digest)
@@ -317,7 +331,7 @@ def _table(model: type[Base]) -> Table:
 
 
 def _fields(
-    record: EventRecord | SnapshotRecord | DecisionRecord | MoodRecord,
+    record: EventRecord | SnapshotRecord | DecisionRecord | MoodRecord | AssetRecord,
 ) -> dict[str, object]:
     # Shallow on purpose: `dataclasses.asdict` deep-copies every payload, measurable on
     # the group-commit path of a 10,000-phone vote.

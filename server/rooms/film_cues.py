@@ -9,6 +9,10 @@ The screening decides; the film only follows (DESIGN.md, "How one vote flows", s
 - `PlayScene`: the scene actually starts. Usually that is what was scheduled and nothing
   happens; a variant (chosen at scene start, from the room's mood) replaces the main cut
   at the same instant; anything else (the first scene, a host's skip) is a hard cut.
+
+A generated fill-in clip (`fill_in`, from an accepted `FillIn`) joins the pre-read
+clips and, if its scene is the one decided, replaces the cut scheduled for the boundary;
+decided later, its scene is scheduled with the clip straight away.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ class FilmCues:
         self.film = film
         self._playing: PlayScene | None = None
         self._scheduled: tuple[str, float] | None = None  # (clip, starts_at) queued next
+        self._next: str | None = None  # the scene decided to come next
+        self._candidates: list[str] = []  # pre-read for the coming boundary
+        self._fill_ins: dict[str, str] = {}  # scene -> generated clip, for the coming boundary
 
     def feed(self, command: Command) -> None:
         match command:
@@ -31,9 +38,11 @@ class FilmCues:
                 spec = self._story.scene(choice).choice
                 assert spec is not None
                 goto = {o.id: o.goto for o in spec.options}
-                self.film.prepare([clip for o in options for clip in self._clips(goto[o])])
+                self._candidates = [clip for o in options for clip in self._clips(goto[o])]
+                self.film.prepare([*self._candidates, *self._fill_ins.values()])
             case Decide(goto=goto) if self._playing is not None:
-                clip = self._story.scene(goto).media
+                clip = self._fill_ins.get(goto, self._story.scene(goto).media)
+                self._next = goto
                 self._scheduled = (clip, self._playing.ends_at)
                 self.film.next(clip, self._playing.ends_at)
             case PlayScene(media=media, starts_at=starts_at):
@@ -44,6 +53,19 @@ class FilmCues:
                 else:
                     self.film.play(media, starts_at)
                 self._playing = command
+                self._next = None
+                self._candidates = []
+                self._fill_ins.clear()
+
+    def fill_in(self, scene: str, clip: str) -> None:
+        """A generated clip for ``scene`` is ready before the coming boundary."""
+        self._fill_ins[scene] = clip
+        if self._next == scene and self._scheduled is not None:
+            self._scheduled = (clip, self._scheduled[1])
+            self.film.prepare([clip])  # so that `next` keeps it pre-read
+            self.film.next(clip, self._scheduled[1])
+        else:
+            self.film.prepare([*self._candidates, *self._fill_ins.values()])
 
     def _clips(self, scene_id: str) -> list[str]:
         scene = self._story.scene(scene_id)

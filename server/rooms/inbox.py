@@ -1,10 +1,12 @@
 """What goes into a room's inbox: a page arrived, a page left, a page said something,
-the server's camera analysis read a phone's face (`Sensed`)."""
+the server's camera analysis read a phone's face (`Sensed`), a fill-in job came back
+(`Generated`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from genmodels.jobs import Result
 from mobile_bridge.protocol import Affect, HostCommand, Vote
 from narrative.ballots import Approval, Ballot, Pick, Ranking
 from narrative.events import AffectSample
@@ -37,7 +39,16 @@ class Sensed:
     sample: AffectSample
 
 
-Inbound = Attach | Detach | Incoming | Sensed
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """A fill-in job's result (`server.rooms.fill_ins`), stamped with the room clock when it
+    came back."""
+
+    result: Result
+    received_at: float
+
+
+Inbound = Attach | Detach | Incoming | Sensed | Generated
 
 
 def ballot_of(vote: Vote) -> Ballot:
@@ -50,4 +61,4 @@ def ballot_of(vote: Vote) -> Ballot:
     return Pick(OptionId(vote.option))
 
 
-__all__ = ["Attach", "Detach", "Inbound", "Incoming", "Sensed", "ballot_of"]
+__all__ = ["Attach", "Detach", "Generated", "Inbound", "Incoming", "Sensed", "ballot_of"]

@@ -15,7 +15,9 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
+from genmodels.queue import JobQueue
 from mobile_bridge.film import Film, media_dir_lookup
 from mobile_bridge.protocol import Bye, CloseCode, dump
 from mobile_bridge.protocol import DecisionMessage as DecisionView
@@ -40,7 +42,9 @@ from server.persistence.records import RoomMode
 from server.roomcode import new_code
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
+from server.rooms.fill_ins import FillIns
 from server.rooms.film_cues import FilmCues
+from server.rooms.inbox import Inbound
 from server.rooms.outbox import Item
 from server.rooms.room import Room
 from server.rooms.views import decision_view
@@ -69,8 +73,10 @@ class Rooms:
         metrics: Metrics,
         settings: Settings,
         tokens: Tokens,
+        gen_queue: JobQueue | None = None,
     ) -> None:
         self.store = store
+        self._gen_queue = gen_queue  # where generated scenes' jobs go (None: fallbacks only)
         self._committer = committer
         self._metrics = metrics
         self._settings = settings
@@ -208,6 +214,16 @@ class Rooms:
             absent=tuple(DeviceId(d) for d in screening.devices),
             film=FilmCues(story, film),
         )
+        if self._gen_queue is not None and any(s.generate for s in story.scenes.values()):
+            room.fill_ins = FillIns(
+                code=record.code,
+                story=story,
+                queue=self._gen_queue,
+                room_clock=clock.now,
+                deliver=partial(_put, room.inbox),
+                seed=record.seed,
+                margin_s=self._settings.gen_margin_s,
+            )
         self._rooms[record.code] = room
         task = asyncio.create_task(self._supervise(room), name=f"room-{record.code}")
         self._tasks[record.code] = task
@@ -254,6 +270,13 @@ class Rooms:
         self._tasks.clear()
         self._rooms.clear()
         self._metrics.rooms.set(0)
+
+
+def _put(inbox: asyncio.Queue[Inbound], item: Inbound) -> None:
+    try:
+        inbox.put_nowait(item)
+    except asyncio.QueueFull:  # the room is swamped: the scene plays its fallback
+        log.warning("inbox full: %s dropped", type(item).__name__)
 
 
 def _decide(record: DecisionRecord) -> Decide:

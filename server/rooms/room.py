@@ -1,10 +1,10 @@
 """The Room actor: one asyncio task per room, the only owner of its `Screening`.
 
 Theory of operation. Sockets put `Attach`, `Detach` and `Incoming` items (the camera
-analysis `Sensed` ones) into the room's bounded inbox (a full inbox makes their `put`
-wait: backpressure on the sockets, not memory growth). The room's task loops: it takes
-everything queued (or waits until the screening's next due instant, at most
-``tick_interval_s``), feeds the events into the screening, stamps each event that
+analysis `Sensed` ones, fill-in jobs `Generated` ones) into the room's bounded inbox (a
+full inbox makes their `put` wait: backpressure on the sockets, not memory growth). The
+room's task loops: it takes everything queued (or waits until the screening's next due
+instant, at most ``tick_interval_s``), feeds the events into the screening, stamps each event that
 changed something with the next sequence number, and hands the resulting batch (event
 log, decisions, moods, explore rewards, status, and now and then a snapshot) to the
 group committer. Only once the batch is durable does anything leave the room: vote acks,
@@ -94,8 +94,9 @@ from server.persistence import (
 )
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
+from server.rooms.fill_ins import FillIns
 from server.rooms.film_cues import FilmCues
-from server.rooms.inbox import Attach, Detach, Inbound, Incoming, Sensed, ballot_of
+from server.rooms.inbox import Attach, Detach, Generated, Inbound, Incoming, Sensed, ballot_of
 from server.rooms.outbound import MOOD_REFRESH_S, RoomOutbound, Target
 from server.rooms.outbox import Item
 from server.rooms.page import Page
@@ -139,9 +140,11 @@ class Room(RoomOutbound):
         settings: Settings,
         absent: tuple[DeviceId, ...] = (),
         film: FilmCues | None = None,
+        fill_ins: FillIns | None = None,
     ) -> None:
         self.record = record
         self.film = film  # the film this room's pages receive, if it has one
+        self.fill_ins = fill_ins  # its generated scenes' jobs, if it has a queue
         self._absent = absent  # present before a restart, their sockets gone with it
         self.failures = 0  # times this room crashed and was restored (see `Rooms`)
         self.code = record.code
@@ -172,8 +175,10 @@ class Room(RoomOutbound):
     async def run(self) -> None:
         room_var.set(self.code)
         log.info("room running: %s (%s)", self.story.title, self.screening.phase.value)
-        if self.film is not None and (playing := self.screening.now_playing) is not None:
-            self.film.feed(playing)  # restored mid-scene: the film picks up the scene
+        if (playing := self.screening.now_playing) is not None:  # restored mid-scene
+            for cues in (self.film, self.fill_ins):
+                if cues is not None:
+                    cues.feed(playing)
         try:
             if self._absent:
                 step = _Step()
@@ -186,6 +191,8 @@ class Room(RoomOutbound):
             log.info("room stopped")  # its pages are told by `Rooms` (restart or shutdown)
             if self.film is not None:
                 await self.film.film.close()
+            if self.fill_ins is not None:
+                await self.fill_ins.close()
 
     async def _collect(self) -> list[Inbound]:
         timeout = self._settings.tick_interval_s
@@ -214,6 +221,8 @@ class Room(RoomOutbound):
                     self._incoming(item, step)
                 case Sensed(sample=sample):  # the server analysed this phone's camera
                     self._affect(sample)
+                case Generated():
+                    self._generated(item, step)
         self._room_mood(step)
         self._feed(Tick(self._now()), step)
         if step.parts:
@@ -364,6 +373,17 @@ class Room(RoomOutbound):
             self._feed(RoomMood.of(mood, now), step)
             self._mood_dirty = True
 
+    def _generated(self, item: Generated, step: _Step) -> None:
+        """A fill-in job came back: keep its provenance, cue its clip if it is in time."""
+        assert self.fill_ins is not None  # only its queue puts `Generated` in the inbox
+        fill_in, record = self.fill_ins.accept(item)
+        step.parts.extend([] if record is None else [record])
+        rejected = fill_in is None or any(
+            isinstance(c, EventRejected) for c in self._feed(fill_in, step)
+        )
+        if not rejected and fill_in is not None and self.film is not None:
+            self.film.fill_in(fill_in.scene, fill_in.media)
+
     # -- the screening ----------------------------------------------------------------
 
     def _feed(self, event: Event, step: _Step, *, host: HostOrigin | None = None) -> list[Command]:
@@ -381,6 +401,8 @@ class Room(RoomOutbound):
     def _command(self, command: Command, step: _Step, host: HostOrigin | None) -> None:
         if self.film is not None:
             self.film.feed(command)
+        if self.fill_ins is not None:
+            self.fill_ins.feed(command)
         if (reward := self.tracker.feed(command)) is not None:
             step.parts.append(
                 ArmIncrement(self.story_digest, reward.choice, reward.option, 1, reward.reward)

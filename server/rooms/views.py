@@ -8,6 +8,7 @@ from __future__ import annotations
 from mobile_bridge.protocol import (
     BallotKind,
     DecisionMessage,
+    GeneratedView,
     OptionView,
     State,
     Turnout,
@@ -54,7 +55,16 @@ def state_view(story: Story, screening: Screening, playing: PlayScene | None = N
         starts_at=playing.starts_at if playing else None,
         ends_at=playing.ends_at if playing else None,
         vote=vote_open_view(story, screening, vote) if vote else None,
+        generated=_generated_view(story, playing),
     )
+
+
+def _generated_view(story: Story, playing: PlayScene | None) -> GeneratedView | None:
+    if playing is None or playing.generated is None:
+        return None
+    spec = story.scene(playing.scene).generate
+    assert spec is not None  # the screening takes fill-ins for generate scenes only
+    return GeneratedView(asset=playing.generated, backend=spec.backend)
 
 
 def decision_view(story: Story, decide: Decide) -> DecisionMessage:

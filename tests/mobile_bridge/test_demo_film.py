@@ -111,7 +111,7 @@ def test_the_demo_story_gets_a_clip_per_media_id_with_variant_names():
     assert labels["demo/05-dining-car"] == "dining car"
     assert labels["demo/05-dining-car-fast"] == "dining car · fast"
     assert labels["demo/11-arrival-confession"] == "arrival · confession"
-    assert sum(c.duration_s for c in clips) == pytest.approx(590)
+    assert sum(c.duration_s for c in clips) == pytest.approx(610)
     assert len({c.index for c in clips}) == len(clips)
 
 

@@ -236,7 +236,7 @@ def test_two_clips_for_one_media_id_are_refused():
 
 def test_the_demo_story_names_every_scene_and_variant_media():
     ids = story_media_ids(load_story(DEMO.read_text(), str(DEMO)))
-    assert len(ids) == 14
+    assert len(ids) == 15
     assert "demo/05-dining-car-fast" in ids and "demo/11-arrival-confession" in ids
 
 

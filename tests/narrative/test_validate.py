@@ -114,6 +114,7 @@ def test_demo_story_has_what_the_issue_asks_for() -> None:
     assert any(o.mood for o in options)
     assert any(scene.variants for scene in scenes)
     assert all(20 <= scene.duration <= 60 for scene in scenes)
+    assert story.style is not None and any(scene.generate for scene in scenes)
 
 
 def test_load_story_raises_with_every_error() -> None:

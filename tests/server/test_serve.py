@@ -46,6 +46,9 @@ def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
             timeout=10,
         )
         assert roster.status_code == 200
+        # Generation is lazy: the serving process has not loaded torch (nor its libraries).
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+        assert "libtorch" not in maps and "/torch/" not in maps
     finally:
         process.send_signal(signal.SIGINT)
         returncode = process.wait(timeout=20)

@@ -84,6 +84,13 @@ async def test_host_creates_a_room_from_an_upload_and_the_screen_shows_it(
     await expect(host.locator("#roster tbody tr td.role", has_text="host")).to_have_count(1)
     await pages.shot(host, "room")
 
+    studio_href = await host.locator("#studio-link").get_attribute("href")
+    assert studio_href == f"/studio?room={code}"
+    studio = await host.context.new_page()  # the same browser: it keeps the host's key
+    await studio.goto(f"{server.url}{studio_href}")
+    await expect(studio.locator("body")).to_contain_text("Browser reel")
+    await studio.close()
+
     screen_href = await host.locator("#screen-link").get_attribute("href")
     assert screen_href == f"/screen/{code}"
     screen = await pages.open(f"{server.url}{screen_href}", name="screen", viewport=SCREEN)

@@ -19,8 +19,8 @@ from server.persistence.models import Base
 
 ROOT = Path(__file__).resolve().parents[3]
 TABLES = {
-    "alembic_version", "arm_stats", "decisions", "events", "rooms", "scene_moods", "seats",
-    "snapshots", "stories",
+    "alembic_version", "arm_stats", "decisions", "drafts", "events", "generated_assets",
+    "rooms", "scene_moods", "seats", "snapshots", "stories",
 }  # fmt: skip
 
 

@@ -1,0 +1,193 @@
+"""A room's generated fill-in scenes: jobs submitted ahead of each boundary, answered in time
+or not at all (DESIGN.md, "Generation: deadlines first").
+
+Theory of operation. The screening decides; this only watches its commands:
+
+- `PlayScene` of a scene whose ``next`` is a ``generate`` scene, and `OpenVote` whose
+  visible options lead to ``generate`` scenes, submit one job per such scene, with the
+  boundary (the end of the scene playing now, less ``margin_s`` so the film can pre-read
+  the clip's first GOP) as its deadline, in wall-clock time for workers elsewhere;
+- the queue's results come back on the event loop and go into the room's inbox as
+  `Generated` items, so the Room handles them in order with everything else;
+- `accept` turns a result into a `FillIn` event only when it is a finished clip, for a
+  job of the coming boundary, early enough to cue. Anything else is recorded and ignored.
+
+The fallback (the scene's ``media``) is ready before any job starts: it is what the
+screening plays unless a `FillIn` was accepted, so a slow, dead or absent worker never
+stalls a room; the room never waits on a job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from genmodels.jobs import Job, Update
+from genmodels.queue import JobQueue
+from narrative.events import Command, FillIn, OpenVote, PlayScene
+from narrative.ids import SceneId
+from narrative.story import Story
+from server.persistence import AssetRecord
+from server.rooms.inbox import Generated
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    scene: SceneId
+    boundary: float  # room clock: when the scene is due to start
+    prompt: str
+    backend: str
+    seed: int
+    duration_s: float
+
+
+class FillIns:
+    """Submits a room's fill-in jobs and judges their results (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        story: Story,
+        queue: JobQueue,
+        room_clock: Callable[[], float],
+        deliver: Callable[[Generated], None],
+        seed: int = 0,
+        margin_s: float = 1.5,
+        renditions: tuple[str, ...] = ("360p", "720p"),
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._code = code
+        self._story = story
+        self._queue = queue
+        self._now = room_clock
+        self._deliver = deliver
+        self._seed = seed
+        self._margin_s = margin_s
+        self._renditions = renditions
+        self._wall = wall
+        self._pending: dict[str, _Pending] = {}  # job id -> what it is for
+        self._submitted: set[tuple[SceneId, float]] = set()
+        self._boundary = 0.0  # room clock: the end of the scene playing now
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe = queue.subscribe(code, self._on_update)
+
+    # -- watching the screening ---------------------------------------------------------
+
+    def feed(self, command: Command) -> None:
+        match command:
+            case PlayScene(scene=scene, ends_at=ends_at):
+                self._boundary = ends_at  # votes that open in this scene lead past it
+                following = self._story.scene(scene).next
+                if following is not None:
+                    self._submit(SceneId(following), ends_at)
+            case OpenVote(choice=choice, options=visible):
+                spec = self._story.scene(choice).choice
+                assert spec is not None
+                goto = {o.id: SceneId(o.goto) for o in spec.options}
+                for option in visible:
+                    self._submit(goto[option], self._boundary)
+
+    def _submit(self, scene_id: SceneId, boundary: float) -> None:
+        scene = self._story.scene(scene_id)
+        spec = scene.generate
+        if spec is None or (scene_id, boundary) in self._submitted:
+            return
+        self._submitted.add((scene_id, boundary))
+        seed = spec.seed if spec.seed is not None else self._derived_seed(scene_id, boundary)
+        style = self._story.style
+        sources = tuple(spec.sources) or (tuple(style.references) if style else (scene.media,))
+        cue_by = boundary - self._margin_s
+        job = Job(
+            room=self._code,
+            scene=scene_id,
+            backend=spec.backend,
+            prompt=spec.prompt,
+            duration_s=scene.duration,
+            seed=seed,
+            deadline=self._wall() + (cue_by - self._now()),
+            sources=sources,
+            title=spec.title,
+            model=spec.model,
+            style=style,
+            renditions=self._renditions,
+        )
+        self._pending[job.id] = _Pending(
+            scene_id, boundary, spec.prompt, spec.backend, seed, scene.duration
+        )
+        log.info("fill-in submitted: %s for %s (%s, due in %.1f s)",
+                 job.id, scene_id, spec.backend, cue_by - self._now())  # fmt: skip
+        task = asyncio.get_running_loop().create_task(self._enqueue(job), name=f"fill-in-{job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _enqueue(self, job: Job) -> None:
+        try:
+            await self._queue.submit(job)
+        except Exception:  # a queue that is down: the fallback plays, the room goes on
+            log.exception("fill-in not submitted: %s", job.id)
+
+    def _derived_seed(self, scene: SceneId, boundary: float) -> int:
+        """A seed per room, scene and boundary: replays of a room make the same asks."""
+        return zlib.crc32(f"{self._seed}:{scene}:{boundary:.3f}".encode())
+
+    # -- results ------------------------------------------------------------------------
+
+    def _on_update(self, update: Update) -> None:
+        if update.type == "result":  # progress matters to workers' logs, not to the room
+            self._deliver(Generated(update, self._now()))
+
+    def accept(self, generated: Generated) -> tuple[FillIn | None, AssetRecord | None]:
+        """The `FillIn` a result earns (None when it does not) and the record to keep.
+
+        A result for a job this room did not submit (another process's, or from before a
+        restart) earns nothing and is not recorded here.
+        """
+        result, now = generated.result, generated.received_at
+        pending = self._pending.pop(result.job, None)
+        if pending is None:
+            return None, None
+        status = result.status
+        in_time = now <= pending.boundary - self._margin_s
+        if status == "done" and not in_time:
+            status = "late"
+        fill_in = None
+        if status == "done" and result.media is not None:
+            fill_in = FillIn(pending.scene, result.media, result.job, now)
+        provenance = result.provenance
+        record = AssetRecord(
+            job_id=result.job,
+            room_code=self._code,
+            scene=pending.scene,
+            status=status,
+            media=result.media,
+            backend=provenance.backend if provenance else pending.backend,
+            model=provenance.model if provenance else "",
+            prompt=provenance.prompt if provenance else pending.prompt,
+            seed=provenance.seed if provenance else pending.seed,
+            duration_s=provenance.duration_s if provenance else pending.duration_s,
+            timings=dict(provenance.timings) if provenance else {},
+            style_score=provenance.style_score if provenance else None,
+            worker=provenance.worker if provenance else "",
+            code=result.code if status == result.status else "past-deadline",
+            at=now,
+        )
+        log.info("fill-in %s: %s for %s%s", status, result.job, pending.scene,
+                 f" ({record.code})" if record.code else "")  # fmt: skip
+        return fill_in, record
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=1.0)
+
+
+__all__ = ["FillIns"]

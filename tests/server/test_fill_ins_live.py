@@ -1,0 +1,243 @@
+"""Generated fill-in scenes through a live server: a job that finishes in time plays its
+clip at the boundary (pages told "AI-generated", provenance recorded and reported); a job
+that is slow, fails or misses the style plays the fallback on time, never a stall."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from genmodels.backend import GenerationError, JobContext, Output, StyleRejected, WorkerConfig
+from genmodels.jobs import Job, Provenance
+from genmodels.local_queue import LocalQueue
+from mobile_bridge.client import PhoneClient
+from mobile_bridge.join import join_room
+from mobile_bridge.protocol import DecisionMessage, State, VoteOpen
+from server.report import build_report
+from server.settings import Settings
+from tests.mobile_bridge.film.clips import colour_of, make_clip, make_film
+from tests.server.conftest import LiveServer, running, settings_for
+
+STORY = """
+kinoroom: 1
+title: The bridge
+start: hall
+style: {references: [t/hall], threshold: 0.6}
+scenes:
+  hall:
+    media: t/hall
+    duration: 3
+    choice:
+      at: 0.2
+      window: 1.0
+      prompt: Which way?
+      default: bridge
+      options:
+        - {id: bridge, label: Over the bridge, goto: bridge}
+        - {id: back, label: Back, goto: back}
+  bridge:
+    media: t/red
+    duration: 3
+    generate: {backend: montage, prompt: A bridge at dusk, title: Meanwhile, seed: 7}
+    ending: true
+  back: {media: t/blue, duration: 3, ending: true}
+"""
+
+
+@dataclass
+class FakeMontage:
+    """Stands in for a backend: after ``delay_s`` writes a magenta clip, or fails."""
+
+    media_dir: Path
+    delay_s: float = 0.0
+    fail: GenerationError | None = None
+    audio: bool = True
+    name: str = "montage"
+
+    def run(self, job: Job, context: JobContext) -> Output:
+        context.progress(0.5, "compose")
+        time.sleep(self.delay_s)
+        provenance = Provenance(
+            backend="montage", model="film-clips", prompt=job.prompt, seed=job.seed,
+            duration_s=job.duration_s, timings={"compose": self.delay_s}, style_score=0.9,
+            worker=context.worker,
+        )  # fmt: skip
+        if self.fail is not None:
+            raise self.fail
+        media = f"generated/{job.id}"
+        first = self.media_dir / media / f"{job.renditions[0]}.ts"
+        make_clip(first, "magenta", seconds=job.duration_s, audio=self.audio)
+        for rendition in job.renditions[1:]:
+            shutil.copy(first, first.with_name(f"{rendition}.ts"))
+        return Output(media, provenance)
+
+
+@contextlib.asynccontextmanager
+async def server_with(
+    tmp_path: Path, backend: FakeMontage, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[LiveServer]:
+    media = backend.media_dir
+    make_film(media, {"t/hall": "green", "t/red": "red", "t/blue": "blue"}, seconds=3.0)
+
+    def open_queue(settings: Settings) -> LocalQueue:
+        config = WorkerConfig(media_dir=media)
+        return LocalQueue(config, 1, backends={"montage": backend})
+
+    monkeypatch.setattr("server.services.open_queue", open_queue)
+    async with running(settings_for(tmp_path, media_dir=media, gen_margin_s=0.8)) as live:
+        yield live
+
+
+def playing(scene: str) -> Callable[[object], bool]:
+    return lambda m: isinstance(m, State) and m.scene == scene
+
+
+async def screen(live: LiveServer, *, watch: bool = False) -> tuple[list[State], list[str], str]:
+    """Run the story with one phone voting for the bridge; the states it got, the
+    colours its film showed (when ``watch``), and the room code."""
+    story_id = await live.story(STORY)
+    room = (await live.http.post("/api/rooms", json={"story_id": story_id})).json()
+    code = room["code"]
+    seat = await join_room(live.url, code, "Ada", http=live.http)
+    colours: list[str] = []
+    pc = RTCPeerConnection()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def consume(track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if track.kind == "video":
+                    colours.append(colour_of(frame.to_ndarray(format="rgb24")))  # type: ignore[union-attr]
+
+    pc.on("track", lambda track: tasks.add(asyncio.create_task(consume(track))))
+    async with (
+        PhoneClient(live.url, code, room["host_token"], "host") as host,
+        PhoneClient(live.url, code, seat.token) as phone,
+    ):
+        if watch:
+            video = pc.addTransceiver("video", direction="recvonly")
+            video.setCodecPreferences(
+                [
+                    c
+                    for c in RTCRtpSender.getCapabilities("video").codecs
+                    if c.mimeType == "video/H264"
+                ]
+            )
+            await pc.setLocalDescription(await pc.createOffer())
+            answer = await live.http.post(
+                f"/api/rooms/{code}/webrtc",
+                json={"type": "offer", "sdp": pc.localDescription.sdp},
+                headers={"Authorization": f"Bearer {seat.token}"},
+            )
+            assert answer.status_code == 200, answer.text
+            await pc.setRemoteDescription(RTCSessionDescription(answer.json()["sdp"], "answer"))
+        opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=10))
+        decided = asyncio.ensure_future(phone.wait_for(DecisionMessage, timeout=10))
+        scenes = [
+            asyncio.ensure_future(phone.wait_for(playing(scene), timeout=10))
+            for scene in ("hall", "bridge")
+        ]
+        await host.host("start")
+        await phone.vote((await opened).choice, "bridge")
+        assert (await decided).option == "bridge"
+        states = [State.model_validate(s.model_dump()) for s in await asyncio.gather(*scenes)]
+        if watch:
+            await asyncio.sleep(1.5)  # a second and a half of the bridge scene
+    await pc.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return states, colours, code
+
+
+async def report_of(live: LiveServer, code: str) -> dict[str, object]:
+    """The room's report once its fill-in's provenance is committed (the room writes it
+    with its next batch after the job came back)."""
+    async with asyncio.timeout(10):
+        while not await live.services.store.generated_assets(code):
+            await asyncio.sleep(0.1)
+    report = await build_report(live.services.store, code)
+    assert report is not None
+    return report
+
+
+@pytest.mark.asyncio
+async def test_a_finished_fill_in_plays_at_its_boundary_labelled_and_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    backend = FakeMontage(tmp_path / "media")
+    async with server_with(tmp_path, backend, monkeypatch) as live:
+        states, colours, code = await screen(live, watch=True)
+        bridge = states[-1]
+        hall = next(s for s in states if s.scene == "hall")
+        assert bridge.starts_at == hall.ends_at  # on time, at the boundary
+        assert bridge.media is not None and bridge.media.startswith("generated/")
+        assert bridge.generated is not None and bridge.generated.backend == "montage"
+        report = await report_of(live, code)
+    (asset,) = report["generated"]  # type: ignore[misc]
+    assert asset["status"] == "done" and asset["played"] is True
+    assert (asset["backend"], asset["model"], asset["prompt"], asset["seed"]) == (
+        "montage", "film-clips", "A bridge at dusk", 7,
+    )  # fmt: skip
+    assert asset["style_score"] == 0.9 and asset["media"] == bridge.media
+    # The phone saw the hall, then the generated clip: never the fallback's red.
+    switch = colours.index("magenta")
+    assert set(colours[:switch]) == {"green"} and "red" not in colours
+
+
+@pytest.mark.parametrize(
+    ("backend_args", "status", "code"),
+    [
+        ({"delay_s": 4.0}, "late", "finished-late"),
+        (
+            {"fail": GenerationError("montage-no-sources", "no clips")},
+            "failed",
+            "montage-no-sources",
+        ),
+        (
+            {
+                "fail": StyleRejected(
+                    0.31,
+                    0.6,
+                    Provenance(
+                        backend="montage",
+                        model="film-clips",
+                        prompt="p",
+                        seed=7,
+                        duration_s=3,
+                        style_score=0.31,
+                    ),
+                )
+            },
+            "rejected",
+            "style-rejected",
+        ),
+    ],
+    ids=["slow", "failed", "off-style"],
+)
+@pytest.mark.asyncio
+async def test_a_slow_failed_or_off_style_fill_in_plays_the_fallback_on_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_args, status, code
+):
+    backend = FakeMontage(tmp_path / "media", **backend_args)
+    async with server_with(tmp_path, backend, monkeypatch) as live:
+        states, _, room_code = await screen(live)
+        bridge = states[-1]
+        hall = next(s for s in states if s.scene == "hall")
+        assert bridge.starts_at == hall.ends_at  # the room did not wait for the job
+        assert (bridge.media, bridge.generated) == ("t/red", None)
+        room = live.services.rooms.get(room_code)
+        assert room is not None and abs(room.clock.now() - bridge.starts_at) < 1.0
+        report = await report_of(live, room_code)
+    (asset,) = report["generated"]  # type: ignore[misc]
+    assert (asset["status"], asset["code"], asset["played"]) == (status, code, False)

@@ -1,0 +1,107 @@
+"""Fill-in jobs over Redis Streams, through a live server and real `kinoroom worker`
+processes: the worker that took the job is SIGKILLed; another takes it over (XAUTOCLAIM)
+and its clip plays at the boundary. With the job lost for good, the fallback plays on
+time: the room never waits for a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from genmodels.redis_queue import RedisQueue
+from mobile_bridge.client import PhoneClient
+from mobile_bridge.join import join_room
+from mobile_bridge.protocol import State, VoteOpen
+from server.settings import Settings
+from tests.genmodels.queue_support import REDIS_URL, WorkerProcess, redis_prefix
+from tests.mobile_bridge.film.clips import make_film
+from tests.server.conftest import running, settings_for
+from tests.server.test_fill_ins_live import playing
+
+STORY = """
+kinoroom: 1
+title: The bridge
+start: hall
+scenes:
+  hall:
+    media: t/hall
+    duration: 12
+    choice:
+      at: 0.2
+      window: 1.0
+      prompt: Which way?
+      default: bridge
+      options:
+        - {id: bridge, label: Over the bridge, goto: bridge}
+        - {id: back, label: Back, goto: back}
+  bridge:
+    media: t/red
+    duration: 2
+    generate: {backend: montage, prompt: A bridge at dusk}
+    ending: true
+  back: {media: t/blue, duration: 2, ending: true}
+"""
+
+
+async def worker(tmp_path: Path, prefix: str, delay_s: float) -> WorkerProcess:
+    os.environ["FILL_IN_DELAY_S"] = str(delay_s)  # read by the subprocess's backend
+    os.environ["KINOROOM_MEDIA_DIR"] = str(tmp_path / "media")
+    try:
+        from genmodels.redis_streams import StreamKeys
+
+        return await WorkerProcess.start(
+            tmp_path, StreamKeys(prefix), "--backends",
+            "montage=tests.server.fill_in_backends:ClipAfterDelay", "--claim-idle", "1",
+        )  # fmt: skip
+    finally:
+        del os.environ["FILL_IN_DELAY_S"], os.environ["KINOROOM_MEDIA_DIR"]
+
+
+@pytest.mark.parametrize("rescued", [True, False], ids=["taken-over", "lost"])
+@pytest.mark.asyncio
+async def test_a_killed_workers_job_is_taken_over_or_the_fallback_plays_on_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rescued: bool
+):
+    media = tmp_path / "media"
+    make_film(media, {"t/hall": "green", "t/red": "red", "t/blue": "blue"}, seconds=3.0)
+    async with redis_prefix() as (redis, keys):
+
+        def open_queue(settings: Settings) -> RedisQueue:
+            return RedisQueue(REDIS_URL, prefix=keys.prefix)
+
+        monkeypatch.setattr("server.services.open_queue", open_queue)
+        first = await worker(tmp_path, keys.prefix, 60.0)  # slow: it will not finish
+        async with running(settings_for(tmp_path, media_dir=media, gen_margin_s=1.0)) as live:
+            story_id = await live.story(STORY)
+            room = (await live.http.post("/api/rooms", json={"story_id": story_id})).json()
+            seat = await join_room(live.url, room["code"], "Ada", http=live.http)
+            async with (
+                PhoneClient(live.url, room["code"], room["host_token"], "host") as host,
+                PhoneClient(live.url, room["code"], seat.token) as phone,
+            ):
+                hall = asyncio.ensure_future(phone.wait_for(playing("hall"), timeout=10))
+                bridge = asyncio.ensure_future(phone.wait_for(playing("bridge"), timeout=30))
+                opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=10))
+                await host.host("start")
+                await phone.vote((await opened).choice, "bridge")
+                async with asyncio.timeout(10):  # the first worker's progress: it has the job
+                    while not await redis.xlen(keys.updates):
+                        await asyncio.sleep(0.05)
+                await first.kill()
+                second = await worker(tmp_path, keys.prefix, 0.2) if rescued else None
+                started, shown = await hall, await bridge
+                assert isinstance(started, State) and isinstance(shown, State)
+                assert shown.starts_at == started.ends_at  # on time either way
+                code = room["code"]
+                assets = await live.services.store.generated_assets(code)
+                if rescued:
+                    assert second is not None
+                    assert shown.generated is not None and shown.media.startswith("generated/")
+                    (asset,) = assets
+                    assert asset.status == "done" and asset.worker == second.worker_id
+                    await second.kill()
+                else:
+                    assert (shown.media, shown.generated, assets) == ("t/red", None, [])

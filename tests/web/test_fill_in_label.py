@@ -1,0 +1,100 @@
+"""A generated fill-in scene in real Chromium: while its clip plays, the phone and the
+screen say "AI-generated"; before and after, they do not; the host's report lists it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import expect
+
+from genmodels.backend import WorkerConfig
+from genmodels.local_queue import LocalQueue
+from server.settings import Settings
+from tests.mobile_bridge.film.clips import make_clip
+from tests.server.conftest import LiveServer, running, settings_for
+from tests.server.test_fill_ins_live import FakeMontage
+from tests.web import support
+from tests.web.conftest import DESKTOP, SCREEN, TIMEOUT_MS, Pages
+from tests.web.test_phone import hosting, join, option
+
+WAIT: dict[str, Any] = {"timeout": TIMEOUT_MS}
+STORY = """
+kinoroom: 1
+title: Browser reel  # the title `join` waits for
+start: door
+scenes:
+  door:
+    media: quick/door
+    duration: 10
+    choice:
+      at: 0.5
+      window: 5
+      prompt: Cross the bridge?
+      default: wait
+      options:
+        - {id: cross, label: Cross it, goto: bridge}
+        - {id: wait, label: Wait, goto: end}
+  bridge:
+    media: quick/hall
+    duration: 6
+    generate: {backend: montage, prompt: A rope bridge over fog, title: The bridge}
+    next: end
+  end: {media: quick/end, duration: 4, ending: true}
+"""
+
+
+@pytest_asyncio.fixture
+async def fill_in_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[LiveServer]:
+    media = tmp_path / "media"
+    for clip, colour in {"quick/door": "red", "quick/hall": "green", "quick/end": "blue"}.items():
+        make_clip(media / clip / "360p.ts", colour, seconds=10.0, audio=False)
+        shutil.copy(media / clip / "360p.ts", media / clip / "720p.ts")
+    backend = FakeMontage(media, delay_s=0.5, audio=False)
+
+    def open_queue(settings: Settings) -> LocalQueue:
+        return LocalQueue(WorkerConfig(media_dir=media), 1, backends={"montage": backend})
+
+    monkeypatch.setattr("server.services.open_queue", open_queue)
+    async with running(settings_for(tmp_path, media_dir=media)) as live:
+        yield live
+
+
+@pytest.mark.asyncio
+async def test_the_pages_label_a_generated_scene_while_it_plays(
+    fill_in_server: LiveServer, pages: Pages
+) -> None:
+    server = fill_in_server
+    room = await support.make_room(server, story=STORY)
+    code = room["code"]
+    async with hosting(server, room) as host:
+        phone = await join(pages, server, code)
+        screen = await pages.open(f"{server.url}/screen/{code}", name="screen", viewport=SCREEN)
+        await host.host("start")
+        await option(phone, "cross").click(**WAIT)
+        for page in (phone, screen):
+            await expect(page.locator("#ai-label")).to_be_hidden(**WAIT)  # the door is shot
+        for page in (phone, screen):
+            await expect(page.locator("#ai-label")).to_be_visible(timeout=20_000)
+            await expect(page.locator("#ai-label")).to_have_text("AI-generated")
+        await pages.shot(phone, "phone-generated-scene")
+        await pages.shot(screen, "screen-generated-scene")
+        await expect(screen.locator("#ai-label")).to_be_hidden(timeout=15_000)  # the end
+    report = await pages.open(
+        f"{server.url}/rooms/{code}/report#token={room['host_token']}",
+        name="report",
+        viewport=DESKTOP,
+    )
+    table = report.locator("#report-generated")
+    await expect(table).to_contain_text("AI-generated scenes", **WAIT)
+    row = table.locator("tr.asset")
+    await expect(row).to_have_count(1)
+    await expect(row.locator(".outcome")).to_have_text("played")
+    await expect(row).to_contain_text("A rope bridge over fog")
+    await pages.shot(report, "report-generated")
