@@ -5,6 +5,8 @@
     │                         starts-in-past  a scene before now or before the origin
     │                         no-clip         an empty clip name
     └── FilmClosed          film-closed: `Film.close` was called; nothing more plays
+
+The schedule raises `TimelineError`; `mobile_bridge.film.Film` raises `FilmClosed`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ YUV4MPEG2: `--use-file-for-fake-video-capture` must be given at launch, so these
 launch their own Chromium with conftest's FLAGS plus that one.
 """
 
-
 from __future__ import annotations
 
 import math

@@ -6,7 +6,6 @@ a scripted face sequence) and must agree; the vendored MediaPipe runtime and the
 server's must read the same astronaut alike.
 """
 
-
 from __future__ import annotations
 
 import base64
@@ -350,4 +349,3 @@ async def test_the_browser_landmarker_reads_the_astronaut_as_the_server_does(
 
 
 # -- the phone page, both paths -------------------------------------------------------
-

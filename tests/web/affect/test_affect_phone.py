@@ -195,4 +195,3 @@ async def test_the_server_path_sends_the_camera_and_one_tap_stops_it(
     await asyncio.sleep(1.5)
     assert await camera_frames(server) == stopped, "camera frames after the camera stopped"
     await pages.shot(page, "camera-off")
-
