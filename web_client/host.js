@@ -1,5 +1,6 @@
 // The host page (/host): pick or upload a story, create a room, then run the screening:
-// invite (code, link, QR, big-screen link), start / skip / force / end, watch who is here.
+// invite (code, link, QR, big-screen link), start / skip / force / end, watch who is here
+// and how the room's generated scenes are coming along.
 //
 // The host token is the key to the room: it is kept in localStorage `kinoroom.host.<CODE>`.
 //   /host#room=CODE&token=TOKEN   adopts a room (the terminal prints this for the demo)
@@ -10,6 +11,7 @@
 import { api } from "./api.js";
 import { $, h, showView } from "./dom.js";
 import { explain } from "./errors.js";
+import { drawFillIns } from "./fill_ins.js";
 import { normalizeCode } from "./protocol.js";
 import { drawTally as drawBars } from "./tally.js";
 import { hostTokenKey, loadReport } from "./report.js";
@@ -313,7 +315,11 @@ async function copyLink() {
 async function refreshRoster() {
   if (rosterBusy || !room.token) return;
   rosterBusy = true;
-  const result = await api("GET", `/api/rooms/${encodeURIComponent(room.code)}/roster`, { token: room.token });
+  const base = `/api/rooms/${encodeURIComponent(room.code)}`;
+  const [result, jobs] = await Promise.all([
+    api("GET", `${base}/roster`, { token: room.token }),
+    api("GET", `${base}/fill-ins`, { token: room.token }),
+  ]);
   rosterBusy = false;
   if (!result.ok) {
     if (result.code === "bad-token" || result.code === "forbidden") clearInterval(rosterTimer);
@@ -321,6 +327,7 @@ async function refreshRoster() {
     return;
   }
   drawRoster(result.data);
+  if (jobs.ok) drawFillIns($("#fill-ins"), jobs.data.jobs);
 }
 
 function drawRoster({ seats, connected }) {

@@ -10,7 +10,10 @@ Theory of operation. The screening decides; this only watches its commands:
 - the queue's results come back on the event loop and go into the room's inbox as
   `Generated` items, so the Room handles them in order with everything else;
 - `accept` turns a result into a `FillIn` event only when it is a finished clip, for a
-  job of the coming boundary, early enough to cue. Anything else is recorded and ignored.
+  job of the coming boundary, early enough to cue. Anything else is recorded and ignored;
+- progress reports go straight to the `board` (`JobView`: queued, running with its stage
+  and fraction, then its outcome), which the host page shows; they never reach the
+  screening, which needs only the results.
 
 The fallback (the scene's ``media``) is ready before any job starts: it is what the
 screening plays unless a `FillIn` was accepted, so a slow, dead or absent worker never
@@ -23,10 +26,12 @@ import asyncio
 import logging
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
-from genmodels.jobs import Job, Update
+from genmodels.jobs import Job, JobStatus, Update
 from genmodels.queue import JobQueue
 from narrative.events import Command, FillIn, OpenVote, PlayScene
 from narrative.ids import SceneId
@@ -45,6 +50,28 @@ class _Pending:
     backend: str
     seed: int
     duration_s: float
+
+
+JobPhase = Literal["queued", "running", "overdue"] | JobStatus
+BOARD_SIZE = 16  # the host sees this many of the room's latest jobs
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """One job as the host sees it. ``phase`` is ``queued`` until a worker reports,
+    ``running`` while it does, ``overdue`` once its cue time passed with no result (the
+    fallback plays), then the outcome: ``done`` (cued), ``late``, ``failed``, ``rejected``.
+    ``cue_by`` is on the room clock: the last moment a clip can still be cued."""
+
+    job: str
+    scene: SceneId
+    title: str  # its title card's text, or the scene id
+    backend: str
+    phase: JobPhase
+    stage: str
+    fraction: float
+    cue_by: float
+    code: str | None = None
 
 
 class FillIns:
@@ -75,6 +102,7 @@ class FillIns:
         self._pending: dict[str, _Pending] = {}  # job id -> what it is for
         self._submitted: set[tuple[SceneId, float]] = set()
         self._boundary = 0.0  # room clock: the end of the scene playing now
+        self._board: OrderedDict[str, JobView] = OrderedDict()  # job id -> latest view
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe = queue.subscribe(code, self._on_update)
 
@@ -121,6 +149,8 @@ class FillIns:
         self._pending[job.id] = _Pending(
             scene_id, boundary, spec.prompt, spec.backend, seed, scene.duration
         )
+        title = spec.title or scene_id
+        self._show(JobView(job.id, scene_id, title, spec.backend, "queued", "", 0.0, cue_by))
         log.info("fill-in submitted: %s for %s (%s, due in %.1f s)",
                  job.id, scene_id, spec.backend, cue_by - self._now())  # fmt: skip
         task = asyncio.get_running_loop().create_task(self._enqueue(job), name=f"fill-in-{job.id}")
@@ -140,8 +170,30 @@ class FillIns:
     # -- results ------------------------------------------------------------------------
 
     def _on_update(self, update: Update) -> None:
-        if update.type == "result":  # progress matters to workers' logs, not to the room
+        if update.type == "result":
             self._deliver(Generated(update, self._now()))
+            return
+        shown = self._board.get(update.job)
+        if shown is not None and shown.phase in ("queued", "running"):
+            self._board[update.job] = replace(
+                shown, phase="running", stage=update.stage, fraction=update.fraction
+            )
+
+    def _show(self, view: JobView) -> None:
+        self._board[view.job] = view
+        self._board.move_to_end(view.job)
+        while len(self._board) > BOARD_SIZE:
+            self._board.popitem(last=False)
+
+    def board(self) -> list[JobView]:
+        """The room's latest jobs, newest first, as the host sees them."""
+        now = self._now()
+        return [
+            replace(view, phase="overdue")
+            if view.phase in ("queued", "running") and now > view.cue_by
+            else view
+            for view in reversed(self._board.values())
+        ]
 
     def accept(self, generated: Generated) -> tuple[FillIn | None, AssetRecord | None]:
         """The `FillIn` a result earns (None when it does not) and the record to keep.
@@ -178,6 +230,12 @@ class FillIns:
             code=result.code if status == result.status else "past-deadline",
             at=now,
         )
+        shown = self._board.get(result.job)
+        if shown is not None:
+            fraction = 1.0 if status in ("done", "late") else shown.fraction
+            self._board[result.job] = replace(
+                shown, phase=status, fraction=fraction, code=record.code
+            )
         log.info("fill-in %s: %s for %s%s", status, result.job, pending.scene,
                  f" ({record.code})" if record.code else "")  # fmt: skip
         return fill_in, record
@@ -190,4 +248,4 @@ class FillIns:
             await asyncio.wait(self._tasks, timeout=1.0)
 
 
-__all__ = ["FillIns"]
+__all__ = ["BOARD_SIZE", "FillIns", "JobPhase", "JobView"]

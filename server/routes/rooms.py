@@ -1,4 +1,5 @@
-"""Rooms: create (host), join (phones and screens), look up, QR code, roster (host)."""
+"""Rooms: create (host), join (phones and screens), look up, QR code, roster and fill-in
+jobs (host)."""
 
 from __future__ import annotations
 
@@ -168,4 +169,48 @@ async def room_roster(room: RoomDep, host: HostDep, svc: ServicesDep) -> Roster:
     return Roster(
         seats=seats,
         connected={f"{role}s": roles.count(role) for role in ("phone", "screen", "host")},
+    )
+
+
+class FillInJob(BaseModel):
+    job: str
+    scene: str
+    title: str = Field(description="the generated scene's title card, or its scene id")
+    backend: str
+    phase: Literal["queued", "running", "overdue", "done", "late", "failed", "rejected"] = Field(
+        description="queued, running, overdue (no result by its cue time: the fallback "
+        "plays), then the outcome (done: cued for its boundary)"
+    )
+    stage: str = Field(description="the worker's current stage, e.g. compose or encode")
+    fraction: float = Field(ge=0, le=1)
+    due_in_s: float = Field(description="seconds until its cue time (negative: past it)")
+    code: str | None = Field(None, description="why it did not play, when it did not")
+
+
+class FillInJobs(BaseModel):
+    jobs: list[FillInJob] = Field(description="the room's latest fill-in jobs, newest first")
+
+
+@router.get("/{code}/fill-ins")
+async def room_fill_ins(room: RoomDep, host: HostDep) -> FillInJobs:
+    """The room's generated-scene jobs with their progress; empty when its story has no
+    ``generate`` scene or the server runs no generation queue."""
+    if room.fill_ins is None:
+        return FillInJobs(jobs=[])
+    now = room.clock.now()
+    return FillInJobs(
+        jobs=[
+            FillInJob(
+                job=view.job,
+                scene=view.scene,
+                title=view.title,
+                backend=view.backend,
+                phase=view.phase,
+                stage=view.stage,
+                fraction=view.fraction,
+                due_in_s=round(view.cue_by - now, 3),
+                code=view.code,
+            )
+            for view in room.fill_ins.board()
+        ]
     )

@@ -241,3 +241,40 @@ async def test_a_slow_failed_or_off_style_fill_in_plays_the_fallback_on_time(
         report = await report_of(live, room_code)
     (asset,) = report["generated"]  # type: ignore[misc]
     assert (asset["status"], asset["code"], asset["played"]) == (status, code, False)
+
+
+@pytest.mark.asyncio
+async def test_the_host_sees_each_job_running_then_its_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    backend = FakeMontage(tmp_path / "media", delay_s=3.0)  # cue time: 3 s less the margin
+    async with server_with(tmp_path, backend, monkeypatch) as live:
+        room = await live.http.post("/api/rooms", json={"story_id": await live.story(STORY)})
+        code, token = room.json()["code"], room.json()["host_token"]
+        path, auth = f"/api/rooms/{code}/fill-ins", {"Authorization": f"Bearer {token}"}
+        assert (await live.http.get(path, headers=auth)).json() == {"jobs": []}
+        seat = await join_room(live.url, code, "Ada", http=live.http)
+        as_phone = await live.http.get(path, headers={"Authorization": f"Bearer {seat.token}"})
+        assert (as_phone.status_code, as_phone.json()["error"]) == (403, "forbidden")
+        seen: list[dict[str, object]] = []
+        async with PhoneClient(live.url, code, token, "host") as host:
+            bridge = asyncio.ensure_future(host.wait_for(playing("bridge"), timeout=10))
+            await host.host("start")  # nobody votes: the vote's default is the bridge
+            while not bridge.done():
+                seen += (await live.http.get(path, headers=auth)).json()["jobs"]
+                await asyncio.sleep(0.1)
+            await bridge
+            async with asyncio.timeout(5):  # the job's result, after its cue time
+                while seen[-1]["phase"] != "late":
+                    seen += (await live.http.get(path, headers=auth)).json()["jobs"]
+                    await asyncio.sleep(0.1)
+    phases = [job["phase"] for job in seen]
+    assert {job["job"] for job in seen} == {seen[0]["job"]}  # one job, for the one boundary
+    assert phases[0] in ("queued", "running") and phases[-1] == "late"
+    running = next(job for job in seen if job["phase"] == "running")
+    assert (running["stage"], running["fraction"], running["title"]) == (
+        "compose", 0.5, "Meanwhile"
+    )  # fmt: skip
+    assert running["due_in_s"] > 0 and "overdue" in phases  # no result by the cue time
+    # The worker saw its deadline pass (or the room did, had the worker not).
+    assert seen[-1]["code"] in ("finished-late", "past-deadline") and seen[-1]["due_in_s"] < 0

@@ -1,8 +1,11 @@
 """A generated fill-in scene in real Chromium: while its clip plays, the phone and the
-screen say "AI-generated"; before and after, they do not; the host's report lists it."""
+screen say "AI-generated"; before and after, they do not; the host's report lists it.
+The host page shows the job's progress while a worker makes it, then its outcome."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -48,21 +51,30 @@ scenes:
 """
 
 
-@pytest_asyncio.fixture
-async def fill_in_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@contextlib.asynccontextmanager
+async def serving_fill_ins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delay_s: float
 ) -> AsyncIterator[LiveServer]:
+    """A live server whose fill-in jobs take ``delay_s`` and then write a green clip."""
     media = tmp_path / "media"
     for clip, colour in {"quick/door": "red", "quick/hall": "green", "quick/end": "blue"}.items():
         make_clip(media / clip / "360p.ts", colour, seconds=10.0, audio=False)
         shutil.copy(media / clip / "360p.ts", media / clip / "720p.ts")
-    backend = FakeMontage(media, delay_s=0.5, audio=False)
+    backend = FakeMontage(media, delay_s=delay_s, audio=False)
 
     def open_queue(settings: Settings) -> LocalQueue:
         return LocalQueue(WorkerConfig(media_dir=media), 1, backends={"montage": backend})
 
     monkeypatch.setattr("server.services.open_queue", open_queue)
     async with running(settings_for(tmp_path, media_dir=media)) as live:
+        yield live
+
+
+@pytest_asyncio.fixture
+async def fill_in_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[LiveServer]:
+    async with serving_fill_ins(tmp_path, monkeypatch, delay_s=0.5) as live:
         yield live
 
 
@@ -98,3 +110,30 @@ async def test_the_pages_label_a_generated_scene_while_it_plays(
     await expect(row.locator(".outcome")).to_have_text("played")
     await expect(row).to_contain_text("A rope bridge over fog")
     await pages.shot(report, "report-generated")
+
+
+@pytest.mark.asyncio
+async def test_the_host_page_shows_a_fill_in_job_running_then_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pages: Pages
+) -> None:
+    # The job starts when the vote opens (0.5 s) and takes 4 s; its cue time is 8.5 s.
+    async with serving_fill_ins(tmp_path, monkeypatch, delay_s=4.0) as server:
+        room = await support.make_room(server, story=STORY)
+        host = await pages.open(
+            f"{server.url}/host#room={room['code']}&token={room['host_token']}",
+            name="host",
+            viewport=DESKTOP,
+        )
+        panel = host.locator("#fill-ins")
+        await expect(panel).to_be_hidden(**WAIT)  # no job before the screening starts
+        await host.locator("#start").click(**WAIT)
+        row = panel.locator("tbody tr")
+        await expect(row).to_have_count(1, **WAIT)
+        await expect(row.locator(".title")).to_have_text("The bridge")
+        await expect(row.locator(".backend")).to_have_text("montage")
+        await expect(row.locator(".progress")).to_have_text("compose 50%", **WAIT)
+        await expect(row.locator("progress")).to_have_attribute("value", "50")
+        await expect(row.locator(".cue")).to_have_text(re.compile(r"in \d+ s"))
+        await pages.shot(host, "host-fill-in-running")
+        await expect(row.locator(".progress")).to_have_text("ready ✓", timeout=10_000)
+        await pages.shot(host, "host-fill-in-ready")

@@ -1,0 +1,142 @@
+"""The host's view of a room's fill-in jobs (`FillIns.board`): queued when submitted,
+running with the worker's stage and fraction, overdue once the cue time passes with no
+result, then the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from genmodels.jobs import Job, Progress, Provenance, Result, Update
+from narrative.events import PlayScene
+from narrative.ids import SceneId
+from narrative.validate import load_story
+from server.rooms.fill_ins import BOARD_SIZE, FillIns
+from server.rooms.inbox import Generated
+
+STORY = load_story(
+    """
+kinoroom: 1
+title: Board
+start: hall
+scenes:
+  hall: {media: t/hall, duration: 10, next: bridge}
+  bridge:
+    media: t/red
+    duration: 5
+    generate: {backend: montage, prompt: A bridge at dusk, title: Meanwhile}
+    next: end
+  end: {media: t/end, duration: 5, ending: true}
+""",
+    "board.yaml",
+)
+
+
+class RecordingQueue:
+    """A queue that keeps what is submitted and lets the test play the worker."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self.listener: Callable[[Update], None] | None = None
+
+    async def start(self) -> None: ...
+
+    async def submit(self, job: Job) -> None:
+        self.jobs.append(job)
+
+    def subscribe(self, room: str, listener: Callable[[Update], None]) -> Callable[[], None]:
+        self.listener = listener
+        return lambda: None
+
+    async def close(self) -> None: ...
+
+
+class Room:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.queue = RecordingQueue()
+        self.inbox: list[Generated] = []
+        self.fill_ins = FillIns(
+            code="ROOM",
+            story=STORY,
+            queue=self.queue,
+            room_clock=lambda: self.now,
+            deliver=self.inbox.append,
+            margin_s=1.0,
+        )
+
+    async def play_hall(self, starts_at: float) -> Job:
+        hall = PlayScene(SceneId("hall"), None, "t/hall", 0.0, starts_at, starts_at + 10)
+        self.fill_ins.feed(hall)
+        await asyncio.sleep(0)  # the submission is a task
+        return self.queue.jobs[-1]
+
+    def report(self, job: Job, fraction: float, stage: str) -> None:
+        assert self.queue.listener is not None
+        self.queue.listener(Progress(job=job.id, room="ROOM", scene=job.scene,
+                                     fraction=fraction, stage=stage))  # fmt: skip
+
+    def finish(self, job: Job, status: str = "done") -> None:
+        assert self.queue.listener is not None
+        provenance = Provenance(backend="montage", model="film-clips", prompt=job.prompt,
+                                seed=job.seed, duration_s=job.duration_s)  # fmt: skip
+        self.queue.listener(
+            Result(job=job.id, room="ROOM", scene=job.scene, status=status,  # type: ignore[arg-type]
+                   media=f"generated/{job.id}" if status == "done" else None,
+                   provenance=provenance, code=None if status == "done" else "montage-failed")
+        )  # fmt: skip
+        self.fill_ins.accept(self.inbox.pop())
+
+
+@pytest.mark.asyncio
+async def test_a_job_is_queued_then_running_then_done():
+    room = Room()
+    job = await room.play_hall(0.0)
+    (view,) = room.fill_ins.board()
+    assert (view.job, view.scene, view.title) == (job.id, "bridge", "Meanwhile")
+    assert (view.phase, view.stage, view.fraction, view.cue_by) == ("queued", "", 0.0, 9.0)
+    room.now = 2.0
+    room.report(job, 0.4, "compose")
+    (view,) = room.fill_ins.board()
+    assert (view.phase, view.stage, view.fraction) == ("running", "compose", 0.4)
+    assert room.inbox == []  # progress never reaches the room's inbox
+    room.now = 5.0
+    room.finish(job)
+    (view,) = room.fill_ins.board()
+    assert (view.phase, view.fraction, view.code) == ("done", 1.0, None)
+    room.now = 20.0  # long past the cue: an outcome stays what it was
+    assert room.fill_ins.board()[0].phase == "done"
+
+
+@pytest.mark.asyncio
+async def test_a_job_with_no_result_by_its_cue_time_is_overdue_then_late():
+    room = Room()
+    job = await room.play_hall(0.0)
+    room.report(job, 0.9, "encode")
+    room.now = 9.5  # past the cue time (the boundary at 10 less the 1 s margin)
+    (view,) = room.fill_ins.board()
+    assert (view.phase, view.stage) == ("overdue", "encode")
+    room.finish(job)
+    (view,) = room.fill_ins.board()
+    assert (view.phase, view.code) == ("late", "past-deadline")
+
+
+@pytest.mark.asyncio
+async def test_a_failure_keeps_its_code_and_progress_after_a_result_is_ignored():
+    room = Room()
+    job = await room.play_hall(0.0)
+    room.report(job, 0.3, "decode")
+    room.finish(job, "failed")
+    room.report(job, 0.8, "encode")  # a straggler from the worker: the outcome stands
+    (view,) = room.fill_ins.board()
+    assert (view.phase, view.code, view.fraction) == ("failed", "montage-failed", 0.3)
+
+
+@pytest.mark.asyncio
+async def test_the_board_shows_the_latest_jobs_newest_first():
+    room = Room()
+    jobs = [await room.play_hall(15.0 * i) for i in range(BOARD_SIZE + 3)]
+    board = room.fill_ins.board()
+    assert [v.job for v in board] == [j.id for j in reversed(jobs)][:BOARD_SIZE]
