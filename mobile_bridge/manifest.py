@@ -31,7 +31,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -133,6 +133,20 @@ class Manifest(_Model):
         with manifest_lock(media_dir):
             manifest = cls.load(media_dir).with_entry(media_id, entry)
             manifest.save(media_dir)
+        return manifest
+
+    @classmethod
+    def forget(cls, media_dir: Path, media_ids: Iterable[str]) -> Manifest:
+        """Drop ``media_ids`` from the manifest on disk, under the media folder's lock (the
+        files are the caller's to delete, after: a reader never finds an entry whose
+        files are gone)."""
+        gone = set(media_ids)
+        with manifest_lock(media_dir):
+            manifest = cls.load(media_dir)
+            kept = {k: v for k, v in manifest.media.items() if k not in gone}
+            if len(kept) != len(manifest.media):
+                manifest = manifest.model_copy(update={"media": kept})
+                manifest.save(media_dir)
         return manifest
 
     def with_entry(self, media_id: str, entry: MediaEntry) -> Manifest:

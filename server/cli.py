@@ -38,6 +38,16 @@ def _count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from narrative.validate import validate_text
     from server.medialib import media_finder
@@ -274,6 +284,29 @@ def _cmd_film_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_film_prune(args: argparse.Namespace) -> int:
+    from genmodels.retention import prune_generated
+    from mobile_bridge.media_errors import MediaError
+    from server.settings import Settings
+
+    hours = args.hours if args.hours is not None else Settings().gen_keep_hours
+    media_dir = _media_dir(args.media)
+    try:
+        pruned = prune_generated(media_dir, hours * 3600, dry_run=args.dry_run)
+    except MediaError as exc:
+        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    for media_id in pruned.removed:
+        print(media_id)
+    verb = "would remove" if args.dry_run else "removed"
+    print(
+        f"{verb} {len(pruned.removed)} generated clip(s) older than {hours:g} h from "
+        f"{media_dir} ({pruned.bytes / 1e6:.1f} MB); {pruned.kept} kept",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from narrative.policies import POLICY_NAMES
 
@@ -402,6 +435,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     film_demo.add_argument("--jobs", type=_count(1), help="clips made at once (default: cores)")
     film_demo.set_defaults(run=_cmd_film_demo)
+    film_prune = film.add_parser(
+        "prune", help="delete generated fill-in clips older than an age (prints their ids)"
+    )
+    film_prune.add_argument(
+        "--media", type=Path, metavar="DIR", help="media folder (default: KINOROOM_MEDIA_DIR)"
+    )
+    film_prune.add_argument(
+        "--hours",
+        type=_hours,
+        metavar="H",
+        help="older than this many hours (default: KINOROOM_GEN_KEEP_HOURS, 168)",
+    )
+    film_prune.add_argument("--dry-run", action="store_true", help="list, delete nothing")
+    film_prune.set_defaults(run=_cmd_film_prune)
 
     worker = commands.add_parser(
         "worker", help="run fill-in jobs from Redis (KINOROOM_REDIS_URL) until SIGTERM"

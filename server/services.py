@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import av
 from aiortc import MediaStreamTrack
 
 from genmodels.queue import JobQueue
+from genmodels.retention import prune_generated
 from mobile_bridge.ice import ice_configuration, restrict_host_addresses
 from mobile_bridge.peers import CameraSink, Peers
 from narrative.events import AffectSample
@@ -37,6 +39,7 @@ from server.settings import Settings
 from server.tokens import Claims, Tokens
 
 PHONE_RENDITION = "360p"
+PRUNE_EVERY_S = 3600.0
 SCREEN_RENDITION = "720p"
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,13 @@ class Services:
             )
             services.camera_sinks.append(services.affect.sink)
         services.tasks.append(asyncio.create_task(committer.run(), name="committer"))
+        if settings.gen_keep_hours > 0:
+            services.tasks.append(
+                asyncio.create_task(
+                    _prune_generated(settings.resolved_media_dir(), settings.gen_keep_hours),
+                    name="prune-generated",
+                )
+            )
         restored = await rooms.restore()
         demo = await services.save_story(DEMO.read_text(encoding="utf-8"), "yaml")
         services.bundled = frozenset({demo.digest})  # listed for hosts to pick
@@ -186,6 +196,20 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.store.close()
+
+
+async def _prune_generated(media_dir: Path, keep_hours: float) -> None:
+    """Delete generated clips older than ``keep_hours``: now, then every hour."""
+    while True:
+        try:
+            pruned = await asyncio.to_thread(prune_generated, media_dir, keep_hours * 3600)
+        except Exception:  # an unreadable manifest: say so, try again in an hour
+            log.exception("generated clips not pruned")
+        else:
+            if pruned.removed:
+                log.info("generated clips pruned: %d (%.1f MB), %d kept",
+                         len(pruned.removed), pruned.bytes / 1e6, pruned.kept)  # fmt: skip
+        await asyncio.sleep(PRUNE_EVERY_S)
 
 
 __all__ = ["Services"]

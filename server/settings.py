@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         description="a generated clip must be ready this long before its scene starts, else "
         "the fallback plays",
     )
+    gen_keep_hours: float = Field(
+        168.0,
+        ge=0,
+        description="generated clips older than this many hours are deleted, at start-up "
+        "and then hourly (0: kept; `kinoroom film prune` deletes on demand)",
+    )
     text_model: str | None = Field(
         None,
         description="text backend's causal LM: a model id or folder, or a .gguf file; default "
