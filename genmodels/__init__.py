@@ -12,8 +12,8 @@ draft, so that ``kinoroom serve`` (which imports the queues) never loads them.
   `redis_worker`), `worker` (one job to one Result), `worker_main` (``kinoroom worker``),
   `backends` (the lazy registry);
 - backends: `montage` (+ `shots`, `cards`), `caption` (the ``text`` backend), `diffusion`;
-  `clips` reads and writes clips in the media folder; `style` and `anchors` are the
-  style anchor;
+  `clips` reads and writes clips in the media folder, `retention` deletes old ones;
+  `style` and `anchors` are the style anchor;
 - the script assistant: `text` (the causal LM), `drafts`, `diversity`.
 """
 
