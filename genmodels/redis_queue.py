@@ -33,6 +33,7 @@ from genmodels.jobs import Job
 from genmodels.queue import Listener, RoomListeners
 from genmodels.redis_streams import (
     BACKENDS,
+    DEFAULT_PREFIX,
     JOBS_MAXLEN,
     StreamKeys,
     connect,
@@ -54,7 +55,7 @@ class RedisQueue:
         self,
         url: str,
         *,
-        prefix: str = "kinoroom:gen",
+        prefix: str = DEFAULT_PREFIX,
         block_ms: int = 1000,
         batch: int = 100,
     ) -> None:

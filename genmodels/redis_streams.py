@@ -1,6 +1,8 @@
 """The Redis engine's keys and wire format, shared by the server and the workers.
 
-Every key starts with a prefix (default ``kinoroom:gen``; tests use their own):
+Every key starts with a prefix (default ``{kinoroom}:gen``; tests use their own). The
+braces are a Redis Cluster hash tag: every key of the queue hashes to one slot, as the
+Lua scripts that touch several of them need; a single Redis ignores them:
 
 ======================  ======  ==========================================================
 key                     type    holds
@@ -37,6 +39,7 @@ from genmodels.jobs import Job, Update
 from narrative.story import Backend
 
 BACKENDS: tuple[str, ...] = get_args(Backend)
+DEFAULT_PREFIX = "{kinoroom}:gen"
 UPDATES_MAXLEN = 10_000
 JOBS_MAXLEN = 10_000  # a safety cap only: acknowledged jobs are deleted at once
 
@@ -49,7 +52,7 @@ Encoded = dict[EncodableT, EncodableT]  # an entry to write
 
 @dataclass(frozen=True, slots=True)
 class StreamKeys:
-    prefix: str = "kinoroom:gen"
+    prefix: str = DEFAULT_PREFIX
 
     def jobs(self, backend: str) -> str:
         return f"{self.prefix}:jobs:{backend}"
@@ -132,6 +135,7 @@ async def ensure_groups(redis: Redis, keys: StreamKeys, backends: Iterable[str])
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_PREFIX",
     "JOBS_MAXLEN",
     "UPDATES_MAXLEN",
     "Encoded",

@@ -52,7 +52,14 @@ from genmodels.backend import WorkerConfig
 from genmodels.backends import BackendRegistry
 from genmodels.jobs import Job, Progress, Result
 from genmodels.redis_claims import Claims, Taken
-from genmodels.redis_streams import BACKENDS, StreamKeys, connect, decode_job, ensure_groups
+from genmodels.redis_streams import (
+    BACKENDS,
+    DEFAULT_PREFIX,
+    StreamKeys,
+    connect,
+    decode_job,
+    ensure_groups,
+)
 from genmodels.worker import finished, new_worker_id, run_job
 
 log = logging.getLogger(__name__)
@@ -70,7 +77,7 @@ class RedisWorker:
         registry: BackendRegistry,
         config: WorkerConfig,
         *,
-        prefix: str = "kinoroom:gen",
+        prefix: str = DEFAULT_PREFIX,
         concurrency: int = 1,
         claim_idle_s: float = 5.0,
         max_deliveries: int = 3,

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from genmodels.backend import WorkerConfig
 from genmodels.backends import BackendRegistry
+from genmodels.redis_streams import DEFAULT_PREFIX
 from genmodels.redis_worker import RedisWorker
 
 
@@ -27,7 +28,7 @@ def run_worker(
     *,
     specs: Mapping[str, str],
     concurrency: int = 1,
-    prefix: str = "kinoroom:gen",
+    prefix: str = DEFAULT_PREFIX,
     claim_idle_s: float = 5.0,
     max_deliveries: int = 3,
     grace_s: float = 30.0,

@@ -464,7 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", choices=("auto", "cpu", "cuda"), help="default KINOROOM_GEN_DEVICE"
     )
     worker.add_argument("--concurrency", type=_count(1), default=1, help="jobs run at once")
-    worker.add_argument("--prefix", default="kinoroom:gen", help="Redis key prefix")
+    worker.add_argument(
+        "--prefix", default="{kinoroom}:gen", help="Redis key prefix (default: %(default)s)"
+    )
     worker.add_argument(
         "--claim-idle",
         type=float,

@@ -104,3 +104,14 @@ def test_the_server_side_never_imports_torch():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=TIMEOUT * 6)
+
+
+def test_the_worker_s_default_prefix_is_the_server_s_and_one_cluster_slot():
+    from genmodels.redis_streams import DEFAULT_PREFIX, StreamKeys
+    from server.cli import build_parser
+
+    assert build_parser().parse_args(["worker"]).prefix == DEFAULT_PREFIX
+    keys = StreamKeys()
+    # Redis Cluster hashes only what is inside the first {...}: every key, one slot.
+    assert {k[k.index("{") + 1 : k.index("}")] for k in (keys.jobs("montage"), keys.group,
+            keys.updates, keys.dead, keys.errors)} == {"kinoroom"}  # fmt: skip
