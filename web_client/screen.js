@@ -1,8 +1,10 @@
 // The shared screen (/screen/CODE): a projector or TV that shows the room to the room.
 //
 // Lobby: the code, the QR and how many phones joined. Film: the scene, the live tally
-// with a countdown on the room clock, then the decision and its reason. The join code
-// and QR stay in a corner during the film, so latecomers can still join.
+// with a countdown on the room clock, then the decision and its reason, which stays a
+// few seconds into the next scene (DECISION_LINGER_MS) and then leaves the picture to
+// the film. The join code and QR stay in a corner during the film, so latecomers can
+// still join.
 //
 // The screen takes its own seat (POST /join with role "screen") and keeps the token in
 // localStorage `kinoroom.screen.<CODE>`, so a reload gets the same seat back.
@@ -20,17 +22,19 @@ import { drawTally as drawBars } from "./tally.js";
 import { RoomSocket } from "./room_socket.js";
 
 const DRAW_EVERY_MS = 250;
+const DECISION_LINGER_MS = 5000; // the decision stays this long into the next scene
 
 const code = normalizeCode(decodeURIComponent(location.pathname.split("/")[2] || ""));
 const storageKey = `kinoroom.screen.${code}`;
 
 let socket = null;
 let film = null; // the FilmPlayer
-let vote = null; // the vote_open on show (also after it closed, until the next one)
+let vote = null; // the vote_open on show (also after it closed, until it is retired)
 let latestTally = null;
 let lastDraw = 0;
 let drawQueued = false;
 let countdownTimer = null;
+let retireTimer = null;
 let decided = false;
 let rejoined = false; // a stale stored seat is replaced once, not in a loop
 
@@ -55,6 +59,8 @@ function showJoin(visible) {
 
 function openVote(open) {
   if (vote && vote.choice === open.choice && vote.opens_at === open.opens_at) return;
+  clearTimeout(retireTimer);
+  retireTimer = null;
   vote = open;
   decided = false;
   latestTally = null;
@@ -103,6 +109,20 @@ function drawTally(scores, turnout, winner = null) {
   drawBars($("#tally"), $("#turnout"), scores, turnout, winner);
 }
 
+/** Once the film has moved past the vote's scene, clear the vote and decision away. */
+function retireVote() {
+  if (retireTimer) return;
+  retireTimer = setTimeout(() => {
+    retireTimer = null;
+    vote = null;
+    decided = false;
+    latestTally = null;
+    clearInterval(countdownTimer);
+    $("#vote").hidden = true;
+    $("#decision").hidden = true;
+  }, DECISION_LINGER_MS);
+}
+
 function showDecision(decision) {
   decided = true;
   latestTally = null;
@@ -133,6 +153,7 @@ function applyState(state) {
   showJoin(true);
   $("#scene-title").textContent = humanize(state.scene);
   if (state.vote) openVote(state.vote);
+  else if (vote && state.scene !== vote.choice) retireVote(); // a vote's choice is its scene
 }
 
 function showEnded() {

@@ -95,6 +95,10 @@ async def test_the_pages_label_a_generated_scene_while_it_plays(
         for page in (phone, screen):
             await expect(page.locator("#ai-label")).to_be_visible(timeout=20_000)
             await expect(page.locator("#ai-label")).to_have_text("AI-generated")
+        # The door's vote and decision leave the screen's picture a few seconds into it.
+        await expect(screen.locator("#decision")).to_be_visible()
+        await expect(screen.locator("#vote")).to_be_hidden(timeout=10_000)
+        await expect(screen.locator("#decision")).to_be_hidden()
         await pages.shot(phone, "phone-generated-scene")
         await pages.shot(screen, "screen-generated-scene")
         await expect(screen.locator("#ai-label")).to_be_hidden(timeout=15_000)  # the end
