@@ -11,41 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from narrative.errors import NarrativeError, StoryError
 from narrative.stories import DEMO
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SystemExit(f"error io: cannot read {path}: {exc.strerror}") from exc
-
-
-def _count(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
+from server.cli_args import count, read_file
+from server.media_cli import add_media_commands
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -55,7 +27,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     media_exists = media_finder(Path(args.media)) if args.media else None
     diagnostics = []
     for path in args.files:
-        diagnostics.extend(validate_text(_read(path), path, media_exists))
+        diagnostics.extend(validate_text(read_file(path), path, media_exists))
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], indent=2))
     else:
@@ -80,7 +52,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from narrative.diagram import to_dot, to_mermaid
     from narrative.validate import load_story
 
-    story = load_story(_read(args.file), args.file)
+    story = load_story(read_file(args.file), args.file)
     print(to_dot(story) if args.format == "dot" else to_mermaid(story), end="")
     return 0
 
@@ -94,7 +66,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from narrative.validate import load_story
 
     path = args.file or str(DEMO)
-    story = load_story(_read(path), path)
+    story = load_story(read_file(path), path)
     history: History = {}
     for screening in range(args.screenings):
         config = SimulationConfig(
@@ -162,55 +134,8 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
 def _cmd_tally(args: argparse.Namespace) -> int:
     from narrative.ballot_file import tally_json
 
-    print(json.dumps(tally_json(_read(args.file), args.policy), indent=2))
+    print(json.dumps(tally_json(read_file(args.file), args.policy), indent=2))
     return 0
-
-
-def _media_dir(given: Path | None) -> Path:
-    if given is not None:
-        return given
-    from server.settings import Settings
-
-    return Settings().resolved_media_dir()
-
-
-def _renditions(text: str) -> tuple[object, ...]:
-    from mobile_bridge.media_errors import UnknownRendition
-    from mobile_bridge.renditions import parse_renditions
-
-    try:
-        return parse_renditions(text)
-    except UnknownRendition as exc:
-        raise argparse.ArgumentTypeError(exc.message) from None
-
-
-def _cmd_ingest(args: argparse.Namespace) -> int:
-    from mobile_bridge.clipnames import story_media_ids
-    from mobile_bridge.ingest import ingest_clips
-    from mobile_bridge.media_errors import MediaError
-    from mobile_bridge.progress import ProgressBar
-    from narrative.validate import load_story
-
-    media_ids = story_media_ids(load_story(_read(args.story), args.story)) if args.story else []
-    try:
-        results = ingest_clips(
-            args.clips, media_ids, _media_dir(args.media), args.renditions, progress=ProgressBar
-        )
-    except MediaError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    for result in results:
-        if result.error is not None:
-            print(f"error {result.error.code}: {result.error.message}", file=sys.stderr)
-        elif result.status == "skipped":
-            print(f"{result.media_id}: unchanged, skipped", file=sys.stderr)
-    counts = {s: sum(r.status == s for r in results) for s in ("encoded", "skipped", "failed")}
-    print(
-        f"{len(results)} clip(s): {counts['encoded']} encoded, {counts['skipped']} skipped, "
-        f"{counts['failed']} failed",
-        file=sys.stderr,
-    )
-    return 1 if counts["failed"] else 0
 
 
 def _backend_specs(text: str) -> dict[str, str]:
@@ -256,57 +181,6 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         return 1
 
 
-def _cmd_film_demo(args: argparse.Namespace) -> int:
-    import time
-
-    from mobile_bridge.demo_film import generate_demo_film
-    from mobile_bridge.media_errors import MediaError
-    from narrative.validate import load_story
-
-    path = args.story or str(DEMO)
-    story = load_story(_read(path), path)
-    media_dir = _media_dir(args.media)
-    began = time.perf_counter()
-    try:
-        results = generate_demo_film(
-            story, media_dir, args.renditions, jobs=args.jobs, show_progress=True
-        )
-    except MediaError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    made = [r for r in results if r.status == "encoded"]
-    film_s = sum(r.duration_s for r in made)
-    print(
-        f"demo film in {media_dir}: {len(made)} clip(s) made ({film_s:.0f} s of film) in "
-        f"{time.perf_counter() - began:.1f} s, {len(results) - len(made)} already there",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def _cmd_film_prune(args: argparse.Namespace) -> int:
-    from genmodels.retention import prune_generated
-    from mobile_bridge.media_errors import MediaError
-    from server.settings import Settings
-
-    hours = args.hours if args.hours is not None else Settings().gen_keep_hours
-    media_dir = _media_dir(args.media)
-    try:
-        pruned = prune_generated(media_dir, hours * 3600, dry_run=args.dry_run)
-    except MediaError as exc:
-        print(f"error {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    for media_id in pruned.removed:
-        print(media_id)
-    verb = "would remove" if args.dry_run else "removed"
-    print(
-        f"{verb} {len(pruned.removed)} generated clip(s) older than {hours:g} h from "
-        f"{media_dir} ({pruned.bytes / 1e6:.1f} MB); {pruned.kept} kept",
-        file=sys.stderr,
-    )
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     from narrative.policies import POLICY_NAMES
 
@@ -336,12 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "file", nargs="?", metavar="FILE", help="story file (default: the bundled demo)"
     )
-    simulate.add_argument("--phones", type=_count(0), default=30)
+    simulate.add_argument("--phones", type=count(0), default=30)
     simulate.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
     simulate.add_argument("--seed", type=int, default=0)
     simulate.add_argument(
         "--screenings",
-        type=_count(1),
+        type=count(1),
         default=1,
         help="screen N times in a row (seeds S, S+1, …); explore learns from each",
     )
@@ -358,13 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", help="run the server (settings from KINOROOM_* variables; see the README)"
     )
     serve.add_argument("--host", help="listen address (KINOROOM_HOST)")
-    serve.add_argument("--port", type=_count(0), help="listen port (KINOROOM_PORT)")
+    serve.add_argument("--port", type=count(0), help="listen port (KINOROOM_PORT)")
     serve.set_defaults(run=_cmd_serve)
 
     demo = commands.add_parser(
         "demo", help="a screening of the demo film with bot phones, server in this process"
     )
-    demo.add_argument("--phones", type=_count(1), default=12)
+    demo.add_argument("--phones", type=count(1), default=12)
     demo.add_argument("--policy", choices=POLICY_NAMES, default="plurality")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -378,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         "loadtest", help="bot phones against a running server; prints figures, writes JSON"
     )
     loadtest.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000")
-    loadtest.add_argument("--phones", type=_count(1), required=True)
+    loadtest.add_argument("--phones", type=count(1), required=True)
     loadtest.add_argument(
         "--duration",
         type=float,
@@ -386,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="the vote window; with --room, how long phones wait for a vote",
     )
-    loadtest.add_argument("--procs", type=_count(1), default=1, help="bot processes")
+    loadtest.add_argument("--procs", type=count(1), default=1, help="bot processes")
     loadtest.add_argument("--room", help="an existing room's code (default: create one)")
     loadtest.add_argument("--out", type=Path, default=Path("bench/results/loadtest.json"))
     loadtest.add_argument("--server-pid", type=int, help="read the server's memory from this pid")
@@ -394,61 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     loadtest.add_argument("--json", action="store_true", help="print the figures as JSON")
     loadtest.set_defaults(run=_cmd_loadtest)
 
-    ingest = commands.add_parser(
-        "ingest", help="transcode clips once into stream renditions (MEDIA_DIR/ID/NAME.ts)"
-    )
-    ingest.add_argument(
-        "clips",
-        nargs="+",
-        metavar="CLIP",
-        help="a clip file, matched to the story's media id by its name, or ID=PATH",
-    )
-    ingest.add_argument("--story", metavar="FILE", help="the story whose media ids name the clips")
-    ingest.add_argument(
-        "--media", type=Path, metavar="DIR", help="media folder (default: KINOROOM_MEDIA_DIR)"
-    )
-    ingest.add_argument(
-        "--renditions",
-        type=_renditions,
-        default="360p,720p",
-        metavar="LIST",
-        help="comma-separated: 360p, 720p, 1080p (default: 360p,720p)",
-    )
-    ingest.set_defaults(run=_cmd_ingest)
-
-    film = commands.add_parser("film", help="the film's media").add_subparsers(
-        dest="film_command", required=True
-    )
-    film_demo = film.add_parser(
-        "demo", help="generate the demo story's film (skips clips already made)"
-    )
-    film_demo.add_argument(
-        "--media", type=Path, metavar="DIR", help="media folder (default: KINOROOM_MEDIA_DIR)"
-    )
-    film_demo.add_argument("--story", metavar="FILE", help="story file (default: the bundled demo)")
-    film_demo.add_argument(
-        "--renditions",
-        type=_renditions,
-        default="360p,720p",
-        metavar="LIST",
-        help="comma-separated: 360p, 720p, 1080p (default: 360p,720p)",
-    )
-    film_demo.add_argument("--jobs", type=_count(1), help="clips made at once (default: cores)")
-    film_demo.set_defaults(run=_cmd_film_demo)
-    film_prune = film.add_parser(
-        "prune", help="delete generated fill-in clips older than an age (prints their ids)"
-    )
-    film_prune.add_argument(
-        "--media", type=Path, metavar="DIR", help="media folder (default: KINOROOM_MEDIA_DIR)"
-    )
-    film_prune.add_argument(
-        "--hours",
-        type=_hours,
-        metavar="H",
-        help="older than this many hours (default: KINOROOM_GEN_KEEP_HOURS, 168)",
-    )
-    film_prune.add_argument("--dry-run", action="store_true", help="list, delete nothing")
-    film_prune.set_defaults(run=_cmd_film_prune)
+    add_media_commands(commands)
 
     worker = commands.add_parser(
         "worker", help="run fill-in jobs from Redis (KINOROOM_REDIS_URL) until SIGTERM"
@@ -463,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), help="default KINOROOM_GEN_DEVICE"
     )
-    worker.add_argument("--concurrency", type=_count(1), default=1, help="jobs run at once")
+    worker.add_argument("--concurrency", type=count(1), default=1, help="jobs run at once")
     worker.add_argument(
         "--prefix", default="{kinoroom}:gen", help="Redis key prefix (default: %(default)s)"
     )
@@ -475,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="take over a job its worker stopped refreshing for S seconds",
     )
     worker.add_argument(
-        "--max-deliveries", type=_count(1), default=3, help="tries before the dead letter"
+        "--max-deliveries", type=count(1), default=3, help="tries before the dead letter"
     )
     worker.set_defaults(run=_cmd_worker)
 
