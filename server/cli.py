@@ -172,7 +172,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             config,
             specs=args.backends,
             concurrency=args.concurrency,
-            prefix=args.prefix,
+            prefix=args.prefix or settings.redis_prefix,
             claim_idle_s=args.claim_idle,
             max_deliveries=args.max_deliveries,
         )
@@ -284,9 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", choices=("auto", "cpu", "cuda"), help="default KINOROOM_GEN_DEVICE"
     )
     worker.add_argument("--concurrency", type=count(1), default=1, help="jobs run at once")
-    worker.add_argument(
-        "--prefix", default="{kinoroom}:gen", help="Redis key prefix (default: %(default)s)"
-    )
+    worker.add_argument("--prefix", help="Redis key prefix (default: KINOROOM_REDIS_PREFIX)")
     worker.add_argument(
         "--claim-idle",
         type=float,

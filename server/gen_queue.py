@@ -29,7 +29,7 @@ def open_queue(settings: Settings) -> JobQueue:
     if settings.redis_url:
         from genmodels.redis_queue import RedisQueue
 
-        return RedisQueue(settings.redis_url)
+        return RedisQueue(settings.redis_url, prefix=settings.redis_prefix)
     from genmodels.local_queue import LocalQueue
 
     return LocalQueue(worker_config(settings), settings.gen_workers)

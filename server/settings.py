@@ -115,6 +115,12 @@ class Settings(BaseSettings):
         description="Redis for scale-out: fill-in jobs over Redis Streams, run by `kinoroom "
         "worker` processes; none by default (jobs run in this process)",
     )
+    redis_prefix: str = Field(
+        "{kinoroom}:gen",
+        min_length=1,
+        description="first part of every key of the fill-in queue in Redis, shared by the "
+        "server and its workers (the braces keep the keys in one Redis Cluster slot)",
+    )
     gen_workers: int = Field(
         1,
         ge=0,

@@ -106,11 +106,11 @@ def test_the_server_side_never_imports_torch():
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=TIMEOUT * 6)
 
 
-def test_the_worker_s_default_prefix_is_the_server_s_and_one_cluster_slot():
+def test_the_default_prefix_is_the_server_s_and_one_cluster_slot():
     from genmodels.redis_streams import DEFAULT_PREFIX, StreamKeys
-    from server.cli import build_parser
+    from server.settings import Settings
 
-    assert build_parser().parse_args(["worker"]).prefix == DEFAULT_PREFIX
+    assert Settings().redis_prefix == DEFAULT_PREFIX  # the queue's own default is the server's
     keys = StreamKeys()
     # Redis Cluster hashes only what is inside the first {...}: every key, one slot.
     assert {k[k.index("{") + 1 : k.index("}")] for k in (keys.jobs("montage"), keys.group,

@@ -15,7 +15,6 @@ from genmodels.redis_queue import RedisQueue
 from mobile_bridge.client import PhoneClient
 from mobile_bridge.join import join_room
 from mobile_bridge.protocol import State, VoteOpen
-from server.settings import Settings
 from tests.genmodels.queue_support import REDIS_URL, WorkerProcess, redis_prefix
 from tests.mobile_bridge.film.clips import make_film
 from tests.server.conftest import running, settings_for
@@ -63,18 +62,16 @@ async def worker(tmp_path: Path, prefix: str, delay_s: float) -> WorkerProcess:
 @pytest.mark.parametrize("rescued", [True, False], ids=["taken-over", "lost"])
 @pytest.mark.asyncio
 async def test_a_killed_workers_job_is_taken_over_or_the_fallback_plays_on_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rescued: bool
+    tmp_path: Path, rescued: bool
 ):
     media = tmp_path / "media"
     make_film(media, {"t/hall": "green", "t/red": "red", "t/blue": "blue"}, seconds=3.0)
     async with redis_prefix() as (redis, keys):
-
-        def open_queue(settings: Settings) -> RedisQueue:
-            return RedisQueue(REDIS_URL, prefix=keys.prefix)
-
-        monkeypatch.setattr("server.services.open_queue", open_queue)
         first = await worker(tmp_path, keys.prefix, 60.0)  # slow: it will not finish
-        async with running(settings_for(tmp_path, media_dir=media, gen_margin_s=1.0)) as live:
+        settings = settings_for(tmp_path, media_dir=media, gen_margin_s=1.0,
+                                redis_url=REDIS_URL, redis_prefix=keys.prefix)  # fmt: skip
+        async with running(settings) as live:
+            assert isinstance(live.services.gen_queue, RedisQueue)
             story_id = await live.story(STORY)
             room = (await live.http.post("/api/rooms", json={"story_id": story_id})).json()
             seat = await join_room(live.url, room["code"], "Ada", http=live.http)
