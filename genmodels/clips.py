@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from genmodels.backend import GenerationError
 from genmodels.jobs import Job
+from genmodels.retention import GENERATED
 from mobile_bridge.clipnames import is_media_id
 from mobile_bridge.demo_film import DEMO_PRESET, encode_renditions
 from mobile_bridge.manifest import Manifest, MediaEntry, Source, manifest_lock
@@ -247,7 +248,7 @@ def generated_id(job: Job) -> str:
     Raises:
         GenerationError: ``clip-bad-job`` when the job id cannot be a folder name.
     """
-    media_id = f"generated/{job.id}"
+    media_id = f"{GENERATED}/{job.id}"
     if not is_media_id(media_id):
         raise GenerationError("clip-bad-job", f"job id {job.id!r} cannot name a media folder")
     return media_id

@@ -15,6 +15,7 @@ from narrative.policies import POLICY_NAMES
 from server.deps import HostDep, RoomDep, ServicesDep
 from server.deps import room as find_room
 from server.errors import ApiError
+from server.rooms.fill_ins import JobPhase
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 
@@ -177,7 +178,7 @@ class FillInJob(BaseModel):
     scene: str
     title: str = Field(description="the generated scene's title card, or its scene id")
     backend: str
-    phase: Literal["queued", "running", "overdue", "done", "late", "failed", "rejected"] = Field(
+    phase: JobPhase = Field(
         description="queued, running, overdue (no result by its cue time: the fallback "
         "plays), then the outcome (done: cued for its boundary)"
     )
