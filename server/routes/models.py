@@ -39,7 +39,7 @@ def landmarker_model(settings: Settings) -> Path:
     return resolve_model(configured if isinstance(configured, str | Path) else None)
 
 
-@router.api_route(f"/models/{MODEL_NAME}", methods=["GET", "HEAD"])
+@router.api_route(f"/models/{MODEL_NAME}", methods=["GET", "HEAD"], include_in_schema=False)
 async def face_landmarker(
     svc: ServicesDep, if_none_match: Annotated[str | None, Header()] = None
 ) -> Response:
