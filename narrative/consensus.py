@@ -19,6 +19,14 @@ every policy shares, in this order, and only then asks the policy:
    tie rule: when the top score is shared, the director's cut wins if it is among the
    tied options, else the option earliest in story order.
 
+**One count.** A policy's `Policy.scores` is its running score: what the screen's live
+tally shows while the vote is open (`live_scores`) and exactly what `Policy.score`
+decides from at the close, so the option a room watches lead is the option the policy
+counts ahead. Chance enters once per vote, when it opens: `Policy.draw` takes what the
+policy needs from the screening's generator (explore's Thompson samples) and the vote
+keeps it, so reading the live tally never moves the generator and the decision uses the
+very draw the screen showed.
+
 The fallback is the director's cut (`ctx.default`) when it is visible; when a condition
 hid it, the first visible option. Every `Decision.reason` is one sentence a viewer can
 read on the big screen, written with labels, never ids.
@@ -38,6 +46,11 @@ from typing import Protocol
 from narrative.ballots import Ballot, Cast, Pick, ballot_options
 from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import LEVELS, RANGES, Mood
+
+# What chance decided for one vote when it opened (`Policy.draw`): one float per visible
+# option in story order, or nothing for the policies that draw nothing.
+Draw = tuple[float, ...]
+Scores = tuple[tuple[OptionId, float], ...]  # every visible option's score, story order
 
 # The choice id of a vote that stands alone (an audit file, a test) rather than in a story.
 LONE_VOTE = ChoiceId("vote")
@@ -142,7 +155,7 @@ class Decision:
     """What plays and why; `scores` lists every visible option in story order."""
 
     option: OptionId
-    scores: tuple[tuple[OptionId, float], ...]
+    scores: Scores
     policy: str
     reason: str
     turnout: Turnout
@@ -213,8 +226,18 @@ class Policy(Protocol):
         """Whether the policy has a signal of its own when nobody voted."""
         ...
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
-        """Decide once the shared rules passed; only `decide()` calls this."""
+    def draw(self, ctx: VoteContext, rng: random.Random) -> Draw:
+        """What chance decides for this vote, drawn once when it opens (explore: one
+        Thompson sample per visible option, in story order); ``()`` for the others."""
+        ...
+
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
+        """The running score of every visible option: the live tally, and what `score`
+        decides from. Draws nothing."""
+        ...
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
+        """Decide from `scores` once the shared rules passed; only `decide()` calls this."""
         ...
 
     def spec(self) -> dict[str, object]:
@@ -237,17 +260,24 @@ def count(policy: Policy, ctx: VoteContext) -> Poll:
     return Poll(ctx, counted, Turnout(len(counted), max(ctx.present, len(live))))
 
 
-def decide(policy: Policy, ctx: VoteContext, rng: random.Random) -> Decision:
+def decide(
+    policy: Policy, ctx: VoteContext, rng: random.Random, *, draw: Draw | None = None
+) -> Decision:
     """Pick the option that plays: the shared rules of the module docstring, then the policy.
 
     Args:
         policy: the room's (or the choice's) consensus policy.
         ctx: the visible options, the casts, turnout, quorum and mood.
-        rng: the screening's seeded generator; only the explore policy draws from it.
+        rng: the screening's seeded generator; only the explore policy draws from it, and
+            only when ``draw`` is None.
+        draw: what `Policy.draw` gave when the vote opened (the screening keeps it);
+            None draws now, as an audit of a lone vote does.
 
     Returns:
         The decision, its scores for every visible option and a one-sentence reason.
     """
+    if draw is None:
+        draw = policy.draw(ctx, rng)
     poll = count(policy, ctx)
     voted, present = poll.turnout.voted, poll.turnout.present
     if voted == 0 and not policy.decides_without_votes(ctx):
@@ -259,11 +289,25 @@ def decide(policy: Policy, ctx: VoteContext, rng: random.Random) -> Decision:
             f"{fallback_phrase(ctx)} plays."
         )
     else:
-        return policy.score(poll, rng)
+        return policy.score(poll, draw)
     # The fallback plays, but the policy's own scores are kept: the screen and the audit
     # file still show what the votes said.
-    scores = policy.score(poll, rng).scores
-    return Decision(ctx.fallback, scores, policy.name, reason, poll.turnout)
+    return Decision(ctx.fallback, ordered(ctx, policy.scores(poll, draw)), policy.name, reason,
+                    poll.turnout)  # fmt: skip
+
+
+def live_scores(policy: Policy, ctx: VoteContext, draw: Draw) -> tuple[Scores, Turnout]:
+    """The open vote's running count: every visible option's score as the policy counts
+    it (story order), and turnout so far. The same numbers `decide` gives at the close
+    for the same casts, mood and draw, whatever the policy (module docstring, "One
+    count")."""
+    poll = count(policy, ctx)
+    return ordered(ctx, policy.scores(poll, draw)), poll.turnout
+
+
+def ordered(ctx: VoteContext, scores: Mapping[OptionId, float]) -> Scores:
+    """``scores`` as ``(option, score)`` pairs for every visible option, in story order."""
+    return tuple((o.id, scores[o.id]) for o in ctx.options)
 
 
 # --- Reason text: the few phrases every policy's sentence is built from. ---
@@ -322,17 +366,21 @@ def score_list(
 
 __all__ = [
     "Decision",
+    "Draw",
     "Lead",
     "OptionInfo",
     "Policy",
     "Poll",
+    "Scores",
     "Turnout",
     "VoteContext",
     "count",
     "decide",
     "fallback_phrase",
     "lead",
+    "live_scores",
     "number",
+    "ordered",
     "percent",
     "plural",
     "resolve_mood_target",

@@ -45,11 +45,16 @@ class Leave:
 
 @dataclass(frozen=True, slots=True)
 class VoteCast:
+    """A phone's ballot arrived at ``now``; ``cast_at`` is when its owner cast it (room
+    clock, as the shell bounds the phone's claim), None for "as it arrived". A vote cast
+    before the close counts if it arrives within the screening's grace after it."""
+
     device: DeviceId
     choice: ChoiceId
     ballot: Ballot
     seq: int
     now: float
+    cast_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

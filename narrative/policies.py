@@ -22,12 +22,14 @@ from typing import ClassVar
 from narrative.ballots import Approval, Ballot, Pick, Ranking
 from narrative.consensus import (
     Decision,
+    Draw,
     Policy,
     Poll,
     VoteContext,
     fallback_phrase,
     lead,
     number,
+    ordered,
     percent,
     plural,
     score_list,
@@ -57,8 +59,7 @@ def _by_score(
 def _decision(
     name: str, poll: Poll, option: OptionId, scores: dict[OptionId, float], reason: str
 ) -> Decision:
-    ordered = tuple((o.id, scores[o.id]) for o in poll.ctx.options)
-    return Decision(option, ordered, name, reason, poll.turnout)
+    return Decision(option, ordered(poll.ctx, scores), name, reason, poll.turnout)
 
 
 def _is_number(value: object) -> bool:
@@ -66,7 +67,8 @@ def _is_number(value: object) -> bool:
 
 
 class _PolicyDefaults:
-    """Defaults most policies share: picks only, nothing to go on without votes, no params."""
+    """Defaults most policies share: picks only, nothing to go on without votes, no
+    params, no chance."""
 
     __slots__ = ()
     name: ClassVar[str]
@@ -76,6 +78,9 @@ class _PolicyDefaults:
 
     def decides_without_votes(self, ctx: VoteContext) -> bool:
         return False
+
+    def draw(self, ctx: VoteContext, rng: random.Random) -> Draw:
+        return ()
 
     def spec(self) -> dict[str, object]:
         return {"name": self.name}
@@ -87,8 +92,11 @@ class PluralityPolicy(_PolicyDefaults):
 
     name: ClassVar[str] = "plurality"
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
-        return _by_score(self.name, "Plurality", poll, poll.pick_counts(), _VOTES)
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
+        return poll.pick_counts()
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
+        return _by_score(self.name, "Plurality", poll, self.scores(poll, draw), _VOTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +112,7 @@ class BordaPolicy(_PolicyDefaults):
     def accepts(self, ballot: Ballot) -> bool:
         return isinstance(ballot, Pick | Ranking)
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
         points = {o.id: 0.0 for o in poll.ctx.options}
         top = len(points) - 1
         for cast in poll.casts:
@@ -112,7 +120,10 @@ class BordaPolicy(_PolicyDefaults):
             seen = [o for o in dict.fromkeys(ranked) if o in points]  # first place counts
             for place, option in enumerate(seen):
                 points[option] += top - place
-        return _by_score(self.name, "Borda", poll, points, ("pt", "pts"))
+        return points
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
+        return _by_score(self.name, "Borda", poll, self.scores(poll, draw), ("pt", "pts"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +135,17 @@ class ApprovalPolicy(_PolicyDefaults):
     def accepts(self, ballot: Ballot) -> bool:
         return isinstance(ballot, Pick | Approval)
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
         approvals = {o.id: 0.0 for o in poll.ctx.options}
         for cast in poll.casts:
             named = {cast.ballot.option} if isinstance(cast.ballot, Pick) else cast.ballot.options
             for option in named:
                 if option in approvals:
                     approvals[option] += 1
+        return approvals
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
+        approvals = self.scores(poll, draw)
         return _by_score(self.name, "Approval", poll, approvals, ("approval", "approvals"))
 
 
@@ -152,9 +167,12 @@ class SupermajorityPolicy(_PolicyDefaults):
                 code="bad-policy-params",
             )
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
+        return poll.pick_counts()
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
         ctx = poll.ctx
-        counts = poll.pick_counts()
+        counts = self.scores(poll, draw)
         winner = lead(ctx, counts)
         cast = sum(counts.values())
         share = counts[winner.option] / cast if cast else 0.0
@@ -185,9 +203,11 @@ class WeightedPolicy(_PolicyDefaults):
 
     name: ClassVar[str] = "weighted"
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
-        counts = poll.pick_counts(weighted=True)
-        return _by_score(self.name, "Weighted", poll, counts, _VOTES)
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
+        return poll.pick_counts(weighted=True)
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
+        return _by_score(self.name, "Weighted", poll, self.scores(poll, draw), _VOTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +226,20 @@ class MoodPolicy(_PolicyDefaults):
     def decides_without_votes(self, ctx: VoteContext) -> bool:
         return ctx.has_mood_reading and any(o.mood for o in ctx.options)
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
+        """Closeness to the room's mood; the votes while there is nothing to be close to."""
+        ctx = poll.ctx
+        targeted = [o for o in ctx.options if o.mood]
+        if ctx.mood is None or not ctx.has_mood_reading or not targeted:
+            return poll.pick_counts()
+        mood = ctx.mood
+        closeness = {o.id: 0.0 for o in ctx.options}
+        for option in targeted:
+            gaps = [(mood.get(d) - t) / (RANGES[d][1] - RANGES[d][0]) for d, t in option.mood]
+            closeness[option.id] = 1 - math.sqrt(sum(g * g for g in gaps) / len(gaps))
+        return closeness
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
         ctx = poll.ctx
         votes = poll.pick_counts()
         if ctx.mood is None or not ctx.has_mood_reading:
@@ -218,10 +251,7 @@ class MoodPolicy(_PolicyDefaults):
             title = "Mood: no option has a mood target, so the vote decides"
             return _by_score(self.name, title, poll, votes, _VOTES)
         mood = ctx.mood
-        closeness = {o.id: 0.0 for o in ctx.options}
-        for option in targeted:
-            gaps = [(mood.get(d) - t) / (RANGES[d][1] - RANGES[d][0]) for d, t in option.mood]
-            closeness[option.id] = 1 - math.sqrt(sum(g * g for g in gaps) / len(gaps))
+        closeness = self.scores(poll, draw)
         nearest = lead(ctx, closeness, among=(o.id for o in targeted)).tied
         winner = lead(ctx, votes, among=nearest)
         label = ctx.label(winner.option)
@@ -271,14 +301,15 @@ _UNSEEN = ArmStats(0, 0.0)
 class ExplorePolicy(_PolicyDefaults):
     """A bandit across screenings: try branches no audience has seen, favour liked ones.
 
-    Each option scores a Thompson sample from Beta(1 + reward, 1 + plays − reward), drawn
-    in story order from the screening's rng, plus ``vote_weight`` × its share of this
-    room's votes. An option with no history samples uniformly, so over many screenings
-    every branch gets played; one that kept rooms engaged samples high. The vote share
-    keeps the room in charge: with the default weight 1, a unanimous room outweighs any
-    history. History is kept per choice (``history[choice][option]``), because two
-    story nodes may both have an option called ``yes``; `narrative.explore_history`
-    folds a finished screening's engagement into it.
+    Each option scores a Thompson sample from Beta(1 + reward, 1 + plays − reward),
+    drawn in story order from the screening's rng when the vote opens (so the live tally
+    shows the scores that will decide), plus ``vote_weight`` × its share of this room's
+    votes. An option with no history samples uniformly, so over many screenings every
+    branch gets played; one that kept rooms engaged samples high. The vote share keeps
+    the room in charge: with the default weight 1, a unanimous room outweighs any
+    history. History is kept per choice (``history[choice][option]``), because two story
+    nodes may both have an option called ``yes``; `narrative.explore_history` folds a
+    finished screening's engagement into it.
     """
 
     history: Mapping[ChoiceId, Mapping[OptionId, ArmStats]] = field(default_factory=dict)
@@ -307,17 +338,32 @@ class ExplorePolicy(_PolicyDefaults):
     def decides_without_votes(self, ctx: VoteContext) -> bool:
         return True
 
-    def score(self, poll: Poll, rng: random.Random) -> Decision:
-        ctx = poll.ctx
-        votes = poll.pick_counts()
-        voted = poll.turnout.voted
-        scores: dict[OptionId, float] = {}
+    def draw(self, ctx: VoteContext, rng: random.Random) -> Draw:
+        """One Thompson sample per visible option, in story order."""
         arms = self.history.get(ctx.choice, {})
+        samples = []
         for option in ctx.options:
             arm = arms.get(option.id, _UNSEEN)
-            sample = rng.betavariate(1 + arm.reward, 1 + arm.plays - arm.reward)
-            share = votes[option.id] / voted if voted else 0.0
-            scores[option.id] = sample + self.vote_weight * share
+            samples.append(rng.betavariate(1 + arm.reward, 1 + arm.plays - arm.reward))
+        return tuple(samples)
+
+    def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
+        """Each option's sample (drawn when the vote opened) plus its weighted vote share."""
+        ctx = poll.ctx
+        if len(draw) != len(ctx.options):
+            raise ValueError(f"explore needs one sample per option, got {len(draw)}")
+        votes = poll.pick_counts()
+        voted = poll.turnout.voted
+        return {
+            option.id: sample + self.vote_weight * (votes[option.id] / voted if voted else 0.0)
+            for option, sample in zip(ctx.options, draw, strict=True)
+        }
+
+    def score(self, poll: Poll, draw: Draw) -> Decision:
+        ctx = poll.ctx
+        votes = poll.pick_counts()
+        scores = self.scores(poll, draw)
+        arms = self.history.get(ctx.choice, {})
         winner = lead(ctx, scores)
         arm = arms.get(winner.option, _UNSEEN)
         label = ctx.label(winner.option)

@@ -22,10 +22,19 @@ decided now from the ballots so far; one not yet open takes the director's cut),
 
 Votes: one live ballot per device per choice; a later ``seq`` replaces the earlier, an
 equal or lower one is `stale-seq` (but the very same ballot resent with the same seq,
-after a lost ack, is acknowledged again and changes nothing); a ballot at or after ``closes_at`` is
-`window-closed`, even if no tick has closed the window yet. Departed phones keep the
-ballot they cast. Refusals are commands (`VoteRejected`, `EventRejected`), never
-exceptions; exceptions mean the caller broke the API (e.g. `restore` of another story).
+after a lost ack, is acknowledged again and changes nothing); a ballot cast at or after
+``closes_at`` is `window-closed`, even if no tick has closed the window yet. Departed
+phones keep the ballot they cast.
+
+Votes in flight at the close. A phone's owner who tapped before ``closes_at`` should not
+lose the vote to the network, so the decision waits ``grace_s`` past the close
+(``decide_at``, never past the scene's end) and a ballot *cast* before the close that
+*arrives* by then still counts. When it was cast is the shell's bounded claim
+(`VoteCast.cast_at`); here it is clamped into ``[now − grace_s, now]``, so no claim buys
+more than the grace. Without a claim a ballot counts by its arrival, as before.
+
+Refusals are commands (`VoteRejected`, `EventRejected`), never exceptions; exceptions
+mean the caller broke the API (e.g. `restore` of another story).
 
 State lives in `ScreeningState` (`narrative.screening_state`), which also owns the
 JSON snapshot: ``Screening.restore(story, s.snapshot())`` continues exactly where ``s``
@@ -39,8 +48,8 @@ import random
 from collections.abc import Mapping
 from typing import assert_never
 
-from narrative.ballots import Approval, Ballot, Cast, Pick, Ranking, ballot_options
-from narrative.consensus import OptionInfo, Policy, VoteContext, decide, resolve_mood_target
+from narrative.ballots import Approval, Ballot, Pick, Ranking, ballot_options
+from narrative.consensus import Policy, decide
 from narrative.errors import ExpressionError
 from narrative.events import (
     Command,
@@ -83,11 +92,16 @@ class Screening(ScreeningViews):
         story: a validated story (`narrative.validate.load_story`).
         policy: the room's policy, used where a choice names none.
         seed: seeds the generator the explore policy draws from.
+        grace_s: how long after a vote's close a ballot cast before it may still arrive
+            (see "Votes in flight at the close").
     """
 
-    def __init__(self, story: Story, policy: Policy, seed: int = 0) -> None:
+    def __init__(self, story: Story, policy: Policy, seed: int = 0, grace_s: float = 0.0) -> None:
+        if not 0.0 <= grace_s < math.inf:
+            raise ValueError(f"grace_s must be a finite number >= 0, got {grace_s!r}")
         self.story = story
         self.policy = policy
+        self.grace_s = grace_s
         self._rng = random.Random(seed)
         self._choice_policies: dict[str, Policy] = {}
         self._state = ScreeningState(variables=dict(story.variables))
@@ -133,6 +147,7 @@ class Screening(ScreeningViews):
             story_digest=self.story.digest(),
             policy=self.policy.spec(),
             rng=self._rng.getstate(),
+            grace_s=self.grace_s,
         )
 
     @classmethod
@@ -142,10 +157,17 @@ class Screening(ScreeningViews):
         Raises:
             SnapshotError: malformed data, or a snapshot of another story.
         """
-        state, policy_spec, rng_state = ScreeningState.from_json(data, story_digest=story.digest())
-        screening = cls(story, policy_from_spec(policy_spec))
+        state, policy_spec, rng_state, grace_s = ScreeningState.from_json(
+            data, story_digest=story.digest()
+        )
+        screening = cls(story, policy_from_spec(policy_spec), grace_s=grace_s)
         screening._state = state
         screening._rng.setstate(rng_state)
+        vote = state.vote
+        if vote is not None and vote.opened and vote.decided is None and vote.draw is None:
+            # A version 4 snapshot drew at the decision; nothing draws between now and
+            # then, so drawing now gives the very numbers it would have.
+            vote.draw = screening._draw(vote, vote.opens_at)
         return screening
 
     # -- time -------------------------------------------------------------------------
@@ -157,8 +179,8 @@ class Screening(ScreeningViews):
             vote = state.vote
             if vote and vote.decided is None and not vote.opened and now >= vote.opens_at:
                 self._open_vote(vote, out)
-            elif vote and vote.decided is None and vote.opened and now >= vote.closes_at:
-                self._decide(vote, vote.closes_at, out, forced=None, prefix="")
+            elif vote and vote.decided is None and vote.opened and now >= vote.decide_at:
+                self._decide(vote, vote.decide_at, out, forced=None, prefix="")
             elif now >= state.ends_at:
                 self._end_scene(state.ends_at, out)
             else:
@@ -194,7 +216,9 @@ class Screening(ScreeningViews):
         state.vote = None
         if scene.choice is not None:
             opens_at = starts_at + scene.choice.at
-            state.vote = VoteState(ChoiceId(scene_id), opens_at, opens_at + scene.choice.window)
+            closes_at = opens_at + scene.choice.window
+            decide_at = max(closes_at, min(closes_at + self.grace_s, state.ends_at))
+            state.vote = VoteState(ChoiceId(scene_id), opens_at, closes_at, decide_at)
 
     def _end_scene(self, at: float, out: list[Command]) -> None:
         state = self._state
@@ -233,6 +257,7 @@ class Screening(ScreeningViews):
     def _open_vote(self, vote: VoteState, out: list[Command]) -> None:
         vote.opened = True
         vote.options = self._visible_options(vote.opens_at, out)
+        vote.draw = self._draw(vote, vote.opens_at)  # the live tally and the decision share it
         out.append(OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at))
 
     def _visible_options(self, at: float, out: list[Command]) -> tuple[OptionId, ...]:
@@ -250,6 +275,9 @@ class Screening(ScreeningViews):
         assert choice is not None
         return (OptionId(choice.default),)
 
+    def _draw(self, vote: VoteState, at: float) -> tuple[float, ...]:
+        return self.policy_for(vote.choice).draw(self._vote_context(vote, at), self._rng)
+
     def _on_vote(self, event: VoteCast) -> VoteAccepted | VoteRejected:
         state = self._state
 
@@ -259,7 +287,9 @@ class Screening(ScreeningViews):
         vote = state.vote
         if vote is None or vote.choice != event.choice:
             return reject("window-closed" if event.choice in state.decided else "not-open")
-        if vote.decided is not None:
+        cast_at = event.now if event.cast_at is None else event.cast_at
+        cast_at = min(event.now, max(event.now - self.grace_s, cast_at))
+        if vote.decided is not None or cast_at >= vote.closes_at:
             return reject("window-closed")
         if not vote.opened:
             return reject("not-open")
@@ -292,24 +322,10 @@ class Screening(ScreeningViews):
         choice = self.story.scene(vote.choice).choice
         assert choice is not None
         by_id = {o.id: o for o in choice.options}
-        ctx = VoteContext(
-            options=tuple(
-                OptionInfo(
-                    o,
-                    by_id[o].label,
-                    resolve_mood_target({str(d): v for d, v in by_id[o].mood.items()}),
-                )
-                for o in vote.options
-            ),
-            default=OptionId(choice.default),
-            casts=tuple(Cast(d, b.ballot, b.weight) for d, b in vote.ballots.items()),
-            present=len(state.devices.keys() | vote.ballots.keys()),
-            quorum=choice.quorum,
-            mood=self.mood(at),
-            choice=vote.choice,
-        )
+        ctx = self._vote_context(vote, at)
         policy = self.policy_for(vote.choice)
-        decision = decide(policy, ctx, self._rng)
+        # A vote opened by a skip, or restored from a version 4 snapshot, has no draw yet.
+        decision = decide(policy, ctx, self._rng, draw=vote.draw)
         option, policy_name, reason = decision.option, decision.policy, prefix + decision.reason
         if forced is not None:
             option, policy_name = forced, "host"

@@ -23,7 +23,10 @@ from narrative.mood import NEUTRAL, Mood, SceneTally, mood_from_json, mood_to_js
 # scene in progress reports only what it sees from the restore on.
 # 4: adds the fill-ins ready for the next boundary and the playing scene's generated clip
 # (absent in 3, read as none).
-SNAPSHOT_VERSION = 4
+# 5: adds the grace after a vote's close (``grace_s``, 0 before), each vote's ``decide_at``
+# (its ``closes_at`` before) and the policy's ``draw`` taken when it opened (none before:
+# drawn at the decision, as it was then).
+SNAPSHOT_VERSION = 5
 
 
 class Phase(enum.Enum):
@@ -43,13 +46,19 @@ class Ballots:
 
 @dataclass(slots=True)
 class VoteState:
+    """One scene's vote. Ballots cast before ``closes_at`` count; the decision is taken at
+    ``decide_at`` (the close plus the screening's grace, never past the scene's end), so
+    a ballot cast in time but delayed by the network still arrives before it."""
+
     choice: ChoiceId
     opens_at: float
     closes_at: float
+    decide_at: float
     opened: bool = False
     options: tuple[OptionId, ...] = ()
     ballots: dict[DeviceId, Ballots] = field(default_factory=dict)
     decided: OptionId | None = None
+    draw: tuple[float, ...] | None = None  # the policy's `draw` when the vote opened
 
 
 @dataclass(slots=True)
@@ -71,13 +80,19 @@ class ScreeningState:
     generated: tuple[str, str] | None = None  # the playing scene's fill-in (media, asset)
 
     def to_json(
-        self, *, story_digest: str, policy: dict[str, object], rng: tuple[Any, ...]
+        self,
+        *,
+        story_digest: str,
+        policy: dict[str, object],
+        rng: tuple[Any, ...],
+        grace_s: float,
     ) -> dict[str, object]:
         vote = self.vote
         return {
             "version": SNAPSHOT_VERSION,
             "story": story_digest,
             "policy": policy,
+            "grace_s": grace_s,
             "rng": [rng[0], list(rng[1]), rng[2]],
             "phase": self.phase.value,
             "scene": self.scene,
@@ -92,9 +107,11 @@ class ScreeningState:
                 "choice": vote.choice,
                 "opens_at": vote.opens_at,
                 "closes_at": vote.closes_at,
+                "decide_at": vote.decide_at,
                 "opened": vote.opened,
                 "options": list(vote.options),
                 "decided": vote.decided,
+                "draw": None if vote.draw is None else list(vote.draw),
                 "ballots": [
                     [device, b.seq, ballot_to_json(b.ballot), b.weight]
                     for device, b in vote.ballots.items()
@@ -112,14 +129,16 @@ class ScreeningState:
     @classmethod
     def from_json(
         cls, data: Mapping[str, Any], *, story_digest: str
-    ) -> tuple[ScreeningState, dict[str, object], tuple[Any, ...]]:
-        """Rebuild the state; returns it with the policy spec and the generator state.
+    ) -> tuple[ScreeningState, dict[str, object], tuple[Any, ...], float]:
+        """Rebuild the state; returns it with the policy spec, the generator state and the
+        grace after a vote's close.
 
         Raises:
             SnapshotError: ``story-mismatch`` for another story's snapshot, ``bad-snapshot``
                 for anything malformed.
         """
-        if not isinstance(data, Mapping) or data.get("version") not in (1, 2, 3, SNAPSHOT_VERSION):
+        known = range(1, SNAPSHOT_VERSION + 1)
+        if not isinstance(data, Mapping) or data.get("version") not in known:
             raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
         if data.get("story") != story_digest:
             raise SnapshotError(
@@ -162,9 +181,10 @@ class ScreeningState:
             version, internal, gauss = data["rng"]
             rng = (version, tuple(internal), gauss)
             policy = dict(data["policy"])
+            grace_s = float(data.get("grace_s", 0.0))
         except (KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"malformed snapshot: {exc!r}") from exc
-        return state, policy, rng
+        return state, policy, rng, grace_s
 
 
 def _clip(data: Any) -> tuple[str, str] | None:
@@ -177,10 +197,12 @@ def _clip(data: Any) -> tuple[str, str] | None:
 def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:
     if data is None:
         return None
+    draw = data.get("draw")
     return VoteState(
         choice=ChoiceId(data["choice"]),
         opens_at=float(data["opens_at"]),
         closes_at=float(data["closes_at"]),
+        decide_at=float(data.get("decide_at", data["closes_at"])),
         opened=bool(data["opened"]),
         options=tuple(OptionId(o) for o in data["options"]),
         ballots={
@@ -188,6 +210,7 @@ def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:
             for device, seq, ballot, weight in data["ballots"]
         },
         decided=data["decided"],
+        draw=None if draw is None else tuple(float(x) for x in draw),
     )
 
 

@@ -7,16 +7,34 @@ what decides; everything here is a read-only view of `ScreeningState`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from narrative.ballots import Ballot
-from narrative.consensus import Policy
+from narrative.ballots import Ballot, Cast
+from narrative.consensus import (
+    OptionInfo,
+    Policy,
+    Scores,
+    Turnout,
+    VoteContext,
+    live_scores,
+    resolve_mood_target,
+)
 from narrative.events import OpenVote, PlayScene
 from narrative.expressions import Value
-from narrative.ids import ChoiceId, DeviceId, SceneId
+from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.mood import Mood
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Phase, ScreeningState, VoteState
 from narrative.story import Story
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTally:
+    """The open vote's running count, as its policy counts it (`Screening.live_tally`)."""
+
+    choice: ChoiceId
+    scores: Scores  # every visible option, story order
+    turnout: Turnout
 
 
 class ScreeningViews:
@@ -67,6 +85,42 @@ class ScreeningViews:
             return None
         return OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at)
 
+    def live_tally(self, now: float) -> LiveTally | None:
+        """The open vote's scores so far, counted by the policy that will decide it, with
+        the chance it drew when the vote opened: the last tally before the decision ranks
+        the options as the decision does (`narrative.consensus`, "One count"). Draws
+        nothing, changes nothing."""
+        vote = self._state.vote
+        if self.open_vote is None or vote is None:
+            return None
+        assert vote.draw is not None  # drawn as it opened (or as it was restored)
+        scores, turnout = live_scores(
+            self.policy_for(vote.choice), self._vote_context(vote, now), vote.draw
+        )
+        return LiveTally(vote.choice, scores, turnout)
+
+    def _vote_context(self, vote: VoteState, at: float) -> VoteContext:
+        """Everything the vote's decision depends on at ``at``, as plain values."""
+        choice = self.story.scene(vote.choice).choice
+        assert choice is not None
+        by_id = {o.id: o for o in choice.options}
+        return VoteContext(
+            options=tuple(
+                OptionInfo(
+                    o,
+                    by_id[o].label,
+                    resolve_mood_target({str(d): v for d, v in by_id[o].mood.items()}),
+                )
+                for o in vote.options
+            ),
+            default=OptionId(choice.default),
+            casts=tuple(Cast(d, b.ballot, b.weight) for d, b in vote.ballots.items()),
+            present=len(self._state.devices.keys() | vote.ballots.keys()),
+            quorum=choice.quorum,
+            mood=self.mood(at),
+            choice=vote.choice,
+        )
+
     def live_ballot(self, device: DeviceId) -> tuple[int, Ballot] | None:
         """The device's counted ballot in the open vote, with its seq (for a reconnect)."""
         vote = self._state.vote
@@ -80,7 +134,7 @@ class ScreeningViews:
             return None
         vote = state.vote
         if vote is not None and vote.decided is None:
-            return vote.closes_at if vote.opened else vote.opens_at
+            return vote.decide_at if vote.opened else vote.opens_at
         return state.ends_at
 
     def policy_for(self, choice: ChoiceId) -> Policy:
