@@ -209,7 +209,8 @@ class PhoneClient:
         if sum(kind is not None for kind in (option, ranking, approve)) != 1:
             raise ValueError("give exactly one of option, ranking, approve")
         ballot = {"option": option, "ranking": ranking, "approve": approve}
-        message = wire.Vote.model_validate({"choice": choice, "seq": self._seq + 1} | ballot)
+        cast = {"choice": choice, "seq": self._seq + 1, "cast_t": time.monotonic()}  # ping's clock
+        message = wire.Vote.model_validate(cast | ballot)
         if self.closed is not None:
             raise self.closed
         self._seq = message.seq

@@ -259,4 +259,36 @@ class ClockSync:
         return max(-self.max_drift, min(self.max_drift, slope)), True
 
 
-__all__ = ["DEFAULT_MAX_DRIFT", "ClockNotSynced", "ClockSync", "Sample"]
+class OffsetCeiling:
+    """The server's side of a page's clock: the latest room time a page-clock instant can be.
+
+    A ping sent at page time ``t0`` arrived at room time ``t1``, so room = page + offset
+    with ``offset <= t1 - t0``, whatever the network did. The smallest such bound over the
+    page's recent pings maps a page-clock instant (a vote's ``cast_t``) to the latest room
+    time it can have been: an honest page is judged late by its quickest ping's forward
+    delay at most, never early. The bound needs nothing from the page but its pings, so a
+    page that lies about ``cast_t`` gains no more than the room's grace
+    (`narrative.screening`). Only recent pings count, so slow drift cannot accumulate.
+
+    Args:
+        window: how many recent pings count.
+    """
+
+    def __init__(self, window: int = 16) -> None:
+        if window < 1:
+            raise ValueError(f"window must be at least 1, not {window}")
+        self._bounds: deque[float] = deque(maxlen=window)
+
+    def ping(self, t0: float, t1: float) -> None:
+        """A ping sent at page time ``t0`` arrived at room time ``t1``."""
+        if math.isfinite(t0) and math.isfinite(t1):
+            self._bounds.append(t1 - t0)
+
+    def latest(self, page_time: float) -> float | None:
+        """The latest room time ``page_time`` can be; None before any ping."""
+        if not self._bounds or not math.isfinite(page_time):
+            return None
+        return page_time + min(self._bounds)
+
+
+__all__ = ["DEFAULT_MAX_DRIFT", "ClockNotSynced", "ClockSync", "OffsetCeiling", "Sample"]

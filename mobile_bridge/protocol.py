@@ -97,7 +97,13 @@ class Ping(_Message):
 
 
 class Vote(_Message):
-    """Exactly one of ``option``, ``ranking``, ``approve``; a later ``seq`` replaces."""
+    """Exactly one of ``option``, ``ranking``, ``approve``; a later ``seq`` replaces.
+
+    ``cast_t`` is the page's clock when its owner cast the vote, on the clock its pings'
+    ``t0`` use: a vote cast before the close that the network delivers just after it
+    still counts (the server maps it to the room clock with the latest offset the page's
+    own pings allow, and never grants more than its grace).
+    """
 
     type: Literal["vote"] = "vote"
     choice: Identifier
@@ -105,6 +111,7 @@ class Vote(_Message):
     option: Identifier | None = None
     ranking: list[Identifier] | None = Field(None, max_length=5)
     approve: list[Identifier] | None = Field(None, max_length=5)
+    cast_t: Seconds | None = Field(None, description="the page's clock when cast (as ping t0)")
 
 
 class Affect(_Message):

@@ -1,4 +1,7 @@
-"""FastAPI dependencies: the app's services, a room by code, the host behind a request."""
+"""FastAPI dependencies: the app's services, and the room and seat behind a request.
+
+Both come through the one door (`server.admission.Door`), as a WebSocket's ``hello`` does.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from server.errors import ApiError
-from server.roomcode import normalize
 from server.rooms.room import Room
 from server.services import Services
 from server.tokens import Claims
@@ -20,44 +21,55 @@ def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
+Authorization = Annotated[str | None, Header()]
+
+
+def address(request: Request) -> str:
+    """The caller's address, as the failed-join budget counts it."""
+    return request.client.host if request.client else "?"
+
+
+def bearer(authorization: str | None) -> str | None:
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    return authorization.removeprefix("Bearer ").strip()
 
 
 def room(code: str, svc: ServicesDep, request: Request) -> Room:
-    """The room with this code.
-
-    Wrong codes cost the caller's address a token of its failure budget: with the budget
-    spent, every lookup from that address is refused for a while, so nobody can sweep the
-    code space, while a cinema full of phones behind one NAT address can still join.
-    """
-    address = request.client.host if request.client else "?"
-    now = time.monotonic()
-    if svc.failures.blocked(address, now):
-        raise ApiError(
-            429, "rate-limited", "too many wrong room codes from this address; wait a minute"
-        )
-    normal = normalize(code)
-    found = svc.rooms.get(normal) if normal else None
-    if found is None:
-        svc.failures.take(address, now)
-        raise ApiError(404, "room-not-found", f"no room {code!r}")
-    return found
+    """The running room with this code (`Door.room`)."""
+    return svc.door.room(code, address(request), time.monotonic())
 
 
 RoomDep = Annotated[Room, Depends(room)]
 
 
-def host(
-    room: RoomDep, svc: ServicesDep, authorization: Annotated[str | None, Header()] = None
+def page(
+    room: RoomDep, svc: ServicesDep, request: Request, authorization: Authorization = None
 ) -> Claims:
-    """The host's claims from ``Authorization: Bearer <host token>``."""
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "bad-token", "this needs the host token (Authorization: Bearer ...)")
-    claims = svc.tokens.verify(authorization.removeprefix("Bearer ").strip(), room.code)
-    if claims.role != "host":
-        raise ApiError(403, "forbidden", "only the host may do this")
-    return claims
+    """Any seat of the room, from ``Authorization: Bearer <page token>``."""
+    return svc.door.seat(room.code, bearer(authorization), address(request), time.monotonic())
 
 
+def host(
+    room: RoomDep, svc: ServicesDep, request: Request, authorization: Authorization = None
+) -> Claims:
+    """The host's seat, from ``Authorization: Bearer <host token>``."""
+    now = time.monotonic()
+    return svc.door.seat(room.code, bearer(authorization), address(request), now, needs="host")
+
+
+PageDep = Annotated[Claims, Depends(page)]
 HostDep = Annotated[Claims, Depends(host)]
 
-__all__ = ["HostDep", "RoomDep", "ServicesDep", "host", "room", "services"]
+__all__ = [
+    "HostDep",
+    "PageDep",
+    "RoomDep",
+    "ServicesDep",
+    "address",
+    "bearer",
+    "host",
+    "page",
+    "room",
+    "services",
+]

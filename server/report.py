@@ -13,7 +13,6 @@ import io
 
 from narrative.events import PlayScene, event_from_json
 from narrative.ids import ChoiceId
-from narrative.policies import policy_from_spec
 from narrative.screening import Screening
 from narrative.turnout import turnout_timeline
 from narrative.validate import load_story
@@ -35,12 +34,12 @@ async def build_report(store: Store, code: str) -> Report | None:
     story_record = await store.story(record.story_id)
     assert story_record is not None, "rooms reference stories by foreign key"
     story = load_story(story_record.source, f"story-{story_record.id}")
-    screening = Screening(story, policy_from_spec(record.policy), record.seed)
+    screening = record.screening(story)
     log = await store.events_after(code, 0)
     windows = {
         w.choice: w for w in turnout_timeline(screening, (event_from_json(e.payload) for e in log))
     }
-    played = _played_assets(Screening(story, policy_from_spec(record.policy), record.seed), log)
+    played = _played_assets(record.screening(story), log)
     decisions = []
     for d in await store.decisions(code):
         choice = story.scene(d.choice).choice

@@ -25,7 +25,7 @@ def banner(services: Services, base_url: str) -> str:
         room, host = services.demo
         join = f"{base_url}/j/{room.code}"
         lines += [
-            f'Demo room {room.code}: "{room.story.title}", policy {room.screening.policy.name}',
+            f'Demo room {room.code}: "{room.summary.title}", policy {room.summary.policy}',
             f"Phones join with code {room.code} at {join}",
         ]
         lines.append(f"Shared screen: {base_url}/screen/{room.code}")

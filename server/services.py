@@ -25,6 +25,7 @@ from narrative.ids import DeviceId
 from narrative.mood import Sample
 from narrative.stories import DEMO
 from narrative.validate import load_story
+from server.admission import Door
 from server.affect_workers import AffectWorkers
 from server.gen_queue import open_queue
 from server.metrics import Metrics
@@ -54,7 +55,7 @@ class Services:
     tokens: Tokens
     metrics: Metrics
     gen_queue: JobQueue  # fill-in jobs: in-process, or Redis Streams (`server.gen_queue`)
-    failures: KeyedLimiter  # wrong room codes and bad tokens, per address
+    door: Door  # the one way into a room (codes, tokens, the failed-join budget)
     demo: tuple[Room, Seat | None] | None = None
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
     peers: Peers | None = None  # the pages' WebRTC peers
@@ -87,8 +88,13 @@ class Services:
             tokens=tokens,
             metrics=metrics,
             gen_queue=gen_queue,
-            failures=KeyedLimiter(
-                rate=settings.join_attempts_per_min / 60.0, burst=settings.join_attempts_per_min
+            door=Door(
+                rooms,
+                tokens,
+                KeyedLimiter(
+                    rate=settings.join_attempts_per_min / 60.0,
+                    burst=settings.join_attempts_per_min,
+                ),
             ),
         )
         restrict_host_addresses(settings.ice_hosts or None)
@@ -134,7 +140,7 @@ class Services:
         the reissued one equals the one printed before the restart).
         """
         for room in restored:
-            if room.story_digest == demo.digest and not room.ended:
+            if room.core.story_digest == demo.digest and not room.ended:
                 hosts = [s for s in await self.store.seats(room.code) if s.role == "host"]
                 if not hosts:
                     return room, None
@@ -155,9 +161,7 @@ class Services:
 
     def film_tracks(self, room: Room, role: str) -> tuple[MediaStreamTrack, ...]:
         """The film's tracks for a page of ``role``: phones get 360p, screens 720p."""
-        if room.film is None:
-            return ()
-        return room.film.film.subscribe(SCREEN_RENDITION if role == "screen" else PHONE_RENDITION)
+        return room.film_tracks(SCREEN_RENDITION if role == "screen" else PHONE_RENDITION)
 
     def camera_frame(self, device: str, frame: av.VideoFrame) -> None:
         """A phone's camera frame (server-side analysis): counted, handed to each sink."""
@@ -170,7 +174,7 @@ class Services:
         (dropped when it is in none, or when that room's inbox is full: samples are many
         and each soon stale)."""
         for room in self.rooms:
-            if DeviceId(device) in room.devices:
+            if room.has_phone(DeviceId(device)):
                 event = AffectSample(
                     DeviceId(device),
                     sample.valence,

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     tally_interval_s: float = Field(
         0.25, gt=0, description="at most one live tally per this many seconds per room"
     )
+    vote_grace_s: float = Field(
+        0.5,
+        ge=0,
+        le=2,
+        description="a vote cast before the close still counts if it arrives this many seconds "
+        "after it (the decision waits for it); new rooms keep the value they were created with",
+    )
     messages_per_s: float = Field(20.0, gt=0, description="messages one socket may send per second")
     join_attempts_per_min: int = Field(
         30,

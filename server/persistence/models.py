@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -104,6 +105,7 @@ class RoomRow(Base):
     status: Mapped[str] = mapped_column(String(8))
     epoch: Mapped[float] = mapped_column(Double)
     show_tally: Mapped[bool]
+    vote_grace_s: Mapped[float] = mapped_column(Double, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -16,6 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, assert_never
 
+from narrative.consensus import Turnout
+from narrative.events import Decide, MoodReport
+from narrative.ids import ChoiceId, OptionId, SceneId
+from narrative.policies import policy_from_spec
+from narrative.screening import Screening
+from narrative.story import Story
+
 StoryFormat = Literal["yaml", "json"]
 RoomMode = Literal["phones-play", "big-screen"]
 RoomState = Literal["waiting", "playing", "ended"]
@@ -49,8 +56,18 @@ class RoomRecord:
     status: RoomState
     epoch: float  # UNIX seconds at room-clock 0, so the room clock survives a restart
     show_tally: bool
+    vote_grace_s: float = 0.0  # a ballot cast before a vote's close may arrive this late
     created_at: datetime = field(default_factory=utc_now)
     ended_at: datetime | None = None
+
+    def screening(self, story: Story) -> Screening:
+        """A new screening of ``story`` as this room's began: its policy, seed and grace
+        (what a restore or a report replays the room's event log into).
+
+        Raises:
+            PolicyError: the stored policy no longer builds.
+        """
+        return Screening(story, policy_from_spec(self.policy), self.seed, self.vote_grace_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +114,23 @@ class DecisionRecord:
     present: int
     at: float  # room clock, seconds
 
+    @classmethod
+    def of(cls, room_code: str, seq: int, decide: Decide) -> DecisionRecord:
+        """The record of a screening's `Decide`, caused by event ``seq``."""
+        return cls(
+            room_code, seq, decide.choice, decide.option, decide.goto, decide.policy,
+            decide.reason, decide.tally, decide.turnout.voted, decide.turnout.present,
+            decide.at,
+        )  # fmt: skip
+
+    def command(self) -> Decide:
+        """The `Decide` this record keeps (`of` the other way round)."""
+        tally = tuple((OptionId(o), score) for o, score in self.tally)
+        return Decide(
+            ChoiceId(self.choice), OptionId(self.option), SceneId(self.goto), tally,
+            self.policy, self.reason, Turnout(self.voted, self.present), self.at,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class MoodRecord:
@@ -110,6 +144,13 @@ class MoodRecord:
     viewers: int
     samples: int
     at: float  # room clock, seconds
+
+    @classmethod
+    def of(cls, room_code: str, report: MoodReport) -> MoodRecord:
+        return cls(
+            room_code, report.scene, report.valence, report.arousal, report.engagement,
+            report.viewers, report.samples, report.at,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -354,6 +354,7 @@ def _room(row: RoomRow) -> RoomRecord:
         status=cast(RoomState, row.status),
         epoch=row.epoch,
         show_tally=row.show_tally,
+        vote_grace_s=row.vote_grace_s,
         created_at=row.created_at,
         ended_at=row.ended_at,
     )

@@ -37,7 +37,7 @@ from narrative.events import Command, FillIn, OpenVote, PlayScene
 from narrative.ids import SceneId
 from narrative.story import Story
 from server.persistence import AssetRecord
-from server.rooms.inbox import Generated
+from server.rooms.inbox import Generated, Judged
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class FillIns:
 
     # -- watching the screening ---------------------------------------------------------
 
-    def feed(self, command: Command) -> None:
+    def feed(self, command: Command | FillIn) -> None:
         match command:
             case PlayScene(scene=scene, ends_at=ends_at):
                 self._boundary = ends_at  # votes that open in this scene lead past it
@@ -195,8 +195,8 @@ class FillIns:
             for view in reversed(self._board.values())
         ]
 
-    def accept(self, generated: Generated) -> tuple[FillIn | None, AssetRecord | None]:
-        """The `FillIn` a result earns (None when it does not) and the record to keep.
+    def accept(self, generated: Generated) -> Judged:
+        """The record to keep of a result, and the `FillIn` it earns (None when it does not).
 
         A result for a job this room did not submit (another process's, or from before a
         restart) earns nothing and is not recorded here.
@@ -204,7 +204,7 @@ class FillIns:
         result, now = generated.result, generated.received_at
         pending = self._pending.pop(result.job, None)
         if pending is None:
-            return None, None
+            return Judged(None, None)
         status = result.status
         in_time = now <= pending.boundary - self._margin_s
         if status == "done" and not in_time:
@@ -238,7 +238,7 @@ class FillIns:
             )
         log.info("fill-in %s: %s for %s%s", status, result.job, pending.scene,
                  f" ({record.code})" if record.code else "")  # fmt: skip
-        return fill_in, record
+        return Judged(record, fill_in)
 
     async def close(self) -> None:
         self._unsubscribe()

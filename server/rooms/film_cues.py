@@ -10,15 +10,15 @@ The screening decides; the film only follows (DESIGN.md, "How one vote flows", s
   happens; a variant (chosen at scene start, from the room's mood) replaces the main cut
   at the same instant; anything else (the first scene, a host's skip) is a hard cut.
 
-A generated fill-in clip (`fill_in`, from an accepted `FillIn`) joins the pre-read
-clips and, if its scene is the one decided, replaces the cut scheduled for the boundary;
+A generated fill-in clip (an accepted `FillIn`) joins the pre-read clips and, if its
+scene is the one decided, replaces the cut scheduled for the boundary;
 decided later, its scene is scheduled with the clip straight away.
 """
 
 from __future__ import annotations
 
 from mobile_bridge.film import Film
-from narrative.events import Command, Decide, OpenVote, PlayScene
+from narrative.events import Command, Decide, FillIn, OpenVote, PlayScene
 from narrative.story import Story
 
 
@@ -32,8 +32,10 @@ class FilmCues:
         self._candidates: list[str] = []  # pre-read for the coming boundary
         self._fill_ins: dict[str, str] = {}  # scene -> generated clip, for the coming boundary
 
-    def feed(self, command: Command) -> None:
+    def feed(self, command: Command | FillIn) -> None:
         match command:
+            case FillIn(scene=scene, media=media):
+                self.fill_in(scene, media)
             case OpenVote(choice=choice, options=options):
                 spec = self._story.scene(choice).choice
                 assert spec is not None

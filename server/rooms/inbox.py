@@ -1,6 +1,6 @@
 """What goes into a room's inbox: a page arrived, a page left, a page said something,
 the server's camera analysis read a phone's face (`Sensed`), a fill-in job came back
-(`Generated`)."""
+(`Generated`, judged by the room's `FillIns` into `Judged` before the core sees it)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,28 @@ from dataclasses import dataclass
 from genmodels.jobs import Result
 from mobile_bridge.protocol import Affect, HostCommand, Vote
 from narrative.ballots import Approval, Ballot, Pick, Ranking
-from narrative.events import AffectSample
+from narrative.events import AffectSample, FillIn
 from narrative.ids import OptionId
-from server.rooms.page import Page
+from server.persistence import AssetRecord
+from server.rooms.audience import PageRef
 
 
 @dataclass(frozen=True, slots=True)
 class Attach:
-    page: Page
+    page: PageRef
 
 
 @dataclass(frozen=True, slots=True)
 class Detach:
-    page: Page
+    page: PageRef
 
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    page: Page
+    page: PageRef
     message: Vote | Affect | HostCommand
-    received_at: float  # room clock when the socket read it: votes count by arrival
+    received_at: float  # room clock when the socket read it
+    cast_at: float | None = None  # a vote's cast time on the room clock, as the edge bounds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,17 @@ class Generated:
     received_at: float
 
 
-Inbound = Attach | Detach | Incoming | Sensed | Generated
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A fill-in job's result as the room's `FillIns` judged it: its provenance to record,
+    and the `FillIn` to offer the screening when its clip came back in time."""
+
+    record: AssetRecord | None
+    fill_in: FillIn | None
+
+
+CoreItem = Attach | Detach | Incoming | Sensed | Judged  # what the room core takes
+Inbound = CoreItem | Generated
 
 
 def ballot_of(vote: Vote) -> Ballot:
@@ -61,4 +73,14 @@ def ballot_of(vote: Vote) -> Ballot:
     return Pick(OptionId(vote.option))
 
 
-__all__ = ["Attach", "Detach", "Generated", "Inbound", "Incoming", "Sensed", "ballot_of"]
+__all__ = [
+    "Attach",
+    "CoreItem",
+    "Detach",
+    "Generated",
+    "Inbound",
+    "Incoming",
+    "Judged",
+    "Sensed",
+    "ballot_of",
+]

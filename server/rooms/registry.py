@@ -1,10 +1,9 @@
 """Every room this process runs: created, restored after a restart, found, stopped.
 
-Restoring a room rebuilds its screening from the latest snapshot plus the events logged
-after it (the same commands come out again and are dropped: they were persisted and
-sent before the crash), and its room clock from the stored epoch, so the film goes on
-where it is now, not where it was when the server died. Phones that were present get a
-`Leave` (their sockets died with the process); they `Join` again as they reconnect.
+Restoring a room reads its latest snapshot, the events logged after it and its last
+decision, and lets the room core replay them (`RoomCore.restore`); its room clock comes
+from the stored epoch, so the film goes on where it is now, not where it was when the
+server died.
 """
 
 from __future__ import annotations
@@ -20,18 +19,10 @@ from functools import partial
 from genmodels.queue import JobQueue
 from mobile_bridge.film import Film, media_dir_lookup
 from mobile_bridge.protocol import Bye, CloseCode, dump
-from mobile_bridge.protocol import DecisionMessage as DecisionView
-from narrative.consensus import Turnout
-from narrative.events import Decide, event_from_json
-from narrative.explore_history import ArmTracker
-from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.policies import policy_from_spec
-from narrative.screening import Screening
-from narrative.story import Story
 from narrative.validate import load_story
 from server.metrics import Metrics
 from server.persistence import (
-    DecisionRecord,
     RoomExists,
     RoomRecord,
     SeatRecord,
@@ -42,12 +33,12 @@ from server.persistence.records import RoomMode
 from server.roomcode import new_code
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
+from server.rooms.core import CoreSettings, RoomCore
 from server.rooms.fill_ins import FillIns
 from server.rooms.film_cues import FilmCues
 from server.rooms.inbox import Inbound
 from server.rooms.outbox import Item
 from server.rooms.room import Room
-from server.rooms.views import decision_view
 from server.settings import Settings
 from server.tokens import Claims, Role, Tokens
 
@@ -81,6 +72,7 @@ class Rooms:
         self._metrics = metrics
         self._settings = settings
         self._tokens = tokens
+        self._core_settings = CoreSettings(settings.snapshot_every, settings.tally_interval_s)
         self._rooms: dict[str, Room] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -122,6 +114,7 @@ class Rooms:
                 status="waiting",
                 epoch=time.time(),
                 show_tally=mode == "big-screen",
+                vote_grace_s=self._settings.vote_grace_s,
             )
             try:
                 await self.store.create_room(record)
@@ -129,9 +122,12 @@ class Rooms:
             except RoomExists:
                 continue  # 1 in 600 million per live room: try another code
         host = await self.seat(record.code, "host", "host")
-        room = self._start(
-            record, model, story.digest, Screening(model, policy_from_spec(spec), record.seed)
-        )
+        core = RoomCore(
+            code=record.code, mode=record.mode, story=model, story_digest=story.digest,
+            screening=record.screening(model), show_tally=record.show_tally,
+            settings=self._core_settings,
+        )  # fmt: skip
+        room = self._start(record, core)
         log.info("room %s created for %r (%s)", record.code, model.title, policy)
         return room, host
 
@@ -160,64 +156,36 @@ class Rooms:
         assert story_record is not None, "rooms reference stories by foreign key"
         story = load_story(story_record.source, f"story-{story_record.id}")
         snapshot = await self.store.latest_snapshot(record.code)
-        tracker = ArmTracker()
-        if snapshot is None:
-            screening = Screening(story, policy_from_spec(record.policy), record.seed)
-            after = 0
-        else:
-            screening = Screening.restore(story, snapshot.data["screening"])  # type: ignore[arg-type]
-            tracker = ArmTracker.from_json(snapshot.data["tracker"])  # type: ignore[arg-type]
-            after = snapshot.seq
-        events = await self.store.events_after(record.code, after)
-        for entry in events:
-            if entry.payload.get("type") == "AffectSample":
-                continue  # a phone's numbers, logged before rooms kept them in memory only
-            for command in screening.handle(event_from_json(entry.payload)):
-                tracker.feed(command)  # rewards were persisted with the event
-        last_seq = events[-1].seq if events else after
+        events = await self.store.events_after(record.code, snapshot.seq if snapshot else 0)
         decisions = await self.store.decisions(record.code)
-        last = decision_view(story, _decide(decisions[-1])) if decisions else None
-        room = self._start(
-            record, story, story_record.digest, screening, tracker=tracker, last_seq=last_seq,
-            last_snapshot_seq=after, last_decision=last,
+        core = RoomCore.restore(
+            code=record.code, mode=record.mode, story=story, story_digest=story_record.digest,
+            screening=record.screening(story), show_tally=record.show_tally,
+            snapshot=snapshot, events=events,
+            last_decision=decisions[-1].command() if decisions else None,
+            settings=self._core_settings,
         )  # fmt: skip
-        log.info("room %s restored at seq %d (%s)", record.code, last_seq, screening.phase.value)
+        room = self._start(record, core)
+        phase = core.screening.phase.value
+        log.info("room %s restored at seq %d (%s)", record.code, core.seq, phase)
         return room
 
-    def _start(
-        self,
-        record: RoomRecord,
-        story: Story,
-        digest: str,
-        screening: Screening,
-        *,
-        tracker: ArmTracker | None = None,
-        last_seq: int = 0,
-        last_snapshot_seq: int = 0,
-        last_decision: DecisionView | None = None,
-    ) -> Room:
+    def _start(self, record: RoomRecord, core: RoomCore) -> Room:
         clock = RoomClock(record.epoch)
         film = Film(clock.now, media_dir_lookup(self._settings.resolved_media_dir()))
         room = Room(
+            core,
             record=record,
-            story=story,
-            story_digest=digest,
-            screening=screening,
-            tracker=tracker or ArmTracker(),
-            last_seq=last_seq,
-            last_snapshot_seq=last_snapshot_seq,
-            last_decision=last_decision,
             clock=clock,
             committer=self._committer,
             metrics=self._metrics,
             settings=self._settings,
-            absent=tuple(DeviceId(d) for d in screening.devices),
-            film=FilmCues(story, film),
+            film=FilmCues(core.story, film),
         )
-        if self._gen_queue is not None and any(s.generate for s in story.scenes.values()):
+        if self._gen_queue is not None and any(s.generate for s in core.story.scenes.values()):
             room.fill_ins = FillIns(
                 code=record.code,
-                story=story,
+                story=core.story,
                 queue=self._gen_queue,
                 room_clock=clock.now,
                 deliver=partial(_put, room.inbox),
@@ -243,7 +211,7 @@ class Rooms:
         except Exception:
             log.exception("room %s failed; restoring it from the database", room.code)
             bye = Item("message", dump(Bye(reason="room restarting", reconnect=True)))
-            for page in tuple(room.pages):
+            for page in room.pages:
                 page.outbox.put(bye)
                 page.outbox.close(CloseCode.RESTART, "room restarting")
             self._rooms.pop(room.code, None)
@@ -261,7 +229,7 @@ class Rooms:
         """Tell every page to come back later, stop every room (its state is already durable)."""
         bye = Item("message", dump(Bye(reason="server restarting", reconnect=True)))
         for room in self._rooms.values():
-            for page in tuple(room.pages):
+            for page in room.pages:
                 page.outbox.put(bye)
                 page.outbox.close(CloseCode.RESTART, "server restarting")
         for task in self._tasks.values():
@@ -277,16 +245,6 @@ def _put(inbox: asyncio.Queue[Inbound], item: Inbound) -> None:
         inbox.put_nowait(item)
     except asyncio.QueueFull:  # the room is swamped: the scene plays its fallback
         log.warning("inbox full: %s dropped", type(item).__name__)
-
-
-def _decide(record: DecisionRecord) -> Decide:
-    """The stored decision as the command that made it, so one view function serves both."""
-    tally = tuple((OptionId(o), score) for o, score in record.tally)
-    turnout = Turnout(record.voted, record.present)
-    return Decide(
-        ChoiceId(record.choice), OptionId(record.option), SceneId(record.goto), tally,
-        record.policy, record.reason, turnout, record.at,
-    )  # fmt: skip
 
 
 __all__ = ["Rooms", "Seat"]

@@ -14,7 +14,6 @@ from mobile_bridge.protocol import (
     Turnout,
     VoteOpen,
 )
-from narrative.ballots import Approval, Pick, Ranking
 from narrative.events import Decide, OpenVote, PlayScene
 from narrative.screening import Screening
 from narrative.story import Story
@@ -84,32 +83,4 @@ def decision_view(story: Story, decide: Decide) -> DecisionMessage:
     )
 
 
-__all__ = ["ballot_kind", "decision_view", "live_scores", "state_view", "vote_open_view"]
-
-
-def live_scores(screening: Screening) -> tuple[dict[str, float], int]:
-    """The open vote's running count for screens: picks, Borda points or approvals.
-
-    Counted straight from the ballots (never through the policy, whose explore draws
-    would move the screening's random generator and change the real decision).
-    """
-    vote = screening.vote
-    if vote is None:
-        return {}, 0
-    scores = dict.fromkeys(vote.options, 0.0)
-    width = len(vote.options)
-    weighted = screening.policy_for(vote.choice).name == "weighted"
-    for entry in vote.ballots.values():
-        match entry.ballot:
-            case Pick(option=option):
-                if option in scores:
-                    scores[option] += entry.weight if weighted else 1.0
-            case Ranking(options=options):
-                for rank, option in enumerate(options):
-                    if option in scores:
-                        scores[option] += width - 1 - rank
-            case Approval(options=options):
-                for option in options:
-                    if option in scores:
-                        scores[option] += 1.0
-    return {str(k): v for k, v in scores.items()}, len(vote.ballots)
+__all__ = ["ballot_kind", "decision_view", "state_view", "vote_open_view"]

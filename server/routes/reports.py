@@ -6,11 +6,11 @@ a restart is still there.
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Request, Response
 
-from server.deps import ServicesDep
+from server.deps import Authorization, ServicesDep, address, bearer
 from server.errors import ApiError
 from server.report import Report, build_report, report_csv
 from server.roomcode import normalize
@@ -18,13 +18,12 @@ from server.roomcode import normalize
 router = APIRouter(prefix="/api/rooms", tags=["reports"])
 
 
-async def _report(code: str, svc: ServicesDep, authorization: str | None) -> Report:
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "bad-token", "this needs the host token (Authorization: Bearer ...)")
+async def _report(
+    code: str, svc: ServicesDep, request: Request, authorization: str | None
+) -> Report:
+    now = time.monotonic()
+    svc.door.seat(code, bearer(authorization), address(request), now, needs="host")
     normal = normalize(code) or code
-    claims = svc.tokens.verify(authorization.removeprefix("Bearer ").strip(), normal)
-    if claims.role != "host":
-        raise ApiError(403, "forbidden", "only the host may read the report")
     report = await build_report(svc.store, normal)
     if report is None:
         raise ApiError(404, "room-not-found", f"no room {code!r}")
@@ -36,22 +35,18 @@ async def _report(code: str, svc: ServicesDep, authorization: str | None) -> Rep
 
 @router.get("/{code}/report")
 async def room_report(
-    code: str,
-    svc: ServicesDep,
-    authorization: Annotated[str | None, Header()] = None,
+    code: str, svc: ServicesDep, request: Request, authorization: Authorization = None
 ) -> Report:
     """What the room chose, why, turnout over time and mood, node by node."""
-    return await _report(code, svc, authorization)
+    return await _report(code, svc, request, authorization)
 
 
 @router.get("/{code}/report.csv")
 async def room_report_csv(
-    code: str,
-    svc: ServicesDep,
-    authorization: Annotated[str | None, Header()] = None,
+    code: str, svc: ServicesDep, request: Request, authorization: Authorization = None
 ) -> Response:
     """The report's decisions as CSV: one row per node and option."""
-    report = await _report(code, svc, authorization)
+    report = await _report(code, svc, request, authorization)
     return Response(
         report_csv(report),
         media_type="text/csv; charset=utf-8",

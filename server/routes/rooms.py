@@ -10,10 +10,8 @@ import segno
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from narrative.ids import DeviceId
 from narrative.policies import POLICY_NAMES
 from server.deps import HostDep, RoomDep, ServicesDep
-from server.deps import room as find_room
 from server.errors import ApiError
 from server.rooms.fill_ins import JobPhase
 
@@ -98,23 +96,24 @@ async def create_room(body: RoomCreate, request: Request, svc: ServicesDep) -> R
 
 @router.get("/{code}")
 async def room_info(room: RoomDep, request: Request, svc: ServicesDep) -> RoomInfo:
+    summary = room.summary
     return RoomInfo(
-        code=room.code,
-        title=room.story.title,
-        mode=room.record.mode,
-        phase=room.screening.phase.value,
-        phones=len(room.devices),
+        code=summary.code,
+        title=summary.title,
+        mode=summary.mode,
+        phase=summary.phase.value,
+        phones=summary.phones,
         join_url=f"{_public(request, svc)}/j/{room.code}",
     )
 
 
 @router.post("/{code}/join", status_code=201)
-async def join_room(code: str, body: JoinRequest, request: Request, svc: ServicesDep) -> Joined:
+async def join_room(body: JoinRequest, room: RoomDep, request: Request, svc: ServicesDep) -> Joined:
     """Take a seat; the token is what the page says in `hello`, and again to reconnect."""
-    room = find_room(code, svc, request)
-    if room.ended:
+    summary = room.summary
+    if summary.ended:
         raise ApiError(410, "room-ended", f"the screening in room {room.code} has ended")
-    if body.role == "phone" and len(room.devices) >= svc.settings.max_phones:
+    if body.role == "phone" and summary.phones >= svc.settings.max_phones:
         raise ApiError(
             409, "room-full", f"room {room.code} has its {svc.settings.max_phones} phones"
         )
@@ -155,22 +154,18 @@ class Roster(BaseModel):
 @router.get("/{code}/roster")
 async def room_roster(room: RoomDep, host: HostDep, svc: ServicesDep) -> Roster:
     """Everyone who took a seat, whether their page is connected and whether they voted."""
-    online = {page.device for page in room.pages}
+    summary = room.summary
     seats = [
         RosterSeat(
             device=seat.device_id,
             nickname=seat.nickname,
             role=seat.role,
-            connected=seat.device_id in online,
-            voted=room.screening.live_ballot(DeviceId(seat.device_id)) is not None,
+            connected=seat.device_id in summary.online,
+            voted=seat.device_id in summary.voted,
         )
         for seat in await svc.store.seats(room.code)
     ]
-    roles = [page.role for page in room.pages]
-    return Roster(
-        seats=seats,
-        connected={f"{role}s": roles.count(role) for role in ("phone", "screen", "host")},
-    )
+    return Roster(seats=seats, connected={f"{role}s": n for role, n in summary.connected.items()})
 
 
 class FillInJob(BaseModel):
@@ -196,8 +191,6 @@ class FillInJobs(BaseModel):
 async def room_fill_ins(room: RoomDep, host: HostDep) -> FillInJobs:
     """The room's generated-scene jobs with their progress; empty when its story has no
     ``generate`` scene or the server runs no generation queue."""
-    if room.fill_ins is None:
-        return FillInJobs(jobs=[])
     now = room.clock.now()
     return FillInJobs(
         jobs=[
@@ -212,6 +205,6 @@ async def room_fill_ins(room: RoomDep, host: HostDep) -> FillInJobs:
                 due_in_s=round(view.cue_by - now, 3),
                 code=view.code,
             )
-            for view in room.fill_ins.board()
+            for view in room.fill_in_board()
         ]
     )

@@ -1,10 +1,13 @@
 """The page socket: ``/ws/rooms/{code}``, one per phone, screen or host page.
 
-The handler only moves bytes: it checks the Origin, waits for ``hello``, verifies the
-token, then reads frames (size limit, rate limit, parse) and puts what the room must
-decide into the room's inbox; a writer task drains the page's outbox onto the socket.
-Pongs are answered here, stamped with the room clock as the ping arrives (t1) and as
-the pong leaves (t2), so clock sync does not measure the room's queue.
+The handler only moves bytes: it checks the Origin, waits for ``hello``, comes in
+through the room's one door (`server.admission.Door`: room code, token, role, the
+failed-join budget), then reads frames (size limit, rate limit, parse) and puts what the
+room must decide into the room's inbox; a writer task drains the page's outbox onto the
+socket. Pongs are answered here, stamped with the room clock as the ping arrives (t1)
+and as the pong leaves (t2), so clock sync does not measure the room's queue. The pings
+also bound the page's clock (`OffsetCeiling`), which turns a vote's ``cast_t`` into the
+latest room time it can have been cast at.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from mobile_bridge.clock import OffsetCeiling
 from mobile_bridge.protocol import (
     PROTOCOL_VERSION,
     Affect,
@@ -35,17 +39,16 @@ from mobile_bridge.protocol import (
     parse_client_message,
 )
 from narrative.ids import DeviceId
+from server.admission import Refused
 from server.logs import device_var, room_var
 from server.ratelimit import Bucket
-from server.roomcode import normalize
 from server.rooms.clock import RoomClock
-from server.rooms.inbox import Attach, Detach, Incoming
+from server.rooms.inbox import Incoming
 from server.rooms.outbox import Item, Outbox
 from server.rooms.page import Page
 from server.rooms.playout import ROLES, Report
 from server.rooms.room import Room
 from server.services import Services
-from server.tokens import TokenError
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -78,10 +81,10 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
         return
     await websocket.accept()
     address = websocket.client.host if websocket.client else "?"
-    if svc.failures.blocked(address, time.monotonic()):
-        await _refuse(
-            websocket, svc, "rate-limited", "too many failed attempts", CloseCode.RATE_LIMITED
-        )
+    try:
+        svc.door.knock(address, time.monotonic())
+    except Refused as refused:
+        await _refuse(websocket, svc, refused.code, refused.message, refused.close)
         return
     try:
         async with asyncio.timeout(HELLO_TIMEOUT_S):
@@ -103,21 +106,10 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
         message = f"this server speaks protocol {PROTOCOL_VERSION}, not {hello.protocol}"
         await _refuse(websocket, svc, "protocol-version", message, CloseCode.PROTOCOL_VERSION)
         return
-    normal = normalize(code)
-    room = svc.rooms.get(normal) if normal else None
-    if room is None:
-        svc.failures.take(address, time.monotonic())
-        await _refuse(
-            websocket, svc, "room-not-found", f"no room {code!r}", CloseCode.ROOM_NOT_FOUND
-        )
-        return
     try:
-        claims = svc.tokens.verify(hello.token, room.code)
-        if claims.role != hello.role:
-            raise TokenError(f"this token is for a {claims.role}, not a {hello.role}")
-    except TokenError as exc:
-        svc.failures.take(address, time.monotonic())
-        await _refuse(websocket, svc, "bad-token", str(exc), CloseCode.BAD_TOKEN)
+        room, claims = svc.door.admit(code, hello.token, hello.role, address, time.monotonic())
+    except Refused as refused:
+        await _refuse(websocket, svc, refused.code, refused.message, refused.close)
         return
     seat = await svc.store.seat(claims.device)
     page = Page(
@@ -136,7 +128,8 @@ async def _serve(websocket: WebSocket, svc: Services, room: Room, page: Page) ->
     writer = asyncio.create_task(
         _write(websocket, page, room.clock, svc), name=f"send-{page.device}"
     )
-    await room.inbox.put(Attach(page))
+    await room.connect(page)
+    ceiling = OffsetCeiling()
     bucket = Bucket.full(
         svc.settings.messages_per_s, 2 * svc.settings.messages_per_s, time.monotonic()
     )
@@ -166,29 +159,36 @@ async def _serve(websocket: WebSocket, svc: Services, room: Room, page: Page) ->
                     page.outbox.close(CloseCode.TOO_LARGE, "message too large")
                     break
                 continue
-            await _dispatch(page, room, svc, message, received_at)
+            await _dispatch(page, room, svc, message, received_at, ceiling)
     except WebSocketDisconnect:
         pass
     finally:
         page.outbox.close(page.outbox.close_code or CloseCode.NORMAL, page.outbox.close_reason)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5.0):
-                await room.inbox.put(Detach(page))
+        await room.disconnect(page)
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             async with asyncio.timeout(2.0):
                 await writer
 
 
 async def _dispatch(
-    page: Page, room: Room, svc: Services, message: object, received_at: float
+    page: Page,
+    room: Room,
+    svc: Services,
+    message: object,
+    received_at: float,
+    ceiling: OffsetCeiling,
 ) -> None:
     match message:
         case Ping(id=ping_id, t0=t0):
+            ceiling.ping(t0, received_at)
             page.outbox.put(Item("pong", "", (ping_id, t0, received_at)))
-        case Vote() | Affect() if page.role == "phone":
-            await room.inbox.put(Incoming(page, message, received_at))
+        case Vote(cast_t=cast_t) if page.role == "phone":
+            cast_at = None if cast_t is None else ceiling.latest(cast_t)
+            await room.inbox.put(Incoming(page.ref, message, received_at, cast_at))
+        case Affect() if page.role == "phone":
+            await room.inbox.put(Incoming(page.ref, message, received_at))
         case HostCommand() if page.role == "host":
-            await room.inbox.put(Incoming(page, message, received_at))
+            await room.inbox.put(Incoming(page.ref, message, received_at))
         case Playout() if page.role in ROLES:
             record_playout(svc, room.code, page, message, received_at)
         case Hello():

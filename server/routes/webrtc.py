@@ -19,20 +19,17 @@ ICE servers a page should use: the configured STUN/TURN, none by default.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from aiortc import RTCSessionDescription
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from mobile_bridge.film.timeline import VIDEO_CLOCK_RATE
 from mobile_bridge.peers import CodecUnsupported, Purpose
 from mobile_bridge.rtp_origin import random_origin
-from server.deps import RoomDep, ServicesDep
+from server.deps import PageDep, RoomDep, ServicesDep
 from server.errors import ApiError
-from server.rooms.room import Room
-from server.services import Services
-from server.tokens import Claims
 
 router = APIRouter(tags=["webrtc"])
 
@@ -69,16 +66,6 @@ class IceConfig(BaseModel):
     ice_servers: list[IceServer]
 
 
-def _claims(svc: Services, room: Room, authorization: str | None) -> Claims:
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "bad-token", "this needs the page's token (Authorization: Bearer ...)")
-    return svc.tokens.verify(authorization.removeprefix("Bearer ").strip(), room.code)
-
-
-def _film_epoch(room: Room) -> float | None:
-    return room.film.film.timeline.origin if room.film is not None else None
-
-
 @router.get("/api/webrtc/config")
 async def ice_config(svc: ServicesDep) -> IceConfig:
     """The ICE servers pages use: the configured STUN and TURN, none by default.
@@ -95,23 +82,14 @@ async def ice_config(svc: ServicesDep) -> IceConfig:
 
 
 @router.get("/api/rooms/{code}/webrtc/film")
-async def film_clock(
-    room: RoomDep, svc: ServicesDep, authorization: Annotated[str | None, Header()] = None
-) -> FilmClock:
+async def film_clock(room: RoomDep, page: PageDep) -> FilmClock:
     """The film's epoch, for a page whose answer came before the first scene."""
-    _claims(svc, room, authorization)
-    return FilmClock(film_epoch=_film_epoch(room))
+    return FilmClock(film_epoch=room.film_epoch)
 
 
 @router.post("/api/rooms/{code}/webrtc")
-async def negotiate(
-    room: RoomDep,
-    offer: Offer,
-    svc: ServicesDep,
-    authorization: Annotated[str | None, Header()] = None,
-) -> Answer:
+async def negotiate(room: RoomDep, offer: Offer, claims: PageDep, svc: ServicesDep) -> Answer:
     """Answer a page's offer; 422 ``codec-unsupported`` when it offers no H.264 video."""
-    claims = _claims(svc, room, authorization)
     assert svc.peers is not None, "services start their peers"
     if offer.purpose == "camera" and claims.role != "phone":
         raise ApiError(403, "forbidden", "only a phone sends its camera")
@@ -135,16 +113,13 @@ async def negotiate(
     except ValueError as exc:
         raise ApiError(422, "bad-sdp", f"the offer is not usable SDP: {exc}") from None
     svc.metrics.peers.set(len(svc.peers))
-    clock = FilmClock(rtp_origin=origin, film_epoch=_film_epoch(room)) if film else None
+    clock = FilmClock(rtp_origin=origin, film_epoch=room.film_epoch) if film else None
     return Answer(sdp=answer.sdp, film=clock)
 
 
 @router.delete("/api/rooms/{code}/webrtc/camera", status_code=204)
-async def drop_camera(
-    room: RoomDep, svc: ServicesDep, authorization: Annotated[str | None, Header()] = None
-) -> None:
+async def drop_camera(claims: PageDep, svc: ServicesDep) -> None:
     """Close the page's camera-only peer now (its viewer turned the camera off)."""
-    claims = _claims(svc, room, authorization)
     assert svc.peers is not None, "services start their peers"
     await svc.peers.close(claims.device, "camera")
     svc.metrics.peers.set(len(svc.peers))

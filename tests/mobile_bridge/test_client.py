@@ -111,7 +111,7 @@ class FakeRoom:
             mode="phones-play",
             now=self.now(),
             state=self.state(),
-            your_vote=LiveVote(**live.model_dump(exclude={"type"})) if live else None,
+            your_vote=LiveVote(**live.model_dump(exclude={"type", "cast_t"})) if live else None,
         )
         self.sockets.add(ws)
         try:

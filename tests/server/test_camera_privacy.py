@@ -186,7 +186,8 @@ async def test_a_camera_session_leaves_no_frame_crop_or_landmarks_behind(tmp_pat
                 mood = await screen.wait_for(MoodMessage, timeout=TIMEOUT)
             assert (mood.viewers, mood.participation) == (1, 1.0)  # the one phone, by camera
             served = live.services.rooms.get(code)
-            assert served is not None and served.screening.mood(served.clock.now()).viewers == 1
+            assert served is not None
+            assert served.core.screening.mood(served.clock.now()).viewers == 1
             # A second phone analyses on-device and sends its numbers: kept in memory only.
             await other.connect()
             for i in range(6):

@@ -45,4 +45,4 @@ async def test_a_failed_commit_restarts_the_room_and_loses_nothing_acked(live):
         assert phone.reconnects >= 1
         restored = live.services.rooms.get(code)
         assert restored is not None and restored.failures == 1
-        assert restored.screening.live_ballot(phone.device) is not None
+        assert restored.core.screening.live_ballot(phone.device) is not None
