@@ -21,6 +21,7 @@
 
 import { api } from "./api.js";
 import { BallotForm } from "./ballot.js";
+import { pageNow } from "./clock.js";
 import { $, formatSeconds, h, showView } from "./dom.js";
 import { explain } from "./errors.js";
 import { FilmPlayer } from "./film.js";
@@ -32,6 +33,9 @@ const NICKNAME = "kinoroom.nickname";
 const seatKey = (code) => `kinoroom.phone.${code}`;
 const seqKey = (code) => `kinoroom.seq.${code}`;
 const pendingKey = (code) => `kinoroom.pending.${code}`;
+// When this page's clock started: a stored vote's `cast_t` (a time on the page clock, as
+// its pings' t0) means nothing to a reloaded page, whose clock starts again at 0.
+const CLOCK_ORIGIN = performance.timeOrigin;
 
 // Storage may be off (private mode, full quota): the page still works, it just forgets.
 const store = {
@@ -230,7 +234,7 @@ function onWelcome(welcome) {
     renderOptions();
     voteStatus("acked", RECEIVED);
   }
-  pending = store.get(pendingKey(code));
+  pending = ownClock(store.get(pendingKey(code)));
   if (!pending) return;
   if (!vote || pending.choice !== vote.choice) {
     // The window closed while the vote was in flight: it may or may not have counted.
@@ -349,10 +353,20 @@ function castVote() {
   const { code } = room;
   const seq = (Number(store.get(seqKey(code))) || 0) + 1;
   store.set(seqKey(code), seq);
-  pending = form.message(vote.choice, seq);
-  store.set(pendingKey(code), pending);
+  // The tap's time on the page clock: a vote the network delivers just after the close
+  // still counts (docs/protocol.md, "vote").
+  pending = { ...form.message(vote.choice, seq), cast_t: pageNow() };
+  store.set(pendingKey(code), { ...pending, clock: CLOCK_ORIGIN });
   voteStatus("sent", "Sending…");
   room.socket.send(pending); // false while reconnecting: the welcome re-sends it
+}
+
+/** A stored unacked vote, as this page may send it again (its cast_t only on its own clock). */
+function ownClock(stored) {
+  if (!stored) return null;
+  const { clock, ...message } = stored;
+  if (clock !== CLOCK_ORIGIN) delete message.cast_t;
+  return message;
 }
 
 function onAck(ack) {
