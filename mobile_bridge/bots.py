@@ -65,7 +65,11 @@ class PlannedVote:
 def plan_votes(
     persona: Persona, options: list[str], window_s: float, rng: random.Random
 ) -> list[PlannedVote]:
-    """When (after the ``vote_open`` arrived) and how a persona votes in one window."""
+    """When (after the ``vote_open`` arrived) and how a persona votes in one window.
+
+    ``window_s`` is what the phone's countdown showed when the card arrived: from then to
+    the close on its room clock, as a viewer sees it, so a bot taps before the close.
+    """
     last = LAST_FRACTION * window_s
     shuffled = list(options)
     rng.shuffle(shuffled)
@@ -124,6 +128,9 @@ class BotReport:
     ack_s: list[float] = field(default_factory=list)  # send to ack, seconds, per vote
     acked_at: list[float] = field(default_factory=list)  # time.time() of each ack
     rejected: list[str] = field(default_factory=list)  # vote_rejected codes
+    # `window-closed` for a vote tapped before the close by the phone's own synced clock,
+    # beyond its error bound: a vote the network, not its owner, made late.
+    refused_in_time: int = 0
     decisions: dict[str, Seen] = field(default_factory=dict)  # by choice
     votes: int = 0
     affect_sent: int = 0
@@ -231,7 +238,8 @@ async def run_bot(
                 vote, arrived = opened
                 windows += 1
                 options = [o.id for o in vote.options]
-                for planned in plan_votes(persona, options, vote.closes_at - vote.opens_at, rng):
+                visible_s = max(0.0, vote.closes_at - client.clock.room_time(arrived))
+                for planned in plan_votes(persona, options, visible_s, rng):
                     await asyncio.sleep(max(0.0, arrived + planned.after_s - time.monotonic()))
                     await _vote(client, vote, planned.order, report)
                 decided = await watch.decision(vote.choice)
@@ -281,6 +289,8 @@ def latency_figures(
 
     Returns:
         JSON-ready figures: ``vote_ack_ms`` (client side, send to ack),
+        ``refused_in_time`` (votes tapped before the close, by the phone's clock, and still
+        refused as ``window-closed``),
         ``decision_spread_ms`` (each phone's receipt after the first phone's, per
         decision), ``decision_latency_ms``, counts of votes, rejections and errors.
     """
@@ -300,6 +310,7 @@ def latency_figures(
         "votes": sum(r.votes for r in reports),
         "acked": sum(len(r.ack_s) for r in reports),
         "rejected": dict(Counter(code for r in reports for code in r.rejected)),
+        "refused_in_time": sum(r.refused_in_time for r in reports),
         "errors": dict(Counter(r.error for r in reports if r.error is not None)),
         "reconnects": sum(r.reconnects for r in reports),
         "affect_sent": sum(r.affect_sent for r in reports),
@@ -314,13 +325,19 @@ async def _vote(
     client: PhoneClient, vote: wire.VoteOpen, order: tuple[str, ...], report: BotReport
 ) -> None:
     started = time.perf_counter()
+    tapped = time.monotonic()
     reply = await client.vote(vote.choice, *ballot(vote.ballot, order))
     report.votes += 1
     if isinstance(reply, wire.VoteAck):
         report.ack_s.append(time.perf_counter() - started)
         report.acked_at.append(time.time())
-    else:
-        report.rejected.append(reply.code)
+        return
+    report.rejected.append(reply.code)
+    clock = client.clock
+    if reply.code == "window-closed" and (
+        clock.room_time(tapped) + clock.error_bound_at(tapped) < vote.closes_at
+    ):
+        report.refused_in_time += 1
 
 
 async def _camera(

@@ -353,11 +353,12 @@ class PhoneClient:
             raise refused_upgrade(self.url, exc.response.status_code) from exc
         except (OSError, InvalidHandshake) as exc:
             raise ClientError("unreachable", f"{self.url}: {exc}", reconnect=True) from exc
-        hello = wire.Hello(
-            protocol=wire.PROTOCOL_VERSION, role=self.role, token=self.token, client=self.name
-        )
         try:
             t0 = time.monotonic()
+            hello = wire.Hello(
+                protocol=wire.PROTOCOL_VERSION, role=self.role, token=self.token,
+                client=self.name, t0=t0,
+            )  # fmt: skip
             await ws.send(wire.dump(hello))
             async with asyncio.timeout(self.timeout_s):
                 while not isinstance(message := self._parse(await ws.recv()), wire.Welcome):

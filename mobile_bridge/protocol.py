@@ -86,6 +86,7 @@ class Hello(_Message):
     role: Role
     token: str = Field(min_length=1, max_length=512)
     client: str | None = Field(None, max_length=200, description="user agent, for logs")
+    t0: Seconds | None = Field(None, description="the page's clock when sent, as a ping's t0")
 
 
 class Ping(_Message):

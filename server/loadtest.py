@@ -195,6 +195,7 @@ async def _load(
         "connect": _rate(phases["connected"], phones),
         "started_at": started_at,
         "votes": {k: figures[k] for k in ("votes", "acked", "rejected", "reconnects")},
+        "refused_in_time": figures["refused_in_time"],
         "vote_ack_ms": figures["vote_ack_ms"],
         "decision_latency_ms": figures["decision_latency_ms"],
         "decision_spread_ms": figures["decision_spread_ms"],

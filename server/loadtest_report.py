@@ -171,7 +171,8 @@ def report_lines(result: dict[str, Any]) -> Iterator[str]:
     votes = result["votes"]
     yield (
         f"votes: {votes['votes']} sent, {votes['acked']} acked, rejected "
-        f"{votes['rejected'] or 'none'}, reconnects {votes['reconnects']}"
+        f"{votes['rejected'] or 'none'} ({result.get('refused_in_time', 0)} of them tapped "
+        f"before the close), reconnects {votes['reconnects']}"
     )
     ack = result["vote_ack_ms"]
     yield f"vote ack (phone side): {_ms(ack)} {_target(ack.get('p99'), TARGET_VOTE_ACK_P99_MS)}"

@@ -33,6 +33,7 @@ from mobile_bridge.reconnect import ClientError
 
 T = TypeVar("T")
 IN_FLIGHT_PER_PROC = 32  # joins or connects each process keeps going at once
+SYNC_PINGS = 4  # clock-sync pings each phone sends once connected
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,9 @@ async def _phones(share: Share, results: multiprocessing.Queue[tuple[str, int, A
         async with in_flight:
             try:
                 await client.connect()
+                # As a phone page does on connecting: its clock (and the server's bound on
+                # it, which judges when its vote was cast) from a few pings.
+                await client.sync_clock(SYNC_PINGS)
                 return client
             except (ClientError, TimeoutError) as exc:
                 errors[f"connect:{getattr(exc, 'code', 'timeout')}"] += 1

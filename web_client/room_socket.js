@@ -78,7 +78,7 @@ export class RoomSocket extends EventTarget {
     ws.addEventListener("open", () => {
       ws.send(JSON.stringify({
         type: "hello", protocol: PROTOCOL_VERSION, role: this.role, token: this.token,
-        client: navigator.userAgent.slice(0, 200),
+        client: navigator.userAgent.slice(0, 200), t0: pageNow(),
       }));
     });
     ws.addEventListener("message", (event) => this._receive(event.data));

@@ -89,6 +89,7 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
     try:
         async with asyncio.timeout(HELLO_TIMEOUT_S):
             first = await websocket.receive_text()
+        read_at = time.monotonic()
         hello = parse_client_message(first)
     except (TimeoutError, WebSocketDisconnect, KeyError):
         await websocket.close(CloseCode.POLICY, "no hello")
@@ -121,15 +122,19 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
     )
     room_var.set(room.code)
     device_var.set(page.device)
-    await _serve(websocket, svc, room, page)
+    ceiling = OffsetCeiling()
+    if hello.t0 is not None:  # sent at page time t0, read at room time `read`: a bound
+        ceiling.ping(hello.t0, room.clock.now() - (time.monotonic() - read_at))
+    await _serve(websocket, svc, room, page, ceiling)
 
 
-async def _serve(websocket: WebSocket, svc: Services, room: Room, page: Page) -> None:
+async def _serve(
+    websocket: WebSocket, svc: Services, room: Room, page: Page, ceiling: OffsetCeiling
+) -> None:
     writer = asyncio.create_task(
         _write(websocket, page, room.clock, svc), name=f"send-{page.device}"
     )
     await room.connect(page)
-    ceiling = OffsetCeiling()
     bucket = Bucket.full(
         svc.settings.messages_per_s, 2 * svc.settings.messages_per_s, time.monotonic()
     )
