@@ -76,7 +76,7 @@ $(CHROMIUM):
 # (KINOROOM_MEDIA_DIR, default KINOROOM_DATA_DIR/media); clips already made are skipped.
 KINOROOM_DATA_DIR ?= .kinoroom
 MEDIA_DIR := $(or $(KINOROOM_MEDIA_DIR),$(KINOROOM_DATA_DIR)/media)
-FILM_SOURCES := narrative/stories/demo.yaml $(wildcard mobile_bridge/demo_*.py) mobile_bridge/renditions.py
+FILM_SOURCES := narrative/stories/demo.yaml $(wildcard mobile_bridge/demo_*.py) mobile_bridge/media/renditions.py mobile_bridge/media/encoding.py
 
 $(MEDIA_DIR)/manifest.json: $(FILM_SOURCES) | $(VENV)/.run-stamp
 	$(BIN)/kinoroom film demo --media $(MEDIA_DIR)

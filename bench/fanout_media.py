@@ -2,7 +2,7 @@
 
 `make_clip` encodes ``seconds`` of a scrolling random texture (with grain, so that x264
 spends the rendition's bit budget, ~0.7 Mbps, as a real film would: a flat test card
-costs a tenth of the packets) and a tone, with `mobile_bridge.renditions.RenditionWriter`
+costs a tenth of the packets) and a tone, with `mobile_bridge.media.renditions.RenditionWriter`
 and the 360p profile: H.264 constrained baseline, 1-s GOP, SPS/PPS per IDR, Opus 60 ms.
 `loop_clip` remuxes it end to end (no re-encode) into a file as long as a run needs,
 because aiortc's ``MediaPlayer(loop=True)`` breaks its pacing.
@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from mobile_bridge.renditions import AUDIO_RATE, RENDITIONS, RenditionWriter
+from mobile_bridge.media.renditions import AUDIO_RATE, RENDITIONS, RenditionWriter
 
 FPS = 30
 

@@ -41,8 +41,8 @@ from genmodels.backend import JobContext, WorkerConfig  # noqa: E402
 from genmodels.jobs import Job  # noqa: E402
 from genmodels.montage import MontageBackend  # noqa: E402
 from mobile_bridge.demo_film import generate_demo_film  # noqa: E402
-from mobile_bridge.manifest import Manifest  # noqa: E402
-from mobile_bridge.renditions import parse_renditions  # noqa: E402
+from mobile_bridge.media.manifest import Manifest  # noqa: E402
+from mobile_bridge.media.renditions import parse_renditions  # noqa: E402
 from narrative.stories import DEMO  # noqa: E402
 from narrative.story import Story  # noqa: E402
 from narrative.validate import load_story  # noqa: E402

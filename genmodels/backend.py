@@ -2,7 +2,7 @@
 
 A backend is plain blocking code (PyAV, torch): a worker runs it in a thread, never on
 the event loop. It reads the film's clips from, and writes its clip into, the media
-folder the server plays from (`mobile_bridge.manifest`), and reports progress as it goes.
+folder the server plays from (`mobile_bridge.media.manifest`), and reports progress as it goes.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ from genmodels.style import (
     StyleScore,
     identity_conformer,
 )
-from mobile_bridge.renditions import AUDIO_RATE
+from mobile_bridge.media.renditions import AUDIO_RATE
 
 MODEL = "film-clips"
 STYLE_SAMPLES = 8

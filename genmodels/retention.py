@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mobile_bridge.manifest import Manifest
+from mobile_bridge.media.manifest import Manifest
 
 GENERATED = "generated"  # the media folder's subfolder for generated clips
 

@@ -355,10 +355,8 @@ class PhoneClient:
             raise ClientError("unreachable", f"{self.url}: {exc}", reconnect=True) from exc
         try:
             t0 = time.monotonic()
-            hello = wire.Hello(
-                protocol=wire.PROTOCOL_VERSION, role=self.role, token=self.token,
-                client=self.name, t0=t0,
-            )  # fmt: skip
+            hello = wire.Hello(protocol=wire.PROTOCOL_VERSION, role=self.role, token=self.token,
+                               client=self.name, t0=t0)  # fmt: skip
             await ws.send(wire.dump(hello))
             async with asyncio.timeout(self.timeout_s):
                 while not isinstance(message := self._parse(await ws.recv()), wire.Welcome):

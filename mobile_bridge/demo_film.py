@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -31,13 +30,20 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from mobile_bridge.clipnames import is_media_id
 from mobile_bridge.demo_picture import ScenePicture
-from mobile_bridge.ingest import ClipResult, finish_rendition
-from mobile_bridge.manifest import Manifest, MediaEntry, RenditionFile, Source, rendition_is_current
-from mobile_bridge.media_errors import IngestError
-from mobile_bridge.progress import ProgressBar
-from mobile_bridge.renditions import AUDIO_RATE, Rendition, RenditionWriter, gop_frames
+from mobile_bridge.media.clipnames import is_media_id
+from mobile_bridge.media.encoding import encode_renditions
+from mobile_bridge.media.errors import IngestError
+from mobile_bridge.media.ingest import ClipResult
+from mobile_bridge.media.manifest import (
+    Manifest,
+    MediaEntry,
+    RenditionFile,
+    Source,
+    rendition_is_current,
+)
+from mobile_bridge.media.progress import ProgressBar
+from mobile_bridge.media.renditions import AUDIO_RATE, Rendition
 from narrative.story import Story
 
 #: Bump when the pictures or the sound change: every demo clip is made again.
@@ -117,86 +123,6 @@ def music_bed(clip: DemoClip) -> npt.NDArray[np.float32]:
     right = melody * pan * 2 * 0.7 + drone
     fade = np.minimum(1.0, np.minimum(t, clip.duration_s - t) / 0.05).clip(0, 1)
     return np.stack([left * fade, right * fade]).astype(np.float32)
-
-
-def _audio_frame(sound: npt.NDArray[np.float32], start: int, stop: int) -> av.AudioFrame:
-    frame = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(sound[:, start:stop]), format="fltp", layout="stereo"
-    )
-    frame.sample_rate = AUDIO_RATE
-    return frame
-
-
-def encode_renditions(
-    media_dir: Path,
-    media_id: str,
-    renditions: Sequence[Rendition],
-    fps: Fraction,
-    pictures: Iterable[Sequence[av.VideoFrame]],
-    sound: npt.NDArray[np.float32],
-    *,
-    preset: str,
-    progress: Callable[[float], None] | None = None,
-) -> dict[str, RenditionFile]:
-    """Encode a made-up clip into every rendition and put the files in place.
-
-    The generated-film half of ingest: each picture from ``pictures`` (one frame per
-    rendition, in ``renditions`` order, already at that rendition's size) goes to that
-    rendition's `RenditionWriter`, the sound follows in step so the TS interleaves them,
-    and each finished ``.part`` file is indexed, hashed and moved to
-    ``<media_dir>/<media_id>/<rendition>.ts`` (`finish_rendition`). The demo film and
-    the generated fill-in scenes (`genmodels.clips`) both write their clips with it.
-
-    Args:
-        media_dir: the media folder.
-        media_id: the clip's id (its folder under ``media_dir``).
-        renditions: which renditions to write.
-        fps: the fixed frame rate of the pictures.
-        pictures: per output frame, a picture per rendition.
-        sound: ``(2, samples)`` float32 at 48 kHz; sound past the last picture is dropped.
-        preset: the x264 preset (part of each rendition's manifest ``profile``).
-        progress: called with seconds of clip done, once per second of frames.
-
-    Returns:
-        The manifest entry of every rendition written, by rendition name.
-    """
-    folder = media_dir / media_id
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = [folder / f"{r.name}.ts.part" for r in renditions]
-    writers = [
-        RenditionWriter(part, r, fps, audio=True, preset=preset)
-        for r, part in zip(renditions, parts, strict=True)
-    ]
-    gop = gop_frames(fps)
-    try:
-        sent = 0
-        for n, frames in enumerate(pictures):
-            for image, writer in zip(frames, writers, strict=True):
-                writer.write_video(image)
-            # Keep the sound in step with the picture, so the TS interleaves them.
-            due = min(sound.shape[1], math.ceil((n + 1) / fps * AUDIO_RATE))
-            if due > sent:
-                for writer in writers:
-                    writer.write_audio(_audio_frame(sound, sent, due))
-                sent = due
-            if progress is not None and n % gop == 0:
-                progress(n / float(fps))
-        for writer in writers:
-            writer.close()
-        done: dict[str, RenditionFile] = {}
-        for rendition, part in zip(renditions, parts, strict=True):
-            entry = finish_rendition(
-                media_dir, media_id, rendition, part, rendition.fingerprint(preset)
-            )
-            done[rendition.name] = entry.model_copy(update={"fps": float(fps)})
-        return done
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
-    finally:
-        for part in parts:
-            part.unlink(missing_ok=True)
 
 
 def render_clip(
@@ -339,7 +265,6 @@ __all__ = [
     "DEMO_VERSION",
     "DemoClip",
     "demo_clips",
-    "encode_renditions",
     "generate_demo_film",
     "music_bed",
     "render_clip",

@@ -48,8 +48,8 @@ def media_folder(given: Path | None) -> Path:
 
 
 def renditions(text: str) -> tuple[object, ...]:
-    from mobile_bridge.media_errors import UnknownRendition
-    from mobile_bridge.renditions import parse_renditions
+    from mobile_bridge.media.errors import UnknownRendition
+    from mobile_bridge.media.renditions import parse_renditions
 
     try:
         return parse_renditions(text)

@@ -13,10 +13,10 @@ from server.cli_args import renditions as rendition_list
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from mobile_bridge.clipnames import story_media_ids
-    from mobile_bridge.ingest import ingest_clips
-    from mobile_bridge.media_errors import MediaError
-    from mobile_bridge.progress import ProgressBar
+    from mobile_bridge.media.clipnames import story_media_ids
+    from mobile_bridge.media.errors import MediaError
+    from mobile_bridge.media.ingest import ingest_clips
+    from mobile_bridge.media.progress import ProgressBar
     from narrative.validate import load_story
 
     media_ids = story_media_ids(load_story(read_file(args.story), args.story)) if args.story else []
@@ -45,7 +45,7 @@ def _cmd_film_demo(args: argparse.Namespace) -> int:
     import time
 
     from mobile_bridge.demo_film import generate_demo_film
-    from mobile_bridge.media_errors import MediaError
+    from mobile_bridge.media.errors import MediaError
     from narrative.validate import load_story
 
     path = args.story or str(DEMO)
@@ -71,7 +71,7 @@ def _cmd_film_demo(args: argparse.Namespace) -> int:
 
 def _cmd_film_prune(args: argparse.Namespace) -> int:
     from genmodels.retention import prune_generated
-    from mobile_bridge.media_errors import MediaError
+    from mobile_bridge.media.errors import MediaError
     from server.settings import Settings
 
     keep_h = args.hours if args.hours is not None else Settings().gen_keep_hours

@@ -1,8 +1,8 @@
 """Where a story's media names point on disk (``kinoroom story validate --media DIR``).
 
-Ingest (`mobile_bridge.ingest`) and the demo film record every media id they make in
+Ingest (`mobile_bridge.media.ingest`) and the demo film record every media id they make in
 ``DIR/manifest.json``; when that manifest exists, a name is found when the manifest
-lists it and its rendition files are on disk (`mobile_bridge.media_library`). A folder
+lists it and its rendition files are on disk (`mobile_bridge.media.library`). A folder
 with no manifest is a folder of plain clips: a name is found if it is a file there, or
 names one there without its extension. Either way nothing outside ``DIR`` is found.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mobile_bridge.manifest import MANIFEST_NAME
-from mobile_bridge.media_library import MediaLibrary, RenditionMedia
+from mobile_bridge.media.library import MediaLibrary, RenditionMedia
+from mobile_bridge.media.manifest import MANIFEST_NAME
 from narrative.validate import MediaExists
 
 

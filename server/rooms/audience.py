@@ -10,13 +10,23 @@ of the room's pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NewType
+from typing import Literal, NewType
 
 from narrative.ids import DeviceId
-from server.rooms.outbox import Item
 from server.tokens import Role
 
 PageKey = NewType("PageKey", str)  # one connected page (one socket), unique in the process
+Kind = Literal["message", "tally", "presence", "mood", "pong"]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One message for a page's outbox: its kind (tallies, presence and mood coalesce)
+    and its JSON, serialised once however many pages it reaches."""
+
+    kind: Kind
+    text: str  # the JSON to send (empty for a pong, which is stamped as it leaves)
+    pong: tuple[int, float, float] | None = None  # (id, t0, t1) of a pong still to stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,8 @@ __all__ = [
     "NOT_HOSTS",
     "PHONES",
     "SCREENS",
+    "Item",
+    "Kind",
     "PageKey",
     "PageRef",
     "Send",

@@ -70,13 +70,17 @@ from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import LiveMood, Sample, mood_to_json
 from narrative.screening import Phase, Screening
 from narrative.story import Story
-from server.persistence import ArmIncrement, BatchPart, EventRecord, SnapshotRecord
-from server.persistence.records import RoomMode
-from server.rooms.audience import PageKey, PageRef, Send, ToPage
+from server.persistence.records import (
+    ArmIncrement,
+    BatchPart,
+    EventRecord,
+    RoomMode,
+    SnapshotRecord,
+)
+from server.rooms.audience import Item, PageKey, PageRef, Send, ToPage
 from server.rooms.effects import Context, messages, records
 from server.rooms.inbox import Attach, CoreItem, Detach, Incoming, Judged, Sensed, ballot_of
 from server.rooms.live_feed import MOOD_REFRESH_S, Counts, LiveFeed
-from server.rooms.outbox import Item
 from server.rooms.views import state_view
 from server.tokens import Role
 

@@ -31,9 +31,8 @@ from narrative.events import (
 )
 from narrative.screening import Screening
 from narrative.story import Story
-from server.persistence import BatchPart, DecisionRecord, MoodRecord, RoomStatus
-from server.rooms.audience import EVERYONE, HOSTS, NOT_HOSTS, PageKey, Send, ToDevice, ToPage
-from server.rooms.outbox import Item
+from server.persistence.records import BatchPart, DecisionRecord, MoodRecord, RoomStatus
+from server.rooms.audience import EVERYONE, HOSTS, NOT_HOSTS, Item, PageKey, Send, ToDevice, ToPage
 from server.rooms.views import decision_view, state_view, vote_open_view
 
 

@@ -36,7 +36,7 @@ from genmodels.queue import JobQueue
 from narrative.events import Command, FillIn, OpenVote, PlayScene
 from narrative.ids import SceneId
 from narrative.story import Story
-from server.persistence import AssetRecord
+from server.persistence.records import AssetRecord
 from server.rooms.inbox import Generated, Judged
 
 log = logging.getLogger(__name__)

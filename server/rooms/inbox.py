@@ -11,7 +11,7 @@ from mobile_bridge.protocol import Affect, HostCommand, Vote
 from narrative.ballots import Approval, Ballot, Pick, Ranking
 from narrative.events import AffectSample, FillIn
 from narrative.ids import OptionId
-from server.persistence import AssetRecord
+from server.persistence.records import AssetRecord
 from server.rooms.audience import PageRef
 
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from mobile_bridge.protocol import MoodMessage, Presence, Tally, dump
 from narrative.mood import NEUTRAL, Mood
 from narrative.screening import Screening
-from server.rooms.audience import EVERYONE, PHONES, SCREENS, Send
-from server.rooms.outbox import Item
+from server.rooms.audience import EVERYONE, PHONES, SCREENS, Item, Send
 
 PHONE_PRESENCE_PER_S = 2_000  # presence messages a room sends its phones per second, at most
 MOOD_REFRESH_S = 1.0  # recompute a counted mood this often without samples: staleness

@@ -15,18 +15,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
-from typing import Literal
 
-Kind = Literal["message", "tally", "presence", "mood", "pong"]
+from server.rooms.audience import Item, Kind
+
 COALESCING: frozenset[Kind] = frozenset({"tally", "presence", "mood"})  # only the latest matters
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    kind: Kind
-    text: str  # the JSON to send (empty for a pong, which is stamped as it leaves)
-    pong: tuple[int, float, float] | None = None  # (id, t0, t1) of a pong still to stamp
 
 
 class Outbox:

@@ -31,13 +31,13 @@ from server.persistence import (
 )
 from server.persistence.records import RoomMode
 from server.roomcode import new_code
+from server.rooms.audience import Item
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
 from server.rooms.core import CoreSettings, RoomCore
 from server.rooms.fill_ins import FillIns
 from server.rooms.film_cues import FilmCues
 from server.rooms.inbox import Inbound
-from server.rooms.outbox import Item
 from server.rooms.room import Room
 from server.settings import Settings
 from server.tokens import Claims, Role, Tokens

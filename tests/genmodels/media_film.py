@@ -1,7 +1,7 @@
 """A tiny film in a tmp media folder, ingested like real clips, for the picture backends.
 
 Clips come from `tests.mobile_bridge.film.clips` (a solid colour under a moving white
-bar, a sine tone) and go through `mobile_bridge.ingest`, so they carry the manifest
+bar, a sine tone) and go through `mobile_bridge.media.ingest`, so they carry the manifest
 entries, renditions and keyframe index the backends read. `make_noise_clip` makes the
 foreign footage the style anchor must reject: saturated magenta and green noise.
 """
@@ -14,8 +14,8 @@ import av
 import numpy as np
 
 from genmodels.backend import JobContext
-from mobile_bridge.ingest import ingest_clips
-from mobile_bridge.renditions import parse_renditions
+from mobile_bridge.media.ingest import ingest_clips
+from mobile_bridge.media.renditions import parse_renditions
 from tests.mobile_bridge.film.clips import make_clip
 
 FILM = {"film/red": "red", "film/blue": "blue", "film/yellow": "yellow"}

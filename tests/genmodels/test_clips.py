@@ -19,8 +19,8 @@ from genmodels.clips import (
 )
 from genmodels.jobs import Job
 from mobile_bridge.film.source import Kind, open_clip
-from mobile_bridge.manifest import Manifest, MediaEntry, Source
-from mobile_bridge.media_library import MediaLibrary
+from mobile_bridge.media.library import MediaLibrary
+from mobile_bridge.media.manifest import Manifest, MediaEntry, Source
 from narrative.story import Style
 from tests.genmodels.media_film import make_media
 from tests.mobile_bridge.film.clips import bar_x, colour_of

@@ -15,8 +15,8 @@ from genmodels.backend import GenerationError, StyleRejected, WorkerConfig
 from genmodels.diffusion import DiffusionBackend, to_frames
 from genmodels.jobs import Job
 from genmodels.style import srgb_to_lab
-from mobile_bridge.manifest import Manifest
-from mobile_bridge.media_library import MediaLibrary
+from mobile_bridge.media.library import MediaLibrary
+from mobile_bridge.media.manifest import Manifest
 from narrative.story import Style
 from tests.genmodels.media_film import context, make_media
 from tests.genmodels.tiny_diffusion import build_tiny_sd

@@ -14,8 +14,8 @@ from genmodels.montage import MontageBackend, render_card_clip
 from genmodels.shots import CARD, Motion, plan_shots
 from genmodels.style import srgb_to_lab
 from mobile_bridge.film.source import Kind, open_clip
-from mobile_bridge.manifest import Manifest
-from mobile_bridge.media_library import MediaLibrary
+from mobile_bridge.media.library import MediaLibrary
+from mobile_bridge.media.manifest import Manifest
 from narrative.story import Style
 from tests.genmodels.media_film import context, make_media
 from tests.mobile_bridge.film.clips import colour_of

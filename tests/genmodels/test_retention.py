@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from genmodels.retention import prune_generated
-from mobile_bridge.manifest import Manifest, MediaEntry, RenditionFile, Source
+from mobile_bridge.media.manifest import Manifest, MediaEntry, RenditionFile, Source
 from server.cli import main
 from tests.server.conftest import running, settings_for
 

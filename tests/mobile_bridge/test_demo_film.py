@@ -6,10 +6,10 @@ import av
 import numpy as np
 import pytest
 
-from mobile_bridge.clipnames import story_media_ids
 from mobile_bridge.demo_film import demo_clips, generate_demo_film, music_bed
-from mobile_bridge.manifest import Manifest
-from mobile_bridge.renditions import RENDITIONS
+from mobile_bridge.media.clipnames import story_media_ids
+from mobile_bridge.media.manifest import Manifest
+from mobile_bridge.media.renditions import RENDITIONS
 from narrative.stories import DEMO
 from narrative.validate import load_story
 from server.medialib import media_finder

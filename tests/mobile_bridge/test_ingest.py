@@ -9,11 +9,11 @@ from pathlib import Path
 import av
 import pytest
 
-from mobile_bridge.clipnames import match_clip, match_clips, story_media_ids
-from mobile_bridge.ingest import ingest_clips
-from mobile_bridge.manifest import Manifest
-from mobile_bridge.media_errors import IngestError, UnknownRendition
-from mobile_bridge.renditions import (
+from mobile_bridge.media.clipnames import match_clip, match_clips, story_media_ids
+from mobile_bridge.media.errors import IngestError, UnknownRendition
+from mobile_bridge.media.ingest import ingest_clips
+from mobile_bridge.media.manifest import Manifest
+from mobile_bridge.media.renditions import (
     AUDIO_FRAME_SAMPLES,
     RENDITIONS,
     output_fps,
@@ -248,7 +248,7 @@ def test_rendition_names_are_checked():
 
 
 def test_ingest_runs_without_a_terminal(tmp_path, capsys):
-    from mobile_bridge.progress import ProgressBar
+    from mobile_bridge.media.progress import ProgressBar
 
     clip = make_clip(tmp_path / "x.mp4", seconds=1.0, audio=False)
     [result] = ingest_clips([f"x={clip}"], [], tmp_path / "m", P360, progress=ProgressBar)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mobile_bridge.manifest import (
+from mobile_bridge.media.errors import ManifestError, MediaNotFound
+from mobile_bridge.media.library import MediaLibrary
+from mobile_bridge.media.manifest import (
     MANIFEST_NAME,
     Manifest,
     MediaEntry,
@@ -12,8 +14,6 @@ from mobile_bridge.manifest import (
     Source,
     rendition_is_current,
 )
-from mobile_bridge.media_errors import ManifestError, MediaNotFound
-from mobile_bridge.media_library import MediaLibrary
 from server.medialib import media_finder, media_paths
 
 

@@ -2,7 +2,7 @@
 
 Each clip is MPEG-TS: H.264 constrained baseline (Annex-B, no B-frames, GOP exactly
 1 s, SPS/PPS repeated at every keyframe) and Opus with 60 ms frames, like
-`mobile_bridge.renditions` writes. The picture says which clip it is: the lower half is
+`mobile_bridge.media.renditions` writes. The picture says which clip it is: the lower half is
 the clip's solid colour, the upper half a white bar moving right by ``BAR_STEP`` pixels a
 frame, so two consecutive frames always differ (a frozen frame is visible) and the
 colour names the clip. The sound is a sine tone.

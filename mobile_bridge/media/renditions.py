@@ -21,7 +21,7 @@ film track can send as-is to any WebRTC peer and switch between at a keyframe:
   needed.
 
 `RenditionWriter` encodes frames that already have the rendition's size into one such
-file; ingest (`mobile_bridge.ingest`) and the demo film (`mobile_bridge.demo_film`) both
+file; ingest (`mobile_bridge.media.ingest`) and the demo film (`mobile_bridge.demo_film`) both
 use it. The module does CPU work synchronously: a server calls it from an executor.
 """
 
@@ -40,7 +40,7 @@ import av.audio.stream
 import av.container
 import av.video.stream
 
-from mobile_bridge.media_errors import UnknownRendition
+from mobile_bridge.media.errors import UnknownRendition
 
 #: Bump when the encoder settings below change: every rendition is re-encoded on next ingest.
 ENCODING_VERSION = 1

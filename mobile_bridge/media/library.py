@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mobile_bridge.clipnames import is_media_id
-from mobile_bridge.manifest import Manifest, RenditionFile
-from mobile_bridge.media_errors import MediaNotFound
+from mobile_bridge.media.clipnames import is_media_id
+from mobile_bridge.media.errors import MediaNotFound
+from mobile_bridge.media.manifest import Manifest, RenditionFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ class IngestError(MediaError):
 
 
 class UnknownRendition(MediaError):
-    """A rendition name that is not one of `mobile_bridge.renditions.RENDITIONS`."""
+    """A rendition name that is not one of `mobile_bridge.media.renditions.RENDITIONS`."""
 
     code = "unknown-rendition"
 

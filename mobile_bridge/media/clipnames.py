@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from mobile_bridge.media_errors import IngestError
+from mobile_bridge.media.errors import IngestError
 from narrative.story import Story
 
 _PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"

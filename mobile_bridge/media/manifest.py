@@ -1,6 +1,6 @@
 """The media manifest: ``MEDIA_DIR/manifest.json``, what ingest made and where it lies.
 
-One file per media folder, written by `mobile_bridge.ingest` and
+One file per media folder, written by `mobile_bridge.media.ingest` and
 `mobile_bridge.demo_film`, read by the story validator (``missing-media``) and the film
 track (which rendition file plays a media id, where its keyframes are). Format
 (``version`` 1)::
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mobile_bridge.media_errors import ManifestError
+from mobile_bridge.media.errors import ManifestError
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1

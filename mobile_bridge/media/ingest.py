@@ -30,8 +30,9 @@ import av.container
 import av.filter
 import av.video.stream
 
-from mobile_bridge.clipnames import ClipSpec, match_clips
-from mobile_bridge.manifest import (
+from mobile_bridge.media.clipnames import ClipSpec, match_clips
+from mobile_bridge.media.errors import IngestError
+from mobile_bridge.media.manifest import (
     Manifest,
     MediaEntry,
     RenditionFile,
@@ -40,10 +41,9 @@ from mobile_bridge.manifest import (
     rendition_is_current,
     rendition_relpath,
 )
-from mobile_bridge.media_errors import IngestError
-from mobile_bridge.progress import ProgressBar
-from mobile_bridge.renditions import Rendition, RenditionWriter, output_fps
-from mobile_bridge.tsindex import index_ts
+from mobile_bridge.media.progress import ProgressBar
+from mobile_bridge.media.renditions import Rendition, RenditionWriter, output_fps
+from mobile_bridge.media.tsindex import index_ts
 
 INGEST_PRESET = "veryfast"
 
