@@ -3,7 +3,8 @@
 Owns the story model and file format (YAML/JSON, JSON Schema), validation, the
 expression language for conditions and variables, the `Screening` state machine
 (scenes on the room clock, vote windows, decisions, adaptive variants), the consensus
-policies, and the simulated screening the CLI runs.
+policies and the running count they score from (`tally`), and the simulated screening
+the CLI runs.
 
 Must not import asyncio, sockets, clocks, logging, databases, or any other Kinoroom
 package: time and chance are arguments, and the shells (``server``, ``mobile_bridge``)

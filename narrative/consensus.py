@@ -43,9 +43,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from narrative.ballots import Ballot, Cast, Pick, ballot_options
+from narrative.ballots import Ballot, Cast, ballot_options
 from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import LEVELS, RANGES, Mood
+from narrative.tally import RunningCount
 
 # What chance decided for one vote when it opened (`Policy.draw`): one float per visible
 # option in story order, or nothing for the policies that draw nothing.
@@ -163,10 +164,11 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class Poll:
-    """The counted casts of one vote (rule 1 of the module docstring), handed to a policy."""
+    """The counted casts of one vote (rule 1 of the module docstring), handed to a policy
+    as their running count (`narrative.tally.RunningCount`)."""
 
     ctx: VoteContext
-    casts: tuple[Cast, ...]
+    count: RunningCount
     turnout: Turnout
 
     def pick_counts(self, *, weighted: bool = False) -> dict[OptionId, float]:
@@ -175,13 +177,7 @@ class Poll:
         With ``weighted``, each pick counts its cast's weight; a weight that is not a
         finite positive number counts 0 (a muted phone still shows up in turnout).
         """
-        counts = {o.id: 0.0 for o in self.ctx.options}
-        for cast in self.casts:
-            if isinstance(cast.ballot, Pick) and cast.ballot.option in counts:
-                weight = cast.weight if weighted else 1.0
-                ok = math.isfinite(weight) and weight > 0
-                counts[cast.ballot.option] += weight if ok else 0.0
-        return counts
+        return self.count.score("weighted" if weighted else "picks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,16 +248,28 @@ def count(policy: Policy, ctx: VoteContext) -> Poll:
         live.pop(cast.device, None)  # re-insert so order follows the live casts
         live[cast.device] = cast
     visible = {o.id for o in ctx.options}
-    counted = tuple(
+    counted = [
         cast
         for cast in live.values()
         if policy.accepts(cast.ballot) and any(o in visible for o in ballot_options(cast.ballot))
-    )
-    return Poll(ctx, counted, Turnout(len(counted), max(ctx.present, len(live))))
+    ]
+    tally = RunningCount.of((o.id for o in ctx.options), counted)
+    return Poll(ctx, tally, Turnout(len(counted), max(ctx.present, len(live))))
+
+
+def counted(ctx: VoteContext, tally: RunningCount) -> Poll:
+    """A poll from a count kept as the ballots came (the `Screening`'s, whose ballots are
+    one per device and all countable: rule 1 already held as each arrived)."""
+    return Poll(ctx, tally, Turnout(tally.voted, max(ctx.present, tally.voted)))
 
 
 def decide(
-    policy: Policy, ctx: VoteContext, rng: random.Random, *, draw: Draw | None = None
+    policy: Policy,
+    ctx: VoteContext,
+    rng: random.Random,
+    *,
+    draw: Draw | None = None,
+    tally: RunningCount | None = None,
 ) -> Decision:
     """Pick the option that plays: the shared rules of the module docstring, then the policy.
 
@@ -272,13 +280,15 @@ def decide(
             only when ``draw`` is None.
         draw: what `Policy.draw` gave when the vote opened (the screening keeps it);
             None draws now, as an audit of a lone vote does.
+        tally: the vote's running count, when the caller kept one (`counted`); None
+            counts ``ctx.casts``.
 
     Returns:
         The decision, its scores for every visible option and a one-sentence reason.
     """
     if draw is None:
         draw = policy.draw(ctx, rng)
-    poll = count(policy, ctx)
+    poll = count(policy, ctx) if tally is None else counted(ctx, tally)
     voted, present = poll.turnout.voted, poll.turnout.present
     if voted == 0 and not policy.decides_without_votes(ctx):
         room = plural(present, "phone", "phones") + " present" if present else "no phones present"
@@ -296,12 +306,14 @@ def decide(
                     poll.turnout)  # fmt: skip
 
 
-def live_scores(policy: Policy, ctx: VoteContext, draw: Draw) -> tuple[Scores, Turnout]:
-    """The open vote's running count: every visible option's score as the policy counts
-    it (story order), and turnout so far. The same numbers `decide` gives at the close
-    for the same casts, mood and draw, whatever the policy (module docstring, "One
-    count")."""
-    poll = count(policy, ctx)
+def live_scores(
+    policy: Policy, ctx: VoteContext, draw: Draw, tally: RunningCount
+) -> tuple[Scores, Turnout]:
+    """The open vote's scores so far: every visible option's score as the policy counts
+    it from the running ``tally`` (story order), and turnout. The same numbers `decide`
+    gives at the close for the same count, mood and draw, whatever the policy (module
+    docstring, "One count")."""
+    poll = counted(ctx, tally)
     return ordered(ctx, policy.scores(poll, draw)), poll.turnout
 
 
@@ -375,6 +387,7 @@ __all__ = [
     "Turnout",
     "VoteContext",
     "count",
+    "counted",
     "decide",
     "fallback_phrase",
     "lead",

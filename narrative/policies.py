@@ -113,14 +113,7 @@ class BordaPolicy(_PolicyDefaults):
         return isinstance(ballot, Pick | Ranking)
 
     def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
-        points = {o.id: 0.0 for o in poll.ctx.options}
-        top = len(points) - 1
-        for cast in poll.casts:
-            ranked = (cast.ballot.option,) if isinstance(cast.ballot, Pick) else cast.ballot.options
-            seen = [o for o in dict.fromkeys(ranked) if o in points]  # first place counts
-            for place, option in enumerate(seen):
-                points[option] += top - place
-        return points
+        return poll.count.score("points")
 
     def score(self, poll: Poll, draw: Draw) -> Decision:
         return _by_score(self.name, "Borda", poll, self.scores(poll, draw), ("pt", "pts"))
@@ -136,13 +129,7 @@ class ApprovalPolicy(_PolicyDefaults):
         return isinstance(ballot, Pick | Approval)
 
     def scores(self, poll: Poll, draw: Draw) -> dict[OptionId, float]:
-        approvals = {o.id: 0.0 for o in poll.ctx.options}
-        for cast in poll.casts:
-            named = {cast.ballot.option} if isinstance(cast.ballot, Pick) else cast.ballot.options
-            for option in named:
-                if option in approvals:
-                    approvals[option] += 1
-        return approvals
+        return poll.count.score("approvals")
 
     def score(self, poll: Poll, draw: Draw) -> Decision:
         approvals = self.scores(poll, draw)

@@ -255,8 +255,7 @@ class Screening(ScreeningViews):
         return list(choice.options)
 
     def _open_vote(self, vote: VoteState, out: list[Command]) -> None:
-        vote.opened = True
-        vote.options = self._visible_options(vote.opens_at, out)
+        vote.open(self._visible_options(vote.opens_at, out))
         vote.draw = self._draw(vote, vote.opens_at)  # the live tally and the decision share it
         out.append(OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at))
 
@@ -306,7 +305,7 @@ class Screening(ScreeningViews):
             return VoteAccepted(event.device, event.choice, event.seq, False, event.now)
         if previous is not None and event.seq <= previous.seq:
             return reject("stale-seq")
-        vote.ballots[event.device] = Ballots(event.seq, event.ballot, state.devices[event.device])
+        vote.cast(event.device, Ballots(event.seq, event.ballot, state.devices[event.device]))
         return VoteAccepted(event.device, event.choice, event.seq, previous is not None, event.now)
 
     def _decide(
@@ -325,7 +324,7 @@ class Screening(ScreeningViews):
         ctx = self._vote_context(vote, at)
         policy = self.policy_for(vote.choice)
         # A vote opened by a skip, or restored from a version 4 snapshot, has no draw yet.
-        decision = decide(policy, ctx, self._rng, draw=vote.draw)
+        decision = decide(policy, ctx, self._rng, draw=vote.draw, tally=vote.tally)
         option, policy_name, reason = decision.option, decision.policy, prefix + decision.reason
         if forced is not None:
             option, policy_name = forced, "host"
@@ -358,8 +357,7 @@ class Screening(ScreeningViews):
         vote = self._state.vote
         if vote is not None and vote.decided is None:
             if not vote.opened:
-                vote.opened = True
-                vote.options = self._visible_options(now, out)
+                vote.open(self._visible_options(now, out))
             self._decide(vote, now, out, forced=None, prefix="The host skipped ahead. ")
         self._end_scene(now, out)
 
@@ -378,8 +376,8 @@ class Screening(ScreeningViews):
         if option not in options:
             out.append(EventRejected("Force", "unknown-option", now))
             return
-        vote.options = options
-        vote.opened = True
+        if not vote.opened:
+            vote.open(options)
         self._decide(vote, now, out, forced=option, prefix="")
 
     def _host_refusal(self) -> EventRejectionCode | None:

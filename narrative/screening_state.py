@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from narrative.ballots import Ballot, ballot_from_json, ballot_to_json
+from narrative.ballots import Ballot, Cast, ballot_from_json, ballot_to_json
 from narrative.errors import SnapshotError
 from narrative.expressions import Value
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.mood import NEUTRAL, Mood, SceneTally, mood_from_json, mood_to_json
+from narrative.tally import RunningCount
 
 # 3: the room-level mood only (the latest `RoomMood` and the scene's time-weighted sums):
 # no per-viewer numbers. 1 and 2 are still read, dropping their per-phone samples and
@@ -59,6 +60,23 @@ class VoteState:
     ballots: dict[DeviceId, Ballots] = field(default_factory=dict)
     decided: OptionId | None = None
     draw: tuple[float, ...] | None = None  # the policy's `draw` when the vote opened
+    # The ballots' running count (not saved: rebuilt from them, exactly, on restore).
+    tally: RunningCount = field(default_factory=lambda: RunningCount(()))
+
+    def open(self, options: tuple[OptionId, ...]) -> None:
+        """The vote is open on ``options`` (the visible ones): counting starts."""
+        self.opened, self.options = True, options
+        self.tally = RunningCount.of(
+            options, (Cast(device, b.ballot, b.weight) for device, b in self.ballots.items())
+        )
+
+    def cast(self, device: DeviceId, entry: Ballots) -> None:
+        """``device``'s ballot is now ``entry`` (its earlier one, if any, no longer counts)."""
+        previous = self.ballots.get(device)
+        if previous is not None:
+            self.tally.remove(Cast(device, previous.ballot, previous.weight))
+        self.ballots[device] = entry
+        self.tally.add(Cast(device, entry.ballot, entry.weight))
 
 
 @dataclass(slots=True)
@@ -198,13 +216,11 @@ def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:
     if data is None:
         return None
     draw = data.get("draw")
-    return VoteState(
+    vote = VoteState(
         choice=ChoiceId(data["choice"]),
         opens_at=float(data["opens_at"]),
         closes_at=float(data["closes_at"]),
         decide_at=float(data.get("decide_at", data["closes_at"])),
-        opened=bool(data["opened"]),
-        options=tuple(OptionId(o) for o in data["options"]),
         ballots={
             DeviceId(device): Ballots(int(seq), ballot_from_json(ballot), float(weight))
             for device, seq, ballot, weight in data["ballots"]
@@ -212,6 +228,9 @@ def _vote_from_json(data: Mapping[str, Any] | None) -> VoteState | None:
         decided=data["decided"],
         draw=None if draw is None else tuple(float(x) for x in draw),
     )
+    if data["opened"]:
+        vote.open(tuple(OptionId(o) for o in data["options"]))
+    return vote
 
 
 __all__ = ["Ballots", "Phase", "ScreeningState", "VoteState"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from narrative.ballots import Ballot, Cast
+from narrative.ballots import Ballot
 from narrative.consensus import (
     OptionInfo,
     Policy,
@@ -94,9 +94,8 @@ class ScreeningViews:
         if self.open_vote is None or vote is None:
             return None
         assert vote.draw is not None  # drawn as it opened (or as it was restored)
-        scores, turnout = live_scores(
-            self.policy_for(vote.choice), self._vote_context(vote, now), vote.draw
-        )
+        policy, ctx = self.policy_for(vote.choice), self._vote_context(vote, now)
+        scores, turnout = live_scores(policy, ctx, vote.draw, vote.tally)
         return LiveTally(vote.choice, scores, turnout)
 
     def _vote_context(self, vote: VoteState, at: float) -> VoteContext:
@@ -104,6 +103,7 @@ class ScreeningViews:
         choice = self.story.scene(vote.choice).choice
         assert choice is not None
         by_id = {o.id: o for o in choice.options}
+        devices = self._state.devices  # present; voters who left count too
         return VoteContext(
             options=tuple(
                 OptionInfo(
@@ -114,8 +114,8 @@ class ScreeningViews:
                 for o in vote.options
             ),
             default=OptionId(choice.default),
-            casts=tuple(Cast(d, b.ballot, b.weight) for d, b in vote.ballots.items()),
-            present=len(self._state.devices.keys() | vote.ballots.keys()),
+            casts=(),  # counted as they came: `vote.tally`
+            present=len(devices) + sum(d not in devices for d in vote.ballots),
             quorum=choice.quorum,
             mood=self.mood(at),
             choice=vote.choice,
