@@ -104,14 +104,25 @@ def uvicorn_config(
     return config
 
 
-def open_listeners(app: FastAPI, settings: Settings, tls: TlsMaterial | None) -> Listeners:
-    """Bind the listeners ``settings`` ask for and record them in ``app.state.network``."""
-    main_socket = bind_socket(settings.host, settings.port)
+def open_listeners(
+    app: FastAPI,
+    settings: Settings,
+    tls: TlsMaterial | None,
+    *,
+    main_socket: socket.socket | None = None,
+    plain_socket: socket.socket | None = None,
+) -> Listeners:
+    """Bind the listeners ``settings`` ask for (unless given bound sockets: a caller that
+    must know the ports first, for the public URL) and record them in
+    ``app.state.network``."""
+    main_socket = main_socket or bind_socket(settings.host, settings.port)
     public = settings.resolved_public_url(main_socket.getsockname()[1])
     main = uvicorn.Server(uvicorn_config(app, settings, tls=tls, lifespan="on"))
-    plain = plain_socket = plain_url = None
-    if tls is not None and settings.http_port is not None:
-        plain_socket = bind_socket(settings.host, settings.http_port)
+    plain = plain_url = None
+    if tls is not None and (plain_socket is not None or settings.http_port is not None):
+        if plain_socket is None:
+            assert settings.http_port is not None
+            plain_socket = bind_socket(settings.host, settings.http_port)
         plain = uvicorn.Server(uvicorn_config(app, settings, lifespan="off"))
         host = url_host(public) or reachable_host(settings.host)
         host = f"[{host}]" if ":" in host else host
