@@ -69,12 +69,21 @@ def _ice_url(url: str, setting: str, schemes: tuple[str, ...]) -> None:
         raise NetworkSetupError(
             "bad-ice-url", setting, f"{url!r}: {exc} (e.g. {schemes[0]}:host:3478)"
         ) from None
-    if parsed["scheme"] not in schemes:
+    scheme, transport = parsed["scheme"], parsed.get("transport")
+    if scheme not in schemes:
+        allowed = " or ".join(f"{s}:" for s in schemes)
+        raise NetworkSetupError(
+            "bad-ice-url", setting, f"{url!r}: a {scheme} URL; this setting takes {allowed}"
+        )
+    # aiortc would skip these silently, leaving the server's peers without the relay.
+    if (scheme == "turn" and transport not in ("udp", "tcp")) or (
+        scheme == "turns" and transport != "tcp"
+    ):
         raise NetworkSetupError(
             "bad-ice-url",
             setting,
-            f"{url!r}: a {parsed['scheme']} URL; this setting takes "
-            + " or ".join(f"{s}:" for s in schemes),
+            f"{url!r}: transport={transport} is not offered with {scheme}: (turn: udp or tcp, "
+            "turns: tcp)",
         )
 
 
