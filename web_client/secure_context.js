@@ -56,6 +56,7 @@ async function fill() {
   }
   const trusted = await reachable(`${data.https_url}/healthz`);
   box.dataset.state = trusted ? "trusted" : "untrusted";
+  if (trusted) $("#ca-steps").hidden = true; // already installed: nothing more to do
   status.textContent = trusted
     ? "This phone trusts the secure address: open it to share the mood (you join again there)."
     : data.ca
