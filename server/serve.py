@@ -61,7 +61,7 @@ def _trust_lines(network: NetworkState | None) -> list[str]:
         )
         if "ca" in tls.made:
             lines.append(
-                "(a new local CA, in DATA_DIR/tls: phones that installed an earlier one need this one)"
+                "(a new local CA, in DATA_DIR/tls: a phone that installed an earlier one needs it)"
             )
     if network.plain_url is not None:
         lines.append(f"Plain HTTP (tells phones the HTTPS address): {network.plain_url}")
