@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         None,
-        description="URL phones use to reach the server (join links, QR codes); default http://HOST:PORT",
+        description="URL phones use to reach the server (join links, QR codes); default "
+        "http(s)://HOST:PORT, with a LAN address for HOST 0.0.0.0",
     )
     data_dir: Path = Field(
         Path(".kinoroom"), description="where the SQLite database and the generated secret live"

@@ -22,7 +22,7 @@ from server.network.addresses import Names
 from server.network.local_ca import ensure_local_certificate
 from server.network.tls import TlsMaterial
 from tests.server.network.live import HOST, nss_home, serving
-from tests.web.conftest import SCREEN
+from tests.web.conftest import DESKTOP, SCREEN
 from tests.web.network.conftest import (
     WAIT,
     chromium,
@@ -31,6 +31,7 @@ from tests.web.network.conftest import (
     pages_for,
     vote_film_and_mood,
 )
+from tests.web.support import decode_qr
 
 pytestmark = pytest.mark.asyncio
 
@@ -55,6 +56,25 @@ async def test_a_lan_phone_over_https_films_votes_and_shares_its_mood(
             phone = await join(pages, f"{served.url}/j/{code}")
             assert await phone.evaluate("window.isSecureContext") is True
             await vote_film_and_mood(pages, phone, screen, host)
+
+            # The host page tells how phones come to trust this server.
+            fragment = f"room={code}&token={room['host_token']}"
+            hosting = await pages.open(
+                f"{served.url}/host#{fragment}", name="host", viewport=DESKTOP
+            )
+            trust = hosting.locator("#trust")
+            await expect(trust).to_have_attribute("data-state", "local-ca", **WAIT)
+            await expect(trust).to_contain_text("Certificate Trust Settings")  # iOS
+            await expect(trust).to_contain_text("Install a certificate")  # Android
+            await expect(trust).to_contain_text("Your connection is not private")  # skipped
+            await expect(hosting.locator("#trust-fingerprint")).to_have_text(
+                tls.ca_fingerprint or ""
+            )
+            ca_url = f"{served.plain_url}/tls/ca.crt"
+            await expect(hosting.locator("#trust-ca-link")).to_have_attribute("href", ca_url)
+            await trust.scroll_into_view_if_needed()
+            assert await decode_qr(hosting, "#trust-qr") == ca_url
+            await pages.shot(hosting, "host-trust-panel")
 
             # The same link over plain http://: the explanation and the way there.
             assert served.plain_url is not None
