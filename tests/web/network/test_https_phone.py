@@ -146,3 +146,24 @@ async def test_an_untrusted_or_expired_certificate_is_explained(tmp_path, reques
         await expect(box).to_contain_text("certificate expired on")
         await pages.shot(plain, "expired")
         pages.check()
+
+
+async def test_plain_http_on_a_lan_name_says_the_server_needs_https(tmp_path, request):
+    """`make run` on a LAN without --https: phones can vote, and learn why no camera."""
+    async with serving(tmp_path, plain=False, https=False, public_url="http://kino.test") as served:
+        url = f"http://{HOST}:{served.port}"
+        room = await make_room(f"http://127.0.0.1:{served.port}")
+        async with chromium(nss_home(tmp_path / "home")) as browser:
+            pages = pages_for(browser, request)
+            phone = await pages.open(f"{url}/j/{room['code']}", name="phone")
+            box = phone.locator("#camera-insecure")
+            await expect(box).to_have_attribute("data-state", "no-https", **WAIT)
+            await expect(box).to_contain_text("kinoroom serve --https")
+            await expect(phone.locator("#secure-link")).to_be_hidden()
+            await pages.shot(phone, "no-https")
+            fragment = f"room={room['code']}&token={room['host_token']}"
+            host = await pages.open(f"{url}/host#{fragment}", name="host", viewport=DESKTOP)
+            trust = host.locator("#trust")
+            await expect(trust).to_have_attribute("data-state", "plain-http", **WAIT)
+            await expect(trust).to_contain_text("kinoroom serve --https")
+            pages.check()
