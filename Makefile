@@ -72,6 +72,18 @@ $(CHROMIUM):
 	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	       apt-get install -y --no-install-recommends chromium; }
 
+# The network tests: the shipped reverse-proxy configuration (docs/nginx/kinoroom.conf)
+# runs in Debian's nginx (a child process on loopback ports, never the system service),
+# and Chromium trusts Kinoroom's local CA through an NSS database made with certutil.
+NGINX := /usr/sbin/nginx
+CERTUTIL := /usr/bin/certutil
+APT_PACKAGES_FOR := $(NGINX):nginx $(CERTUTIL):libnss3-tools
+
+$(NGINX) $(CERTUTIL):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(patsubst $@:%,%,$(filter $@:%,$(APT_PACKAGES_FOR))) \
+	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y --no-install-recommends $(patsubst $@:%,%,$(filter $@:%,$(APT_PACKAGES_FOR))); }
+
 # The demo film: generated once at set-up into the media folder `kinoroom serve` reads
 # (KINOROOM_MEDIA_DIR, default KINOROOM_DATA_DIR/media); clips already made are skipped.
 KINOROOM_DATA_DIR ?= .kinoroom
@@ -99,7 +111,7 @@ run: $(VENV)/.run-stamp $(TASKS_VISION_STAMP) $(MEDIA_DIR)/manifest.json
 simulate: $(VENV)/.run-stamp
 	$(BIN)/kinoroom story simulate --phones $(PHONES)
 
-test: $(VENV)/.test-stamp $(TASKS_VISION_STAMP) $(CHROMIUM)
+test: $(VENV)/.test-stamp $(TASKS_VISION_STAMP) $(CHROMIUM) $(NGINX) $(CERTUTIL)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	PYTHONASYNCIODEBUG=1 $(BIN)/pytest  # asyncio debug mode reports slow callbacks

@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from server import errors
-from server.routes import models, ops, pages, policies, reports, rooms, sockets, stories, webrtc
+from server.routes import (
+    models,
+    ops,
+    pages,
+    policies,
+    reports,
+    rooms,
+    sockets,
+    stories,
+    tls,
+    webrtc,
+)
 from server.routes.studio import router as studio_router
 from server.services import Services
 from server.settings import Settings
@@ -38,7 +49,7 @@ def create_app(
 
     app = FastAPI(title="Kinoroom", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    for module in (ops, stories, policies, rooms, reports, webrtc, sockets, models, pages):
+    for module in (ops, stories, policies, rooms, reports, webrtc, sockets, models, tls, pages):
         app.include_router(module.router)
     app.include_router(studio_router)  # the writers' script assistant (/studio)
     app.mount("/static", pages.static_files(), name="static")

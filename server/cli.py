@@ -94,11 +94,20 @@ def _cmd_protocol_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from server.network import NetworkSetupError
     from server.serve import serve
     from server.settings import Settings
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    serve(Settings(**overrides))
+    overrides: dict[str, object] = {
+        k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None
+    }
+    if args.https:
+        overrides["https"] = True
+    try:
+        serve(Settings(**overrides))  # type: ignore[arg-type]
+    except NetworkSetupError as exc:
+        print(exc.line(), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -233,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="listen address (KINOROOM_HOST)")
     serve.add_argument("--port", type=count(0), help="listen port (KINOROOM_PORT)")
+    serve.add_argument(
+        "--https",
+        action="store_true",
+        help="serve HTTPS and WSS (KINOROOM_HTTPS); without KINOROOM_TLS_CERT a local CA "
+        "and a certificate for this machine are made in DATA_DIR/tls",
+    )
     serve.set_defaults(run=_cmd_serve)
 
     demo = commands.add_parser(

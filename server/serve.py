@@ -1,4 +1,8 @@
-"""`kinoroom serve`: the server on a socket, with a banner telling a person how to join."""
+"""`kinoroom serve`: the server on its sockets, with a banner telling a person how to join.
+
+Before anything listens, the network settings are checked and the TLS material made or
+checked (`server.network`): a setting that cannot work stops here with one line.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,20 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 import segno
-import uvicorn
 
 from server import logs
 from server.app import create_app
+from server.network.checks import check_network_settings
+from server.network.listeners import NetworkState, bind_socket, open_listeners, run, utc_now
+from server.network.tls import prepare_tls
 from server.rooms.registry import Seat
 from server.services import Services
 from server.settings import Settings
 
 
-def banner(services: Services, base_url: str) -> str:
+def banner(services: Services, base_url: str, network: NetworkState | None = None) -> str:
     lines = [f"Kinoroom is running at {base_url}  (health: {base_url}/healthz)"]
+    lines += _trust_lines(network)
     if services.demo is not None:
         room, host = services.demo
         join = f"{base_url}/j/{room.code}"
@@ -38,6 +45,27 @@ def banner(services: Services, base_url: str) -> str:
         qr = segno.make(join, error="m")
         lines.append(_terminal_qr(qr))
     return "\n".join(lines)
+
+
+def _trust_lines(network: NetworkState | None) -> list[str]:
+    """How phones come to trust a local certificate, and the plain-HTTP address."""
+    if network is None:
+        return []
+    lines = []
+    tls = network.tls
+    if tls is not None and tls.ca_fingerprint is not None:
+        where = network.plain_url or network.public_url
+        lines.append(
+            f"Phones trust it once they install Kinoroom's local CA: {where}/tls/ca.crt "
+            f"(SHA-256 {tls.ca_fingerprint}; steps on the host page)"
+        )
+        if "ca" in tls.made:
+            lines.append(
+                "(a new local CA, in DATA_DIR/tls: a phone that installed an earlier one needs it)"
+            )
+    if network.plain_url is not None:
+        lines.append(f"Plain HTTP (tells phones the HTTPS address): {network.plain_url}")
+    return lines
 
 
 def _host_fragment(host: Seat) -> str:
@@ -59,12 +87,7 @@ def _terminal_qr(qr: segno.QRCode) -> str:
 
 def bind(settings: Settings) -> socket.socket:
     """Bind first, so port 0 becomes a real port before the banner names it."""
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
-    sock.set_inheritable(True)
-    return sock
+    return bind_socket(settings.host, settings.port)
 
 
 def tune_gc() -> None:
@@ -80,28 +103,30 @@ def tune_gc() -> None:
 
 
 def serve(settings: Settings, *, out: Callable[[str], object] = print) -> None:
+    """Run the server until SIGINT/SIGTERM.
+
+    Raises:
+        NetworkSetupError: a TLS, proxy or ICE setting that cannot work (before listening).
+    """
     logs.configure(settings.log_level, settings.log_format)
     tune_gc()
-    sock = bind(settings)
-    base_url = settings.resolved_public_url(sock.getsockname()[1])
+    warnings = check_network_settings(settings)
+    tls = prepare_tls(settings, utc_now())
+    for line in [*warnings, *(tls.warnings if tls is not None else ())]:
+        sys.stderr.write(line + "\n")
 
     def ready(services: Services) -> None:
-        out(banner(services, base_url))
+        out(banner(services, listeners.state.public_url, listeners.state))
         gc.freeze()  # what start-up built lives as long as the process: never scan it again
 
     app = create_app(settings, on_ready=ready)
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        ws_max_size=64 * 1024,  # the protocol's own 4 KiB limit answers with an error first
-        ws_ping_interval=20.0,
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
+    listeners = open_listeners(app, settings, tls)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(run(listeners))
     except KeyboardInterrupt:
         sys.stderr.write("stopped\n")
+    finally:
+        listeners.close()
 
 
 __all__ = ["banner", "bind", "serve"]

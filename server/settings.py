@@ -8,12 +8,13 @@ demo story, listening on 127.0.0.1. The README's settings table is checked again
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -25,7 +26,8 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         None,
-        description="URL phones use to reach the server (join links, QR codes); default http://HOST:PORT",
+        description="URL phones use to reach the server (join links, QR codes); default "
+        "http(s)://HOST:PORT, with a LAN address for HOST 0.0.0.0",
     )
     data_dir: Path = Field(
         Path(".kinoroom"), description="where the SQLite database and the generated secret live"
@@ -179,6 +181,47 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="log line format")
     log_level: str = Field("INFO", description="log level")
 
+    # -- Real networks: HTTPS for LAN phones, reverse proxies (server/network/) -------------
+    https: bool = Field(
+        False,
+        description="serve HTTPS and WSS (`kinoroom serve --https`); without TLS_CERT a local "
+        "CA and a certificate for this machine are made once in DATA_DIR/tls",
+    )
+    tls_cert: Path | None = Field(
+        None,
+        description="your own certificate for HTTPS (PEM, any intermediates after it; e.g. "
+        "from a public CA or mkcert); implies HTTPS",
+    )
+    tls_key: Path | None = Field(
+        None, description="the private key of TLS_CERT (PEM, unencrypted, readable by you only)"
+    )
+    http_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="with HTTPS, also serve plain HTTP on this port: a phone that opens it is "
+        "told the HTTPS address and can fetch the local CA certificate (none by default)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (comma-separated); none by default",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    def serves_https(self) -> bool:
+        """Whether `kinoroom serve` itself speaks TLS (``--https`` or a certificate given)."""
+        return self.https or self.tls_cert is not None or self.tls_key is not None
+
     def resolved_fer_model(self) -> Path | None:
         if self.fer_model is not None:
             return self.fer_model
@@ -194,9 +237,16 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kinoroom.db').resolve()}"
 
     def resolved_public_url(self, port: int | None = None) -> str:
+        """Where phones reach the server: PUBLIC_URL, else this machine's address (a LAN
+        address when listening on every interface) with the scheme it serves."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        return f"http://{self.host}:{port if port is not None else self.port}"
+        from server.network.addresses import reachable_host
+
+        host = reachable_host(self.host)
+        host = f"[{host}]" if ":" in host else host
+        scheme = "https" if self.serves_https() else "http"
+        return f"{scheme}://{host}:{port if port is not None else self.port}"
 
     def resolved_secret(self) -> bytes:
         """The token-signing key; generated on first use and kept in ``data_dir/secret``."""

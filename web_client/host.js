@@ -16,6 +16,7 @@ import { normalizeCode } from "./protocol.js";
 import { drawTally as drawBars } from "./tally.js";
 import { hostTokenKey, loadReport } from "./report.js";
 import { RoomSocket } from "./room_socket.js";
+import { showTrust } from "./trust_panel.js";
 
 const ROSTER_EVERY_MS = 2000;
 const ROSTER_MAX_ROWS = 200;
@@ -145,6 +146,7 @@ async function openRoom(code, token) {
   $("#report-link").href = `/rooms/${encodeURIComponent(info.data.code)}/report`;
   $("#studio-link").href = `/studio?room=${encodeURIComponent(info.data.code)}`; // the key: this browser's
   showView("room");
+  showTrust(info.data.join_url); // how phones reach the camera-capable address
   socket = new RoomSocket({ code: room.code, token, role: "host" });
   socket.addEventListener("message", (event) => onMessage(event.detail));
   socket.addEventListener("status", (event) => onStatus(event.detail));

@@ -7,10 +7,13 @@
 // which; `?analysis=server` or `?analysis=device` on the URL forces one. Each on-device
 // reading is also dispatched as document "affect-reading" (detail: numbers only).
 // While either runs, "● Camera on" shows; one tap on the switch stops the tracks, the
-// analysis and the uplink.
+// analysis and the uplink. On a page that is not a secure context (plain http:// on a LAN
+// address) no browser offers a camera: the panel explains that and offers the HTTPS
+// address instead (secure_context.js), from the start and on a tap of the switch.
 
 import { AffectSession } from "./affect/session.js";
 import { $ } from "./dom.js";
+import { cameraAllowedHere, explainInsecure } from "./secure_context.js";
 
 const ANALYSIS = new URLSearchParams(location.search).get("analysis") || "auto";
 const PATHS = {
@@ -27,11 +30,18 @@ const QUALITY = {
 let cameraStream = null;
 let affect = null; // the AffectSession while the camera is on
 
+if (!cameraAllowedHere()) explainInsecure();
+
 /** Turn the camera on (asking for it) or off; ``room`` is {code, seat, socket} or null. */
 export async function toggleCamera(room) {
   const toggle = $("#camera-toggle");
   $("#camera-error").hidden = true;
   if (cameraStream) return stopCamera();
+  if (!cameraAllowedHere()) {
+    explainInsecure();
+    $("#camera-insecure").scrollIntoView({ block: "nearest" });
+    return;
+  }
   toggle.setAttribute("aria-checked", "true");
   toggle.disabled = true;
   try {

@@ -41,6 +41,7 @@ from mobile_bridge.protocol import (
 from narrative.ids import DeviceId
 from server.admission import Refused
 from server.logs import device_var, room_var
+from server.network.addresses import origin_of
 from server.ratelimit import Bucket
 from server.rooms.clock import RoomClock
 from server.rooms.inbox import Incoming
@@ -58,11 +59,18 @@ STRIKES_BEFORE_CLOSE = 20  # rate-limit errors a socket may earn before it is cl
 
 
 def _origin_allowed(websocket: WebSocket, svc: Services) -> bool:
-    """Browsers send Origin: it must be this server (or a configured one). Bots send none."""
+    """Browsers send Origin: it must be this server (or a configured one). Bots send none.
+
+    "This server" is the public URL's origin (behind a reverse proxy the Host header the
+    app sees may lack the public port or name) or the Host the page was loaded from.
+    """
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
     if origin in svc.settings.allowed_origins:
+        return True
+    public = svc.settings.public_url
+    if public and origin_of(origin) == origin_of(public):
         return True
     return urlsplit(origin).netloc == websocket.headers.get("host")
 
