@@ -44,7 +44,7 @@ class Door:
     def __init__(self, rooms: Rooms, tokens: Tokens, failures: KeyedLimiter) -> None:
         self._rooms = rooms
         self._tokens = tokens
-        self._failures = failures
+        self.failures = failures  # each address's failure budget
 
     def room(self, code: str, address: str, now: float) -> Room:
         """The running room with this code.
@@ -56,7 +56,7 @@ class Door:
         normal = normalize(code)
         found = self._rooms.get(normal) if normal else None
         if found is None:
-            self._failures.take(address, now)
+            self.failures.take(address, now)
             raise Refused("room-not-found", f"no room {code!r}")
         return found
 
@@ -91,7 +91,7 @@ class Door:
             if said is not None and claims.role != said:
                 raise TokenError(f"this token is for a {claims.role}, not a {said}")
         except TokenError as exc:
-            self._failures.take(address, now)
+            self.failures.take(address, now)
             raise Refused("bad-token", str(exc)) from None
         if needs is not None and claims.role != needs:
             raise Refused("forbidden", f"only the {needs} may do this")
@@ -114,7 +114,7 @@ class Door:
         Raises:
             Refused: ``rate-limited``.
         """
-        if self._failures.blocked(address, now):
+        if self.failures.blocked(address, now):
             raise Refused("rate-limited", "too many failed attempts from this address; wait")
 
 

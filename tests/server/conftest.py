@@ -14,6 +14,7 @@ import pytest_asyncio
 import uvicorn
 
 from server.app import create_app
+from server.network.listeners import uvicorn_config
 from server.serve import bind
 from server.services import Services
 from server.settings import Settings
@@ -92,9 +93,7 @@ async def running(settings: Settings) -> AsyncIterator[LiveServer]:
     sock = bind(settings)
     port = sock.getsockname()[1]
     app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, ws_max_size=64 * 1024, lifespan="on")
-    )
+    server = uvicorn.Server(uvicorn_config(app, settings))  # as `kinoroom serve` runs it
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(10):
