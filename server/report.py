@@ -17,6 +17,7 @@ from narrative.screening import Screening
 from narrative.turnout import turnout_timeline
 from narrative.validate import load_story
 from server.persistence import EventRecord, Store
+from server.rooms.core import screening_of
 
 Report = dict[str, object]
 
@@ -34,12 +35,12 @@ async def build_report(store: Store, code: str) -> Report | None:
     story_record = await store.story(record.story_id)
     assert story_record is not None, "rooms reference stories by foreign key"
     story = load_story(story_record.source, f"story-{story_record.id}")
-    screening = record.screening(story)
+    screening = screening_of(record, story)
     log = await store.events_after(code, 0)
     windows = {
         w.choice: w for w in turnout_timeline(screening, (event_from_json(e.payload) for e in log))
     }
-    played = _played_assets(record.screening(story), log)
+    played = _played_assets(screening_of(record, story), log)
     decisions = []
     for d in await store.decisions(code):
         choice = story.scene(d.choice).choice

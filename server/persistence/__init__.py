@@ -7,7 +7,7 @@ narrative core (records hold its JSON, not its types).
 """
 
 from server.persistence.engine import make_engine
-from server.persistence.errors import PersistenceError, RoomExists, WriteRejected
+from server.persistence.errors import PersistenceError, RoomExists, StaleOwner, WriteRejected
 from server.persistence.migrate import alembic_config, current_revision, migrations_dir, upgrade
 from server.persistence.records import (
     ArmIncrement,
@@ -16,6 +16,7 @@ from server.persistence.records import (
     BatchPart,
     DecisionRecord,
     EventRecord,
+    Fence,
     JsonObject,
     MoodRecord,
     RoomMode,
@@ -37,6 +38,7 @@ __all__ = [
     "BatchPart",
     "DecisionRecord",
     "EventRecord",
+    "Fence",
     "JsonObject",
     "MoodRecord",
     "PersistenceError",
@@ -48,6 +50,7 @@ __all__ = [
     "SeatRecord",
     "SeatRole",
     "SnapshotRecord",
+    "StaleOwner",
     "Store",
     "StoryFormat",
     "StoryRecord",

@@ -4,6 +4,8 @@
 
     PersistenceError            code "persistence"
     ├── RoomExists              code "room-exists": the room code is taken
+    ├── StaleOwner              code "stale-owner": a room's owner of an older epoch tried
+    │                           to write (it lost its lease); nothing was written
     └── WriteRejected           code "write-rejected": the database refused a write
                                 (a duplicate event seq, an unknown room or story);
                                 nothing of that call was written
@@ -26,6 +28,15 @@ class RoomExists(PersistenceError):
     def __init__(self, room: str) -> None:
         self.room = room
         super().__init__(f"room code {room!r} is already taken")
+
+
+class StaleOwner(PersistenceError):
+    code = "stale-owner"
+
+    def __init__(self, room: str, epoch: int) -> None:
+        self.room = room
+        self.epoch = epoch
+        super().__init__(f"room {room!r} has an owner newer than epoch {epoch}")
 
 
 class WriteRejected(PersistenceError):

@@ -106,6 +106,8 @@ class RoomRow(Base):
     epoch: Mapped[float] = mapped_column(Double)
     show_tally: Mapped[bool]
     vote_grace_s: Mapped[float] = mapped_column(Double, server_default=text("0"))
+    owner_epoch: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    in_offset: Mapped[str] = mapped_column(String(32), server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

@@ -16,13 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, assert_never
 
-from narrative.consensus import Turnout
-from narrative.events import Decide, MoodReport
-from narrative.ids import ChoiceId, OptionId, SceneId
-from narrative.policies import policy_from_spec
-from narrative.screening import Screening
-from narrative.story import Story
-
 StoryFormat = Literal["yaml", "json"]
 RoomMode = Literal["phones-play", "big-screen"]
 RoomState = Literal["waiting", "playing", "ended"]
@@ -57,17 +50,10 @@ class RoomRecord:
     epoch: float  # UNIX seconds at room-clock 0, so the room clock survives a restart
     show_tally: bool
     vote_grace_s: float = 0.0  # a ballot cast before a vote's close may arrive this late
+    owner_epoch: int = 0  # the fencing token of the room's latest owner (0: single process)
+    in_offset: str = ""  # how far its owner read the room's inbound stream
     created_at: datetime = field(default_factory=utc_now)
     ended_at: datetime | None = None
-
-    def screening(self, story: Story) -> Screening:
-        """A new screening of ``story`` as this room's began: its policy, seed and grace
-        (what a restore or a report replays the room's event log into).
-
-        Raises:
-            PolicyError: the stored policy no longer builds.
-        """
-        return Screening(story, policy_from_spec(self.policy), self.seed, self.vote_grace_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,23 +100,6 @@ class DecisionRecord:
     present: int
     at: float  # room clock, seconds
 
-    @classmethod
-    def of(cls, room_code: str, seq: int, decide: Decide) -> DecisionRecord:
-        """The record of a screening's `Decide`, caused by event ``seq``."""
-        return cls(
-            room_code, seq, decide.choice, decide.option, decide.goto, decide.policy,
-            decide.reason, decide.tally, decide.turnout.voted, decide.turnout.present,
-            decide.at,
-        )  # fmt: skip
-
-    def command(self) -> Decide:
-        """The `Decide` this record keeps (`of` the other way round)."""
-        tally = tuple((OptionId(o), score) for o, score in self.tally)
-        return Decide(
-            ChoiceId(self.choice), OptionId(self.option), SceneId(self.goto), tally,
-            self.policy, self.reason, Turnout(self.voted, self.present), self.at,
-        )  # fmt: skip
-
 
 @dataclass(frozen=True, slots=True)
 class MoodRecord:
@@ -144,13 +113,6 @@ class MoodRecord:
     viewers: int
     samples: int
     at: float  # room clock, seconds
-
-    @classmethod
-    def of(cls, room_code: str, report: MoodReport) -> MoodRecord:
-        return cls(
-            room_code, report.scene, report.valence, report.arousal, report.engagement,
-            report.viewers, report.samples, report.at,
-        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +154,21 @@ class AssetRecord:
     at: float  # room clock when the result came back
 
 
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """Write this room's part of the batch only as its owner of ``epoch`` (a Redis lease's
+    fencing token, `server.cluster`), and note how far into the room's inbound stream it
+    is: an owner that lost its lease can commit nothing, and the next owner reads on
+    from ``in_offset``. Rooms of a single process have no fence."""
+
+    room_code: str
+    epoch: int
+    in_offset: str  # the last inbound stream entry this batch accounts for ("" for none)
+
+
 BatchPart = (
     EventRecord | SnapshotRecord | DecisionRecord | MoodRecord | RoomStatus | ArmIncrement
-    | AssetRecord
+    | AssetRecord | Fence
 )  # fmt: skip
 
 
@@ -213,6 +187,7 @@ class Batch:
     statuses: tuple[RoomStatus, ...] = ()
     arms: tuple[ArmIncrement, ...] = ()
     assets: tuple[AssetRecord, ...] = ()
+    fences: tuple[Fence, ...] = ()
 
     @classmethod
     def of(cls, *parts: BatchPart) -> Batch:
@@ -227,6 +202,7 @@ class Batch:
         statuses: list[RoomStatus] = []
         arms: list[ArmIncrement] = []
         assets: list[AssetRecord] = []
+        fences: list[Fence] = []
         for part in parts:
             match part:
                 case EventRecord():
@@ -243,11 +219,13 @@ class Batch:
                     arms.append(part)
                 case AssetRecord():
                     assets.append(part)
+                case Fence():
+                    fences.append(part)
                 case _:
                     assert_never(part)
         return cls(
             tuple(events), tuple(snapshots), tuple(decisions), tuple(moods), tuple(statuses),
-            tuple(arms), tuple(assets),
+            tuple(arms), tuple(assets), tuple(fences),
         )  # fmt: skip
 
     def merge(self, *others: Batch) -> Batch:
@@ -260,10 +238,11 @@ class Batch:
             statuses=tuple(s for b in batches for s in b.statuses),
             arms=tuple(a for b in batches for a in b.arms),
             assets=tuple(a for b in batches for a in b.assets),
+            fences=tuple(f for b in batches for f in b.fences),
         )
 
     def __len__(self) -> int:
         return (
             len(self.events) + len(self.snapshots) + len(self.decisions) + len(self.moods)
-            + len(self.statuses) + len(self.arms) + len(self.assets)
+            + len(self.statuses) + len(self.arms) + len(self.assets) + len(self.fences)
         )  # fmt: skip

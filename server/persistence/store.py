@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.persistence.engine import make_engine
-from server.persistence.errors import RoomExists, WriteRejected
+from server.persistence.errors import RoomExists, StaleOwner, WriteRejected
 from server.persistence.migrate import upgrade
 from server.persistence.models import (
     ArmStatRow,
@@ -43,6 +43,7 @@ from server.persistence.records import (
     Batch,
     DecisionRecord,
     EventRecord,
+    Fence,
     MoodRecord,
     RoomMode,
     RoomRecord,
@@ -192,6 +193,7 @@ class Store:
         """Write everything in ``batch`` in one transaction: all of it or none of it.
 
         Raises:
+            StaleOwner: a fenced room has an owner of a newer epoch; nothing is written.
             WriteRejected: an event or snapshot seq that a room already has, a room that
                 does not exist, a story digest never saved; nothing of the batch is written.
         """
@@ -199,6 +201,8 @@ class Store:
             return
         now = self._now()
         async with self._write("commit") as session:
+            for fence in batch.fences:  # first: a stale owner's batch writes nothing
+                await self._fence(session, fence)
             if batch.events:
                 await session.execute(
                     _table(EventRow).insert(),
@@ -239,6 +243,42 @@ class Store:
                 await session.execute(
                     _table(GeneratedAssetRow).insert(), [_fields(a) for a in batch.assets]
                 )
+
+    async def claim(self, code: str, epoch: int) -> RoomRecord:
+        """Make ``epoch`` the room's owner epoch: from now on only writes fenced with it (or
+        a newer one) commit. Returns the room as its last owner left it (its ``in_offset``
+        is where the new owner reads on).
+
+        Raises:
+            StaleOwner: the room already has an owner of ``epoch`` or newer.
+            WriteRejected: no such room.
+        """
+        async with self._write("claim", code) as session:
+            # One conditional UPDATE, so racing claims serialise on the row (on SQLite, on
+            # the write lock) instead of reading first and deadlocking on the upgrade.
+            row = await session.scalar(
+                update(RoomRow)
+                .where(RoomRow.code == code, RoomRow.owner_epoch < epoch)
+                .values(owner_epoch=epoch)
+                .returning(RoomRow)
+            )
+            if row is not None:
+                return _room(row)
+            if await session.get(RoomRow, code) is None:
+                raise WriteRejected("claim", "no such room", room=code)
+            raise StaleOwner(code, epoch)
+
+    async def _fence(self, session: AsyncSession, fence: Fence) -> None:
+        # One conditional UPDATE: the row lock serialises it against a claim, so an owner
+        # whose epoch was superseded finds no row to update and the transaction aborts.
+        changed = await session.scalar(
+            update(RoomRow)
+            .where(RoomRow.code == fence.room_code, RoomRow.owner_epoch <= fence.epoch)
+            .values(owner_epoch=fence.epoch, in_offset=fence.in_offset)
+            .returning(RoomRow.code)
+        )
+        if changed is None:
+            raise StaleOwner(fence.room_code, fence.epoch)
 
     async def _add_arms(self, session: AsyncSession, arms: Iterable[ArmIncrement]) -> None:
         # One row per key (PostgreSQL refuses to upsert a row twice in one statement) and
@@ -355,6 +395,8 @@ def _room(row: RoomRow) -> RoomRecord:
         epoch=row.epoch,
         show_tally=row.show_tally,
         vote_grace_s=row.vote_grace_s,
+        owner_epoch=row.owner_epoch,
+        in_offset=row.in_offset,
         created_at=row.created_at,
         ended_at=row.ended_at,
     )

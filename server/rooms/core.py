@@ -68,6 +68,7 @@ from narrative.events import (
 from narrative.explore_history import ArmTracker
 from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import LiveMood, Sample, mood_to_json
+from narrative.policies import policy_from_spec
 from narrative.screening import Phase, Screening
 from narrative.story import Story
 from server.persistence.records import (
@@ -75,6 +76,7 @@ from server.persistence.records import (
     BatchPart,
     EventRecord,
     RoomMode,
+    RoomRecord,
     SnapshotRecord,
 )
 from server.rooms.audience import Item, PageKey, PageRef, Send, ToPage
@@ -125,6 +127,16 @@ class RoomSummary:
     @property
     def ended(self) -> bool:
         return self.phase is Phase.ENDED
+
+
+def screening_of(record: RoomRecord, story: Story) -> Screening:
+    """A new screening of ``story`` as the room's began: its policy, seed and grace (what a
+    restore or a report replays the room's event log into).
+
+    Raises:
+        PolicyError: the stored policy no longer builds.
+    """
+    return Screening(story, policy_from_spec(record.policy), record.seed, record.vote_grace_s)
 
 
 class RoomCore:
@@ -456,4 +468,4 @@ def _refused(commands: list[Command]) -> bool:
     return any(isinstance(c, EventRejected) for c in commands)
 
 
-__all__ = ["CoreSettings", "RoomCore", "RoomSummary", "Step"]
+__all__ = ["CoreSettings", "RoomCore", "RoomSummary", "Step", "screening_of"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from mobile_bridge.protocol import Ended as EndedMessage
 from mobile_bridge.protocol import Error, VoteAck, VoteRejectedMessage, dump
+from narrative.consensus import Turnout
 from narrative.events import (
     Command,
     Decide,
@@ -29,6 +30,7 @@ from narrative.events import (
     VoteAccepted,
     VoteRejected,
 )
+from narrative.ids import ChoiceId, OptionId, SceneId
 from narrative.screening import Screening
 from narrative.story import Story
 from server.persistence.records import BatchPart, DecisionRecord, MoodRecord, RoomStatus
@@ -61,6 +63,30 @@ def _nothing(command: Any, ctx: Context) -> list[Any]:
 # -- what is persisted ------------------------------------------------------------------
 
 
+def decision_record(code: str, seq: int, decide: Decide) -> DecisionRecord:
+    """The record of a screening's `Decide`, caused by event ``seq``."""
+    return DecisionRecord(
+        code, seq, decide.choice, decide.option, decide.goto, decide.policy, decide.reason,
+        decide.tally, decide.turnout.voted, decide.turnout.present, decide.at,
+    )  # fmt: skip
+
+
+def mood_record(code: str, report: MoodReport) -> MoodRecord:
+    return MoodRecord(
+        code, report.scene, report.valence, report.arousal, report.engagement,
+        report.viewers, report.samples, report.at,
+    )  # fmt: skip
+
+
+def decision_of(record: DecisionRecord) -> Decide:
+    """The `Decide` a record keeps (`decision_record` the other way round)."""
+    tally = tuple((OptionId(o), score) for o, score in record.tally)
+    return Decide(
+        ChoiceId(record.choice), OptionId(record.option), SceneId(record.goto), tally,
+        record.policy, record.reason, Turnout(record.voted, record.present), record.at,
+    )  # fmt: skip
+
+
 def _play_record(command: PlayScene, ctx: Context) -> list[BatchPart]:
     return [RoomStatus(ctx.code, "playing")] if ctx.starting else []
 
@@ -71,8 +97,8 @@ RECORDS: dict[type, Callable[[Any, Context], list[BatchPart]]] = {
     VoteAccepted: _nothing,  # the event log holds the vote itself
     VoteRejected: _nothing,
     EventRejected: _nothing,
-    Decide: lambda c, ctx: [DecisionRecord.of(ctx.code, ctx.seq, c)],
-    MoodReport: lambda c, ctx: [MoodRecord.of(ctx.code, c)],
+    Decide: lambda c, ctx: [decision_record(ctx.code, ctx.seq, c)],
+    MoodReport: lambda c, ctx: [mood_record(ctx.code, c)],
     StoryFault: _nothing,
     Ended: lambda c, ctx: [RoomStatus(ctx.code, "ended")],  # and a snapshot: the core's
 }
@@ -124,4 +150,6 @@ def messages(command: Command, ctx: Context) -> list[Send]:
     return MESSAGES[type(command)](command, ctx)
 
 
-__all__ = ["MESSAGES", "RECORDS", "Context", "messages", "records"]
+__all__ = [
+    "MESSAGES", "RECORDS", "Context", "decision_of", "decision_record", "messages", "records",
+]  # fmt: skip

@@ -34,7 +34,8 @@ from server.roomcode import new_code
 from server.rooms.audience import Item
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
-from server.rooms.core import CoreSettings, RoomCore
+from server.rooms.core import CoreSettings, RoomCore, screening_of
+from server.rooms.effects import decision_of
 from server.rooms.fill_ins import FillIns
 from server.rooms.film_cues import FilmCues
 from server.rooms.inbox import Inbound
@@ -124,7 +125,7 @@ class Rooms:
         host = await self.seat(record.code, "host", "host")
         core = RoomCore(
             code=record.code, mode=record.mode, story=model, story_digest=story.digest,
-            screening=record.screening(model), show_tally=record.show_tally,
+            screening=screening_of(record, model), show_tally=record.show_tally,
             settings=self._core_settings,
         )  # fmt: skip
         room = self._start(record, core)
@@ -160,9 +161,9 @@ class Rooms:
         decisions = await self.store.decisions(record.code)
         core = RoomCore.restore(
             code=record.code, mode=record.mode, story=story, story_digest=story_record.digest,
-            screening=record.screening(story), show_tally=record.show_tally,
+            screening=screening_of(record, story), show_tally=record.show_tally,
             snapshot=snapshot, events=events,
-            last_decision=decisions[-1].command() if decisions else None,
+            last_decision=decision_of(decisions[-1]) if decisions else None,
             settings=self._core_settings,
         )  # fmt: skip
         room = self._start(record, core)

@@ -28,6 +28,7 @@ from server.persistence import (
 )
 from server.rooms.audience import EVERYONE, HOSTS, NOT_HOSTS, PageKey, PageRef, ToDevice, ToPage
 from server.rooms.core import CoreSettings, RoomCore
+from server.rooms.effects import decision_of
 from server.rooms.inbox import Attach, Detach, Incoming, Judged, Sensed
 from tests.narrative.screening_story import STORY, STORY_MODEL
 
@@ -127,7 +128,7 @@ def test_the_decision_is_recorded_with_its_event_and_broadcast():
     assert (decision.seq, decision.option, decision.voted, decision.present) == (
         tick.seq, "door", 2, 2
     )  # fmt: skip
-    assert decision.command() == next(c for c in step.commands if isinstance(c, Decide))
+    assert decision_of(decision) == next(c for c in step.commands if isinstance(c, Decide))
     assert "decision" in types(step, EVERYONE)
 
 
