@@ -140,7 +140,7 @@ class Services:
         the reissued one equals the one printed before the restart).
         """
         for room in restored:
-            if room.core.story_digest == demo.digest and not room.ended:
+            if room.record.story_id == demo.id and not room.ended:
                 hosts = [s for s in await self.store.seats(room.code) if s.role == "host"]
                 if not hosts:
                     return room, None
@@ -183,8 +183,7 @@ class Services:
                     room.clock.now(),
                     sample.heart_rate_bpm,
                 )
-                with contextlib.suppress(asyncio.QueueFull):
-                    room.inbox.put_nowait(Sensed(event))
+                room.put_nowait(Sensed(event))  # dropped when the room is swamped
                 return
 
     async def stop(self) -> None:

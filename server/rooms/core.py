@@ -56,6 +56,7 @@ from narrative.events import (
     Join,
     Leave,
     OpenVote,
+    PlayScene,
     RoomMood,
     Skip,
     Start,
@@ -121,12 +122,20 @@ class RoomSummary:
     phase: Phase
     phones: int  # phones present (devices, however many tabs)
     connected: Mapping[Role, int]  # connected pages by role
-    online: frozenset[DeviceId]  # seats with a connected page
-    voted: frozenset[DeviceId]  # devices with a live ballot in the scene's vote
+    playing: PlayScene | None = None  # what the film plays now
+    vote: OpenVote | None = None  # the vote open now (the film pre-reads its branches)
 
     @property
     def ended(self) -> bool:
         return self.phase is Phase.ENDED
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """Who is here and who voted: per seat, for the host's roster (`RoomCore.roster`)."""
+
+    online: frozenset[DeviceId]  # seats with a connected page
+    voted: frozenset[DeviceId]  # devices with a live ballot in the scene's vote
 
 
 def screening_of(record: RoomRecord, story: Story) -> Screening:
@@ -154,6 +163,7 @@ class RoomCore:
         last_snapshot_seq: int = 0,
         last_decision: Decide | None = None,
         absent: Iterable[DeviceId] = (),
+        absent_until: float = float("-inf"),
         settings: CoreSettings | None = None,
     ) -> None:
         self.code = code
@@ -170,7 +180,10 @@ class RoomCore:
         if last_decision is not None:
             (send,) = messages(last_decision, self._context(None))
             self._last_decision = send.item
-        self._absent = tuple(absent)  # present before a restart, their sockets gone with it
+        # Phones present before a restart or a change of owner: the first step at or after
+        # ``absent_until`` makes those that did not come back (`Attach`) leave.
+        self._absent = set(absent)
+        self._absent_until = absent_until
         self._pages: dict[PageKey, PageRef] = {}
         self._devices: dict[DeviceId, set[PageKey]] = {}  # phones present, by their pages
         self._roles: Counter[Role] = Counter()
@@ -195,13 +208,15 @@ class RoomCore:
         snapshot: SnapshotRecord | None,
         events: Iterable[EventRecord],
         last_decision: Decide | None,
+        absent_until: float = float("-inf"),
         settings: CoreSettings | None = None,
     ) -> RoomCore:
         """The room as its log left it: ``screening`` (new, for a room with no snapshot)
         or the latest snapshot, then every event logged after it, replayed. The replayed
         commands are dropped: they were persisted and sent before. Phones that were
-        present leave at the first step (their sockets died with the process) and join
-        again as they reconnect.
+        present leave at the first step at or after ``absent_until`` unless their pages
+        came back by then (sockets that died with a process reconnect and join again;
+        sockets on other processes of a cluster come back at once, `Attach` ``resumed``).
 
         Raises:
             SnapshotError: the snapshot does not fit the story.
@@ -225,7 +240,7 @@ class RoomCore:
             code=code, mode=mode, story=story, story_digest=story_digest,
             screening=screening, tracker=tracker, show_tally=show_tally, last_seq=last_seq,
             last_snapshot_seq=after, last_decision=last_decision, absent=screening.devices,
-            settings=settings,
+            absent_until=absent_until, settings=settings,
         )  # fmt: skip
 
     # -- the one door in ----------------------------------------------------------------
@@ -234,13 +249,10 @@ class RoomCore:
         """Feed ``items`` (in arrival order) and a tick at ``now`` (room clock)."""
         now = self._last_now = max(self._last_now, now)
         step = Step()
-        for device in self._absent:
-            self._feed(Leave(device, now), step)
-        self._absent = ()
         for item in items:
             match item:
-                case Attach(page=page):
-                    self._attach(page, now, step)
+                case Attach(page=page, resumed=resumed):
+                    self._attach(page, now, step, resumed=resumed)
                 case Detach(page=page):
                     self._detach(page, now, step)
                 case Incoming():
@@ -251,6 +263,10 @@ class RoomCore:
                     step.parts.extend([] if record is None else [record])
                     if fill_in is not None and not _refused(self._feed(fill_in, step)):
                         step.commands.append(fill_in)
+        if self._absent and now >= self._absent_until:
+            for device in sorted(self._absent - self._devices.keys()):
+                self._feed(Leave(device, now), step)
+            self._absent = set()
         self._room_mood(now, step)
         self._feed(Tick(now), step)
         if step.parts:
@@ -281,11 +297,18 @@ class RoomCore:
         """Whether ``device`` is a phone in the room now."""
         return device in self._devices
 
+    def roster(self) -> Roster:
+        """Every seat with a connected page, and every phone with a live ballot now."""
+        vote = self.screening.vote
+        return Roster(
+            online=frozenset(page.device for page in self._pages.values()),
+            voted=frozenset(vote.ballots) if vote is not None else frozenset(),
+        )
+
     def summary(self) -> RoomSummary:
         """The room as it is after the last step (built on demand, then kept until the next)."""
         if self._summary is not None and self._summary[0] == self._version:
             return self._summary[1]
-        vote = self.screening.vote
         summary = RoomSummary(
             code=self.code,
             title=self.story.title,
@@ -294,24 +317,26 @@ class RoomCore:
             phase=self.screening.phase,
             phones=len(self._devices),
             connected={role: self._roles[role] for role in ("phone", "screen", "host")},
-            online=frozenset(page.device for page in self._pages.values()),
-            voted=frozenset(vote.ballots) if vote is not None else frozenset(),
+            playing=self.screening.now_playing,
+            vote=self.screening.open_vote,
         )
         self._summary = (self._version, summary)
         return summary
 
     # -- pages --------------------------------------------------------------------------
 
-    def _attach(self, page: PageRef, now: float, step: Step) -> None:
+    def _attach(self, page: PageRef, now: float, step: Step, *, resumed: bool) -> None:
+        if page.key not in self._pages:
+            self._roles[page.role] += 1
         self._pages[page.key] = page
-        self._roles[page.role] += 1
         step.attached.append(page.key)
         if page.role == "phone":
             keys = self._devices.setdefault(page.device, set())
             keys.add(page.key)
-            if len(keys) == 1:
+            present = resumed and page.device in self.screening.devices
+            if len(keys) == 1 and not present:
                 self._feed(Join(page.device, now, page.weight), step)
-                self._affect_dirty = True  # participation's denominator changed
+            self._affect_dirty = True  # participation's denominator changed
         live = self.screening.live_ballot(page.device)
         vote = self.screening.open_vote
         your_vote = None
@@ -468,4 +493,4 @@ def _refused(commands: list[Command]) -> bool:
     return any(isinstance(c, EventRejected) for c in commands)
 
 
-__all__ = ["CoreSettings", "RoomCore", "RoomSummary", "Step", "screening_of"]
+__all__ = ["CoreSettings", "RoomCore", "RoomSummary", "Roster", "Step", "screening_of"]

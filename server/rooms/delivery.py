@@ -32,6 +32,10 @@ class Delivery:
         """Every page connected here, taken in by the core or not yet."""
         return iter((*self._pages.values(), *self._waiting.values()))
 
+    def holds(self, device: DeviceId) -> bool:
+        """Whether a page of ``device`` is taken in here."""
+        return device in self._by_device
+
     def connected(self, page: Page) -> None:
         """A socket of this room opened here (the core has yet to take the page in)."""
         self._waiting[page.key] = page

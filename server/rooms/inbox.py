@@ -17,7 +17,12 @@ from server.rooms.audience import PageRef
 
 @dataclass(frozen=True, slots=True)
 class Attach:
+    """A page arrived. ``resumed``: a page whose socket stayed open while its room changed
+    owner (or missed what the room sent): it is taken in again and welcomed with the state
+    as it is, and its phone, still in the screening, does not join again."""
+
     page: PageRef
+    resumed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

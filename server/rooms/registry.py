@@ -14,12 +14,12 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 
 from genmodels.queue import JobQueue
 from mobile_bridge.film import Film, media_dir_lookup
 from mobile_bridge.protocol import Bye, CloseCode, dump
 from narrative.policies import policy_from_spec
+from narrative.story import Story
 from narrative.validate import load_story
 from server.metrics import Metrics
 from server.persistence import (
@@ -32,14 +32,14 @@ from server.persistence import (
 from server.persistence.records import RoomMode
 from server.roomcode import new_code
 from server.rooms.audience import Item
+from server.rooms.broadcast import Broadcast
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
-from server.rooms.core import CoreSettings, RoomCore, screening_of
+from server.rooms.core import CoreSettings, RoomCore, RoomSummary, Roster, screening_of
 from server.rooms.effects import decision_of
 from server.rooms.fill_ins import FillIns
 from server.rooms.film_cues import FilmCues
-from server.rooms.inbox import Inbound
-from server.rooms.room import Room
+from server.rooms.room import Lease, Outlet, Room, RoomOwner
 from server.settings import Settings
 from server.tokens import Claims, Role, Tokens
 
@@ -79,6 +79,12 @@ class Rooms:
 
     def get(self, code: str) -> Room | None:
         return self._rooms.get(code)
+
+    async def roster(self, room: Room) -> Roster:
+        """Who is in ``room`` and who voted (its owner runs here)."""
+        roster = room.roster()
+        assert roster is not None, "a single process owns every room it holds"
+        return roster
 
     def __iter__(self) -> Iterator[Room]:
         return iter(tuple(self._rooms.values()))
@@ -172,41 +178,55 @@ class Rooms:
         return room
 
     def _start(self, record: RoomRecord, core: RoomCore) -> Room:
-        clock = RoomClock(record.epoch)
-        film = Film(clock.now, media_dir_lookup(self._settings.resolved_media_dir()))
-        room = Room(
-            core,
-            record=record,
-            clock=clock,
-            committer=self._committer,
-            metrics=self._metrics,
-            settings=self._settings,
-            film=FilmCues(core.story, film),
-        )
-        if self._gen_queue is not None and any(s.generate for s in core.story.scenes.values()):
-            room.fill_ins = FillIns(
-                code=record.code,
-                story=core.story,
-                queue=self._gen_queue,
-                room_clock=clock.now,
-                deliver=partial(_put, room.inbox),
-                seed=record.seed,
-                margin_s=self._settings.gen_margin_s,
-            )
+        """Run ``core`` here: its pages, its film and its actor, in this process."""
+        room = self.view(record, core.story, core.summary())
+        owner = self._owner(room, core, lease=None, outlet=_deliver_to(room))
+        room.inlet = owner
         self._rooms[record.code] = room
-        task = asyncio.create_task(self._supervise(room), name=f"room-{record.code}")
+        task = asyncio.create_task(self._supervise(room, owner), name=f"room-{record.code}")
         self._tasks[record.code] = task
         self._metrics.rooms.set(len(self._rooms))
         return room
 
-    async def _supervise(self, room: Room) -> None:
+    def view(self, record: RoomRecord, story: Story, summary: RoomSummary) -> Room:
+        """What this process holds of a room: its pages and its film."""
+        clock = RoomClock(record.epoch)
+        film = Film(clock.now, media_dir_lookup(self._settings.resolved_media_dir()))
+        return Room(
+            record=record, clock=clock, metrics=self._metrics, summary=summary,
+            film=FilmCues(story, film),
+        )  # fmt: skip
+
+    def _owner(
+        self, room: Room, core: RoomCore, *, lease: Lease | None, outlet: Outlet
+    ) -> RoomOwner:
+        """The room's actor, with its fill-in jobs when its story has generated scenes."""
+        owner = RoomOwner(
+            core, clock=room.clock, committer=self._committer, metrics=self._metrics,
+            settings=self._settings, outlet=outlet, lease=lease,
+        )  # fmt: skip
+        room.owner = owner
+        if self._gen_queue is not None and any(s.generate for s in core.story.scenes.values()):
+            owner.fill_ins = FillIns(
+                code=room.code,
+                story=core.story,
+                queue=self._gen_queue,
+                room_clock=room.clock.now,
+                deliver=owner.put_nowait,
+                seed=room.record.seed,
+                margin_s=self._settings.gen_margin_s,
+            )
+        room.cue_playing()  # restored mid-scene: the film goes on from here
+        return owner
+
+    async def _supervise(self, room: Room, owner: RoomOwner) -> None:
         """Run a room; if it fails, send its pages away to reconnect and bring it back.
 
         Everything a room acknowledged is in the database, so a room that crashed (a
         failed commit, a bug) is restored exactly like after a server restart.
         """
         try:
-            await room.run()
+            await owner.run()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -217,14 +237,16 @@ class Rooms:
                 page.outbox.close(CloseCode.RESTART, "room restarting")
             self._rooms.pop(room.code, None)
             self._tasks.pop(room.code, None)
-            room.failures += 1
-            if room.failures > MAX_RESTARTS:
-                log.error("room %s failed %d times; left stopped", room.code, room.failures)
+            await _close_film(room)
+            owner.failures += 1
+            if owner.failures > MAX_RESTARTS:
+                log.error("room %s failed %d times; left stopped", room.code, owner.failures)
                 return
             record = await self.store.room(room.code)
             if record is not None:
                 restored = await self._restore(record)
-                restored.failures = room.failures
+                assert restored.owner is not None
+                restored.owner.failures = owner.failures
 
     async def shutdown(self) -> None:
         """Tell every page to come back later, stop every room (its state is already durable)."""
@@ -236,16 +258,26 @@ class Rooms:
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        for room in self._rooms.values():
+            await _close_film(room)
         self._tasks.clear()
         self._rooms.clear()
         self._metrics.rooms.set(0)
 
 
-def _put(inbox: asyncio.Queue[Inbound], item: Inbound) -> None:
-    try:
-        inbox.put_nowait(item)
-    except asyncio.QueueFull:  # the room is swamped: the scene plays its fallback
-        log.warning("inbox full: %s dropped", type(item).__name__)
+def _deliver_to(room: Room) -> Outlet:
+    """A single process's outlet: the owner's broadcast goes straight to the room's pages."""
+
+    async def deliver(broadcast: Broadcast) -> bool:
+        room.receive(broadcast)
+        return True
+
+    return deliver
+
+
+async def _close_film(room: Room) -> None:
+    if room.film is not None:
+        await room.film.film.close()
 
 
 __all__ = ["Rooms", "Seat"]

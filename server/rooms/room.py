@@ -1,21 +1,25 @@
-"""The Room actor: one asyncio task per room, collect → commit → deliver.
+"""A room in this process: its pages (`Room`), and, where this process owns it, its actor
+(`RoomOwner`): collect → step the core → commit → broadcast.
 
-Everything the room decides is its `RoomCore`'s (`server.rooms.core`, pure); this shell
+Everything the room decides is its `RoomCore`'s (`server.rooms.core`, pure); the actor
 only moves items, time and bytes. Sockets put `Attach`, `Detach` and `Incoming` items
-(the camera analysis `Sensed` ones, fill-in jobs `Generated` ones) into the room's bounded
-inbox (a full inbox makes their `put` wait: backpressure on the sockets, not memory
-growth). The task loops:
+(the camera analysis `Sensed` ones) into the room (`Room.put`); they reach the owner's
+bounded inbox (a full inbox makes the `put` wait: backpressure on the sockets, not
+memory growth), directly in a single process, or through the room's inbound stream in a
+cluster (`server.cluster`). The actor loops:
 
 1. **collect** everything queued, or wait until the screening's next due instant (at
    most ``tick_interval_s``); a fill-in result is judged by the room's `FillIns` here;
 2. **step** the core with the room clock's time;
-3. **commit** the step's records through the group committer, and only then
-4. **deliver** its sends to the pages this process holds (`Delivery`), cue the film and
-   the fill-in jobs with its commands, count and log them; then the coalesced live
-   messages that are due.
+3. **commit** the step's records through the group committer (in a cluster, fenced with
+   the owner's epoch and how far it read the inbound stream), and only then
+4. **broadcast** what the step sends (a `Broadcast`, with the live messages now due):
+   every process holding pages of the room delivers it to them (`Room.receive`) and
+   cues its film with it.
 
 So an acked vote is never lost and a decision is persisted before it is broadcast
-(DESIGN.md, "How one vote flows").
+(DESIGN.md, "How one vote flows"), and an owner that lost its lease neither commits nor
+broadcasts.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
 from aiortc import MediaStreamTrack
 
@@ -38,10 +44,11 @@ from narrative.events import (
 from narrative.ids import DeviceId
 from server.logs import room_var
 from server.metrics import Metrics
-from server.persistence import Batch, RoomRecord
+from server.persistence import Batch, Fence, RoomRecord, StaleOwner
+from server.rooms.broadcast import Broadcast, cues_of
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
-from server.rooms.core import RoomCore, RoomSummary, Step
+from server.rooms.core import RoomCore, RoomSummary, Roster, Step
 from server.rooms.delivery import Delivery
 from server.rooms.fill_ins import FillIns, JobView
 from server.rooms.film_cues import FilmCues
@@ -54,47 +61,78 @@ log = logging.getLogger(__name__)
 MAX_ITEMS_PER_STEP = 5_000
 DETACH_TIMEOUT_S = 5.0  # how long a closing socket waits for room in the inbox
 
+Outlet = Callable[[Broadcast], Awaitable[bool]]  # how the owner broadcasts (False: not owner)
+
+
+class Inlet(Protocol):
+    """Where this process's items for a room go: its owner's inbox, here or elsewhere."""
+
+    async def put(self, item: Inbound) -> None:
+        """Queue ``item``, waiting while the way is full (backpressure on the socket)."""
+        ...
+
+    def put_nowait(self, item: Inbound) -> None:
+        """Queue ``item`` now, or drop it when the way is full (samples, job results)."""
+        ...
+
+
+@dataclass(slots=True)
+class Lease:
+    """The owner's standing in a cluster: its fencing epoch, and how far it has read the
+    room's inbound stream (committed with every batch, `Fence`)."""
+
+    epoch: int
+    in_offset: str = ""
+
+
+class NotOwner(Exception):
+    """The actor found it no longer owns its room (its lease or its epoch was superseded)."""
+
 
 class Room:
+    """What this process holds of a room: its pages, its film, the room's latest summary,
+    and (`owner`) the room's actor when this process owns it."""
+
     def __init__(
         self,
-        core: RoomCore,
         *,
         record: RoomRecord,
         clock: RoomClock,
-        committer: Committer,
         metrics: Metrics,
-        settings: Settings,
+        summary: RoomSummary,
         film: FilmCues | None = None,
     ) -> None:
-        self.core = core
-        self.code = core.code
+        self.code = record.code
         self.record = record  # the room's settings as created: frozen
         self.clock = clock
-        self.film = film  # the film this room's pages receive, if it has one
-        self.fill_ins: FillIns | None = None  # its generated scenes' jobs, if it has a queue
-        self.failures = 0  # times this room crashed and was restored (see `Rooms`)
-        self.inbox: asyncio.Queue[Inbound] = asyncio.Queue(settings.inbox_size)
+        self.film = film  # the film this process's pages receive, if it has one
         self.pages = Delivery(metrics)
-        self._committer = committer
-        self._metrics = metrics
-        self._settings = settings
+        self.owner: RoomOwner | None = None  # the actor, where this process owns the room
+        self.inlet: Inlet | None = None  # set by whoever places the room (`Rooms`, a node)
+        self._summary = summary
+        self._n = (0, 0)  # (epoch, number) of the last broadcast received
 
     @property
     def summary(self) -> RoomSummary:
         """The room after its last step (`RoomSummary`): what routes read."""
-        return self.core.summary()
+        return self.owner.core.summary() if self.owner is not None else self._summary
 
     @property
     def ended(self) -> bool:
         return self.summary.ended
 
+    def roster(self) -> Roster | None:
+        """Who is here and who voted (None where another process owns the room)."""
+        return self.owner.core.roster() if self.owner is not None else None
+
     def has_phone(self, device: DeviceId) -> bool:
-        return self.core.is_present(device)
+        """Whether a page of ``device`` is connected to this process."""
+        return self.pages.holds(device)
 
     def fill_in_board(self) -> list[JobView]:
-        """The room's latest fill-in jobs, newest first (none without a queue)."""
-        return [] if self.fill_ins is None else self.fill_ins.board()
+        """The room's latest fill-in jobs, newest first (none without a queue here)."""
+        owner = self.owner
+        return [] if owner is None or owner.fill_ins is None else owner.fill_ins.board()
 
     @property
     def film_epoch(self) -> float | None:
@@ -110,31 +148,111 @@ class Room:
     async def connect(self, page: Page) -> None:
         """Take a page in: its ``welcome`` comes with the room's next step."""
         self.pages.connected(page)
-        await self.inbox.put(Attach(page.ref))
+        await self.put(Attach(page.ref))
 
     async def disconnect(self, page: Page) -> None:
         self.pages.gone(page)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(DETACH_TIMEOUT_S):
-                await self.inbox.put(Detach(page.ref))
+                await self.put(Detach(page.ref))
 
-    # -- the loop ---------------------------------------------------------------------
+    async def put(self, item: Inbound) -> None:
+        """Hand an item to the room's owner, wherever it runs."""
+        assert self.inlet is not None, "a placed room has an inlet"
+        await self.inlet.put(item)
+
+    def put_nowait(self, item: Inbound) -> None:
+        """Hand an item to the room's owner now, or drop it when the way is full."""
+        assert self.inlet is not None, "a placed room has an inlet"
+        self.inlet.put_nowait(item)
+
+    # -- the owner's side ---------------------------------------------------------------
+
+    def receive(self, broadcast: Broadcast) -> bool:
+        """Deliver a broadcast to this process's pages and cue the film with it.
+
+        Returns:
+            False when broadcasts were missed (a gap in the owner's numbering): this
+            process's pages then need the room as it is now (`Attach` ``resumed``).
+        """
+        epoch, n = self._n
+        in_order = broadcast.epoch != epoch or broadcast.n == n + 1
+        self._n = (broadcast.epoch, broadcast.n)
+        self.pages.attached(broadcast.attached)
+        self.pages.detached(broadcast.detached)
+        self.pages.deliver(broadcast.sends)
+        if self.film is not None:
+            for cue in broadcast.cues:
+                self.film.feed(cue)
+        if broadcast.summary is not None:
+            self._summary = broadcast.summary
+        return in_order
+
+    def cue_playing(self) -> None:
+        """Cue the film with what plays now (a room restored or followed mid-scene)."""
+        summary = self.summary
+        if self.film is not None and summary.playing is not None:
+            self.film.feed(summary.playing)
+            if summary.vote is not None:
+                self.film.feed(summary.vote)
+
+
+class RoomOwner:
+    """The room's actor: the only owner of its `RoomCore` (see the module docstring)."""
+
+    def __init__(
+        self,
+        core: RoomCore,
+        *,
+        clock: RoomClock,
+        committer: Committer,
+        metrics: Metrics,
+        settings: Settings,
+        outlet: Outlet,
+        lease: Lease | None = None,
+    ) -> None:
+        self.core = core
+        self.code = core.code
+        self.clock = clock
+        self.fill_ins: FillIns | None = None  # its generated scenes' jobs, if it has a queue
+        self.inbox: asyncio.Queue[tuple[Inbound, str]] = asyncio.Queue(settings.inbox_size)
+        self.lease = lease  # None in a single process: no fence
+        self.failures = 0  # times this room crashed and was restored (see `Rooms`)
+        self._committer = committer
+        self._metrics = metrics
+        self._settings = settings
+        self._outlet = outlet
+        self._n = 0
+        self._summary: RoomSummary | None = None  # the last one broadcast
+
+    async def put(self, item: Inbound, offset: str = "") -> None:
+        """Queue an item (``offset``: its inbound stream entry, in a cluster)."""
+        await self.inbox.put((item, offset))
+
+    def put_nowait(self, item: Inbound, offset: str = "") -> None:
+        """Queue an item now, or drop it when the inbox is full (fill-in results, samples)."""
+        try:
+            self.inbox.put_nowait((item, offset))
+        except asyncio.QueueFull:
+            log.warning("inbox full: %s dropped", type(item).__name__)
 
     async def run(self) -> None:
+        """Run until cancelled.
+
+        Raises:
+            NotOwner: the room has a newer owner (`StaleOwner` from the database, or an
+                outlet that refused to broadcast).
+        """
         room_var.set(self.code)
         screening = self.core.screening
         log.info("room running: %s (%s)", self.core.story.title, screening.phase.value)
-        if (playing := screening.now_playing) is not None:  # restored mid-scene
-            for cues in (self.film, self.fill_ins):
-                if cues is not None:
-                    cues.feed(playing)
+        if self.fill_ins is not None and (playing := screening.now_playing) is not None:
+            self.fill_ins.feed(playing)  # restored mid-scene
         try:
             while True:
                 await self._step(await self._collect())
         finally:
             log.info("room stopped")  # its pages are told by `Rooms` (restart or shutdown)
-            if self.film is not None:
-                await self.film.film.close()
             if self.fill_ins is not None:
                 await self.fill_ins.close()
 
@@ -143,32 +261,52 @@ class Room:
         due = self.core.next_due()
         if due is not None:
             timeout = min(timeout, max(0.0, due - self.clock.now()))
-        items: list[Inbound] = []
+        entries: list[tuple[Inbound, str]] = []
         try:
             async with asyncio.timeout(timeout):
-                items.append(await self.inbox.get())
+                entries.append(await self.inbox.get())
         except TimeoutError:
             pass
-        while len(items) < MAX_ITEMS_PER_STEP and not self.inbox.empty():
-            items.append(self.inbox.get_nowait())
-        return items
+        while len(entries) < MAX_ITEMS_PER_STEP and not self.inbox.empty():
+            entries.append(self.inbox.get_nowait())
+        if self.lease is not None:
+            offsets = [offset for _, offset in entries if offset]
+            if offsets:
+                self.lease.in_offset = offsets[-1]
+        return [item for item, _ in entries]
 
     async def _step(self, items: list[Inbound]) -> None:
         step = self.core.step(self._judged(items), self.clock.now())
         if step.parts:
-            await self._committer.commit(Batch.from_parts(step.parts))
-        self.pages.attached(step.attached)
-        self.pages.detached(step.detached)
-        self.pages.deliver(step.sends)
+            parts = step.parts
+            if self.lease is not None:
+                parts = [*parts, Fence(self.code, self.lease.epoch, self.lease.in_offset)]
+            try:
+                await self._committer.commit(Batch.from_parts(parts))
+            except StaleOwner as exc:
+                raise NotOwner(self.code) from exc
+        summary = self.core.summary()
+        changed, self._summary = summary != self._summary, summary
+        self._n += 1
+        broadcast = Broadcast(
+            epoch=self.lease.epoch if self.lease is not None else 0,
+            n=self._n,
+            sends=(*step.sends, *self.core.live(self.clock.now())),
+            cues=cues_of(step.commands),
+            attached=tuple(step.attached),
+            detached=tuple(step.detached),
+            summary=summary if changed else None,
+        )
+        if not await self._outlet(broadcast):
+            raise NotOwner(self.code)
         self._acked(items)
-        self._cue(step)
-        self.pages.deliver(self.core.live(self.clock.now()))
+        self._count(step)
 
     def _judged(self, items: list[Inbound]) -> Iterable[CoreItem]:
         for item in items:
             if isinstance(item, Generated):
-                assert self.fill_ins is not None  # only its queue puts `Generated` here
-                yield self.fill_ins.accept(item)
+                if self.fill_ins is not None:  # only its queue puts `Generated` here
+                    yield self.fill_ins.accept(item)
             else:
                 yield item
 
@@ -179,12 +317,11 @@ class Room:
             if isinstance(item, Incoming) and item.message.type == "vote":
                 self._metrics.vote_ack_seconds.observe(max(0.0, now - item.received_at))
 
-    def _cue(self, step: Step) -> None:
-        """The film and the fill-in jobs follow the screening; metrics count, logs tell."""
+    def _count(self, step: Step) -> None:
+        """The fill-in jobs follow the screening; metrics count, logs tell."""
         for command in step.commands:
-            for cues in (self.film, self.fill_ins):
-                if cues is not None:
-                    cues.feed(command)
+            if self.fill_ins is not None:
+                self.fill_ins.feed(command)
             match command:
                 case VoteAccepted():
                     self._metrics.votes.labels("accepted").inc()
@@ -202,4 +339,4 @@ class Room:
                     log.info("screening ended (%s)", command.reason)
 
 
-__all__ = ["Room"]
+__all__ = ["Inlet", "Lease", "NotOwner", "Outlet", "Room", "RoomOwner"]

@@ -154,14 +154,14 @@ class Roster(BaseModel):
 @router.get("/{code}/roster")
 async def room_roster(room: RoomDep, host: HostDep, svc: ServicesDep) -> Roster:
     """Everyone who took a seat, whether their page is connected and whether they voted."""
-    summary = room.summary
+    summary, roster = room.summary, await svc.rooms.roster(room)
     seats = [
         RosterSeat(
             device=seat.device_id,
             nickname=seat.nickname,
             role=seat.role,
-            connected=seat.device_id in summary.online,
-            voted=seat.device_id in summary.voted,
+            connected=seat.device_id in roster.online,
+            voted=seat.device_id in roster.voted,
         )
         for seat in await svc.store.seats(room.code)
     ]

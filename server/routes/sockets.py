@@ -197,11 +197,11 @@ async def _dispatch(
             page.outbox.put(Item("pong", "", (ping_id, t0, received_at)))
         case Vote(cast_t=cast_t) if page.role == "phone":
             cast_at = None if cast_t is None else ceiling.latest(cast_t)
-            await room.inbox.put(Incoming(page.ref, message, received_at, cast_at))
+            await room.put(Incoming(page.ref, message, received_at, cast_at))
         case Affect() if page.role == "phone":
-            await room.inbox.put(Incoming(page.ref, message, received_at))
+            await room.put(Incoming(page.ref, message, received_at))
         case HostCommand() if page.role == "host":
-            await room.inbox.put(Incoming(page.ref, message, received_at))
+            await room.put(Incoming(page.ref, message, received_at))
         case Playout() if page.role in ROLES:
             record_playout(svc, room.code, page, message, received_at)
         case Hello():

@@ -44,5 +44,5 @@ async def test_a_failed_commit_restarts_the_room_and_loses_nothing_acked(live):
         assert isinstance(reply, VoteAck)
         assert phone.reconnects >= 1
         restored = live.services.rooms.get(code)
-        assert restored is not None and restored.failures == 1
-        assert restored.core.screening.live_ballot(phone.device) is not None
+        assert restored is not None and restored.owner is not None and restored.owner.failures == 1
+        assert restored.owner.core.screening.live_ballot(phone.device) is not None

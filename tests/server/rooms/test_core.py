@@ -116,7 +116,7 @@ def test_a_vote_is_logged_then_acked_to_every_page_of_its_phone():
     assert messages(step, ToDevice(ADA.device)) == [
         {"type": "vote_ack", "choice": "hall", "seq": 1, "replaced": False}
     ]
-    assert room.summary().voted == {ADA.device}
+    assert room.roster().voted == {ADA.device}
 
 
 def test_the_decision_is_recorded_with_its_event_and_broadcast():
@@ -302,7 +302,7 @@ def test_the_summary_is_a_frozen_value_of_the_room_after_its_last_step():
     summary = room.summary()
     assert summary is room.summary()  # kept until the next step
     assert (summary.phase, summary.phones, summary.connected["host"]) == (Phase.PLAYING, 2, 1)
-    assert summary.online == {HOST.device, ADA.device, BO.device}
+    assert room.roster().online == {HOST.device, ADA.device, BO.device}
     room.step([Detach(BO)], 6.0)
     assert room.summary().phones == 1 and summary.phones == 2
     with pytest.raises(AttributeError):
@@ -335,3 +335,37 @@ def test_replaying_the_log_gives_the_same_commands():
     replayed = [c for entry in log for c in fresh.handle(event_from_json(entry.payload))]
     assert replayed == commands
     assert fresh.snapshot() == room.screening.snapshot()
+
+
+def _restored(absent_until: float) -> RoomCore:
+    room = started()
+    room.step([vote(ADA, "door", 6.0)], 6.0)
+    data = SnapshotRecord(CODE, room.seq, {"screening": room.screening.snapshot(),
+                                           "tracker": room.tracker.to_json()})  # fmt: skip
+    return RoomCore.restore(
+        code=CODE, mode="phones-play", story=STORY_MODEL, story_digest=STORY_MODEL.digest(),
+        screening=Screening(STORY_MODEL, policy_from_spec({"name": "plurality"}), 7),
+        show_tally=False, snapshot=data, events=[], last_decision=None,
+        absent_until=absent_until,
+    )  # fmt: skip
+
+
+def test_after_a_change_of_owner_pages_that_stayed_come_back_without_joining_again():
+    """A new owner restores the room while the phones' sockets stay open on other
+    processes: they are taken in again (and welcomed), and only those that do not come
+    back by ``absent_until`` leave the screening."""
+    room = _restored(absent_until=8.0)
+    step = room.step([Attach(ADA, resumed=True), Attach(HOST, resumed=True)], 7.0)
+    assert kinds(step) == []  # ADA was present: no Join, no Leave
+    assert types(step, ToPage(ADA.key)) == ["welcome"]
+    assert messages(step, ToPage(ADA.key))[0]["your_vote"]["option"] == "door"
+    assert room.summary().phones == 1
+    assert kinds(room.step([], 7.5)) == []  # BO may still come back
+    assert kinds(room.step([], 8.0)) == ["Leave"]  # ... it did not
+    assert room.screening.devices == (ADA.device,)
+
+
+def test_after_a_restart_absent_phones_leave_at_once():
+    room = _restored(absent_until=float("-inf"))
+    assert kinds(room.step([], 7.0)) == ["Leave", "Leave"]
+    assert kinds(room.step([Attach(ADA)], 7.5))[0] == "Join"

@@ -127,7 +127,8 @@ async def test_the_phone_analyses_its_own_camera_and_sends_only_numbers(
         assert 0.5 < message["engagement"] <= 1
     live = server.services.rooms.get(room["code"])
     assert live is not None
-    mood = live.core.screening.mood(live.clock.now())
+    assert live.owner is not None
+    mood = live.owner.core.screening.mood(live.clock.now())
     assert mood.viewers == 1, mood  # the room counts this phone's numbers
 
     async def heart_rate() -> float | None:
