@@ -46,7 +46,7 @@ class Door:
         self._tokens = tokens
         self.failures = failures  # each address's failure budget
 
-    def room(self, code: str, address: str, now: float) -> Room:
+    async def room(self, code: str, address: str, now: float) -> Room:
         """The running room with this code.
 
         Raises:
@@ -54,7 +54,7 @@ class Door:
         """
         self.knock(address, now)
         normal = normalize(code)
-        found = self._rooms.get(normal) if normal else None
+        found = await self._rooms.find(normal) if normal else None
         if found is None:
             self.failures.take(address, now)
             raise Refused("room-not-found", f"no room {code!r}")
@@ -97,7 +97,7 @@ class Door:
             raise Refused("forbidden", f"only the {needs} may do this")
         return claims
 
-    def admit(
+    async def admit(
         self, code: str, token: str, role: Role, address: str, now: float
     ) -> tuple[Room, Claims]:
         """A page's ``hello``: the running room, and the seat of the role it says it has.
@@ -105,7 +105,7 @@ class Door:
         Raises:
             Refused: ``rate-limited``, ``room-not-found``, ``bad-token``.
         """
-        room = self.room(code, address, now)
+        room = await self.room(code, address, now)
         return room, self.seat(room.code, token, address, now, said=role)
 
     def knock(self, address: str, now: float) -> None:

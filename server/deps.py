@@ -35,9 +35,9 @@ def bearer(authorization: str | None) -> str | None:
     return authorization.removeprefix("Bearer ").strip()
 
 
-def room(code: str, svc: ServicesDep, request: Request) -> Room:
+async def room(code: str, svc: ServicesDep, request: Request) -> Room:
     """The running room with this code (`Door.room`)."""
-    return svc.door.room(code, address(request), time.monotonic())
+    return await svc.door.room(code, address(request), time.monotonic())
 
 
 RoomDep = Annotated[Room, Depends(room)]

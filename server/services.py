@@ -73,13 +73,11 @@ class Services:
         gen_queue = open_queue(settings)
         await gen_queue.start()
         rooms = Rooms(
-            store=store,
-            committer=committer,
-            metrics=metrics,
-            settings=settings,
-            tokens=tokens,
-            gen_queue=gen_queue,
-        )
+            store=store, committer=committer, metrics=metrics, settings=settings,
+            tokens=tokens, gen_queue=gen_queue,
+        )  # fmt: skip
+        if settings.cluster:  # this process is a node of many: its rooms over Redis
+            rooms = await _cluster_rooms(rooms)
         services = cls(
             settings=settings,
             store=store,
@@ -199,6 +197,18 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.store.close()
+
+
+async def _cluster_rooms(local: Rooms) -> Rooms:
+    """This process as a node of a cluster (`server.cluster`): the same parts as a single
+    process's rooms, over Redis."""
+    from server.cluster.checks import check_cluster_settings
+    from server.cluster.node import ClusterRooms
+
+    check_cluster_settings(local.settings)
+    rooms = ClusterRooms.of(local)
+    await rooms.start()
+    return rooms
 
 
 async def _prune_generated(media_dir: Path, keep_hours: float) -> None:

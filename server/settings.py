@@ -130,6 +130,25 @@ class Settings(BaseSettings):
         description="first part of every key of the fill-in queue in Redis, shared by the "
         "server and its workers (the braces keep the keys in one Redis Cluster slot)",
     )
+    cluster: bool = Field(
+        False,
+        description="this process is one node of a Kinoroom of many processes and machines: "
+        "rooms run over Redis (needs REDIS_URL, a PostgreSQL DATABASE_URL and SECRET_KEY, "
+        "the same on every node); `kinoroom serve --workers N` sets it",
+    )
+    cluster_prefix: str = Field(
+        "kinoroom",
+        min_length=1,
+        pattern=r"^[^{}\s]+$",
+        description="first part of every key of a cluster's rooms and nodes in Redis",
+    )
+    cluster_lease_s: float = Field(
+        3.0,
+        ge=0.5,
+        le=60,
+        description="how long a room's owner holds its lease without renewing it: a dead "
+        "owner's rooms are taken over within this, plus a third of it",
+    )
     gen_workers: int = Field(
         1,
         ge=0,

@@ -68,16 +68,21 @@ class Rooms:
         gen_queue: JobQueue | None = None,
     ) -> None:
         self.store = store
-        self._gen_queue = gen_queue  # where generated scenes' jobs go (None: fallbacks only)
-        self._committer = committer
-        self._metrics = metrics
-        self._settings = settings
-        self._tokens = tokens
+        self.gen_queue = gen_queue  # where generated scenes' jobs go (None: fallbacks only)
+        self.committer = committer
+        self.metrics = metrics
+        self.settings = settings
+        self.tokens = tokens
         self._core_settings = CoreSettings(settings.snapshot_every, settings.tally_interval_s)
         self._rooms: dict[str, Room] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def get(self, code: str) -> Room | None:
+        """The room with this code, if this process holds it."""
+        return self._rooms.get(code)
+
+    async def find(self, code: str) -> Room | None:
+        """The room with this code, wherever it runs (a single process holds them all)."""
         return self._rooms.get(code)
 
     async def roster(self, room: Room) -> Roster:
@@ -121,7 +126,7 @@ class Rooms:
                 status="waiting",
                 epoch=time.time(),
                 show_tally=mode == "big-screen",
-                vote_grace_s=self._settings.vote_grace_s,
+                vote_grace_s=self.settings.vote_grace_s,
             )
             try:
                 await self.store.create_room(record)
@@ -134,7 +139,7 @@ class Rooms:
             screening=screening_of(record, model), show_tally=record.show_tally,
             settings=self._core_settings,
         )  # fmt: skip
-        room = self._start(record, core)
+        room = await self._start(record, core)
         log.info("room %s created for %r (%s)", record.code, model.title, policy)
         return room, host
 
@@ -143,7 +148,7 @@ class Rooms:
         await self.store.add_seat(
             SeatRecord(device_id=device, room_code=code, nickname=nickname, role=role)
         )
-        token = self._tokens.issue(Claims(code, device, role))
+        token = self.tokens.issue(Claims(code, device, role))
         return Seat(code, device, role, token)
 
     async def restore(self) -> list[Room]:
@@ -172,12 +177,12 @@ class Rooms:
             last_decision=decision_of(decisions[-1]) if decisions else None,
             settings=self._core_settings,
         )  # fmt: skip
-        room = self._start(record, core)
+        room = await self._start(record, core)
         phase = core.screening.phase.value
         log.info("room %s restored at seq %d (%s)", record.code, core.seq, phase)
         return room
 
-    def _start(self, record: RoomRecord, core: RoomCore) -> Room:
+    async def _start(self, record: RoomRecord, core: RoomCore) -> Room:
         """Run ``core`` here: its pages, its film and its actor, in this process."""
         room = self.view(record, core.story, core.summary())
         owner = self._owner(room, core, lease=None, outlet=_deliver_to(room))
@@ -185,15 +190,15 @@ class Rooms:
         self._rooms[record.code] = room
         task = asyncio.create_task(self._supervise(room, owner), name=f"room-{record.code}")
         self._tasks[record.code] = task
-        self._metrics.rooms.set(len(self._rooms))
+        self.metrics.rooms.set(len(self._rooms))
         return room
 
     def view(self, record: RoomRecord, story: Story, summary: RoomSummary) -> Room:
         """What this process holds of a room: its pages and its film."""
         clock = RoomClock(record.epoch)
-        film = Film(clock.now, media_dir_lookup(self._settings.resolved_media_dir()))
+        film = Film(clock.now, media_dir_lookup(self.settings.resolved_media_dir()))
         return Room(
-            record=record, clock=clock, metrics=self._metrics, summary=summary,
+            record=record, clock=clock, metrics=self.metrics, summary=summary,
             film=FilmCues(story, film),
         )  # fmt: skip
 
@@ -202,19 +207,19 @@ class Rooms:
     ) -> RoomOwner:
         """The room's actor, with its fill-in jobs when its story has generated scenes."""
         owner = RoomOwner(
-            core, clock=room.clock, committer=self._committer, metrics=self._metrics,
-            settings=self._settings, outlet=outlet, lease=lease,
+            core, clock=room.clock, committer=self.committer, metrics=self.metrics,
+            settings=self.settings, outlet=outlet, lease=lease,
         )  # fmt: skip
         room.owner = owner
-        if self._gen_queue is not None and any(s.generate for s in core.story.scenes.values()):
+        if self.gen_queue is not None and any(s.generate for s in core.story.scenes.values()):
             owner.fill_ins = FillIns(
                 code=room.code,
                 story=core.story,
-                queue=self._gen_queue,
+                queue=self.gen_queue,
                 room_clock=room.clock.now,
                 deliver=owner.put_nowait,
                 seed=room.record.seed,
-                margin_s=self._settings.gen_margin_s,
+                margin_s=self.settings.gen_margin_s,
             )
         room.cue_playing()  # restored mid-scene: the film goes on from here
         return owner
@@ -262,7 +267,7 @@ class Rooms:
             await _close_film(room)
         self._tasks.clear()
         self._rooms.clear()
-        self._metrics.rooms.set(0)
+        self.metrics.rooms.set(0)
 
 
 def _deliver_to(room: Room) -> Outlet:

@@ -287,18 +287,23 @@ class RoomOwner:
                 raise NotOwner(self.code) from exc
         summary = self.core.summary()
         changed, self._summary = summary != self._summary, summary
-        self._n += 1
-        broadcast = Broadcast(
-            epoch=self.lease.epoch if self.lease is not None else 0,
-            n=self._n,
-            sends=(*step.sends, *self.core.live(self.clock.now())),
-            cues=cues_of(step.commands),
-            attached=tuple(step.attached),
-            detached=tuple(step.detached),
-            summary=summary if changed else None,
-        )
-        if not await self._outlet(broadcast):
-            raise NotOwner(self.code)
+        sends = (*step.sends, *self.core.live(self.clock.now()))
+        cues = cues_of(step.commands)
+        # A step that tells nobody anything is not broadcast (an idle room ticks ten times
+        # a second), but for an owner's first: it says which epoch rules the room now.
+        if sends or cues or step.attached or step.detached or changed or self._n == 0:
+            self._n += 1
+            broadcast = Broadcast(
+                epoch=self.lease.epoch if self.lease is not None else 0,
+                n=self._n,
+                sends=sends,
+                cues=cues,
+                attached=tuple(step.attached),
+                detached=tuple(step.detached),
+                summary=summary if changed else None,
+            )
+            if not await self._outlet(broadcast):
+                raise NotOwner(self.code)
         self._acked(items)
         self._count(step)
 

@@ -116,7 +116,9 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
         await _refuse(websocket, svc, "protocol-version", message, CloseCode.PROTOCOL_VERSION)
         return
     try:
-        room, claims = svc.door.admit(code, hello.token, hello.role, address, time.monotonic())
+        room, claims = await svc.door.admit(
+            code, hello.token, hello.role, address, time.monotonic()
+        )
     except Refused as refused:
         await _refuse(websocket, svc, refused.code, refused.message, refused.close)
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from mobile_bridge.protocol import CloseCode
@@ -17,7 +19,7 @@ class Room:
 
 
 class Rooms:
-    def get(self, code: str):
+    async def find(self, code: str):
         return Room() if code == "KX7P2M" else None
 
 
@@ -27,13 +29,15 @@ def door(budget: int = 3) -> Door:
 
 def refusal(call) -> tuple[str, int, int]:
     with pytest.raises(Refused) as info:
-        call()
+        result = call()
+        if asyncio.iscoroutine(result):
+            asyncio.run(result)
     return info.value.code, info.value.status, info.value.close
 
 
 def test_a_genuine_token_of_the_role_said_gets_in():
     token = TOKENS.issue(Claims("KX7P2M", "p-1", "phone"))
-    room, claims = door().admit("kx7p2m", token, "phone", "10.0.0.1", 0.0)
+    room, claims = asyncio.run(door().admit("kx7p2m", token, "phone", "10.0.0.1", 0.0))
     assert room.code == "KX7P2M" and claims.device == "p-1"
 
 
@@ -67,6 +71,6 @@ def test_wrong_codes_and_bad_tokens_spend_one_budget_per_address():
     assert refusal(lambda: d.admit("KX7P2M", phone, "phone", "1.2.3.4", 1.0)) == (
         "rate-limited", 429, CloseCode.RATE_LIMITED
     )  # fmt: skip
-    room, _ = d.admit("KX7P2M", phone, "phone", "5.6.7.8", 1.0)  # another address is fine
+    room, _ = asyncio.run(d.admit("KX7P2M", phone, "phone", "5.6.7.8", 1.0))  # another address
     assert room.code == "KX7P2M"
-    d.admit("KX7P2M", phone, "phone", "1.2.3.4", 61.0)  # the budget refills
+    asyncio.run(d.admit("KX7P2M", phone, "phone", "1.2.3.4", 61.0))  # the budget refills
