@@ -26,7 +26,7 @@ import random
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import TypeAlias, TypeVar, assert_never, overload
+from typing import TypeAlias, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection
@@ -34,24 +34,23 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from mobile_bridge import protocol as wire
+from mobile_bridge.client_memory import Incoming, RoomMemory
 from mobile_bridge.clock import ClockSync
 from mobile_bridge.join import JoinResult, join_room
 from mobile_bridge.reconnect import Backoff, ClientError, refused_upgrade, session_end
 
 log = logging.getLogger(__name__)
 
-Incoming: TypeAlias = (
-    wire.Welcome | wire.Pong | wire.State | wire.VoteOpen | wire.VoteAck
-    | wire.VoteRejectedMessage | wire.Tally | wire.DecisionMessage | wire.Presence
-    | wire.MoodMessage | wire.HostAck | wire.Ended | wire.Error | wire.Bye
-)  # fmt: skip
 M = TypeVar("M", bound=BaseModel)
 _Received: TypeAlias = tuple[Incoming, float]  # a message and the page time it arrived
 _Waiter: TypeAlias = tuple[Callable[[Incoming], bool], "asyncio.Future[_Received]"]
 
 
-class PhoneClient:
+class PhoneClient(RoomMemory):
     """One page's session with a room: a phone by default, or a screen or a host.
+
+    What the room said last is kept in the attributes of `RoomMemory` (``state``,
+    ``open_vote``, ``last_decision``, ``tally``, ``presence``, ``mood``, ``ended``).
 
     Args:
         url_base: the server, ``http(s)://host:port`` or ``ws(s)://host:port``.
@@ -86,15 +85,6 @@ class PhoneClient:
         self.room, self.token, self.role, self.name = room, token, role, name
         self.timeout_s, self.backoff = timeout_s, backoff or Backoff()
         self.clock = ClockSync()
-        self.welcome: wire.Welcome | None = None
-        self.state: wire.State | None = None
-        self.open_vote: wire.VoteOpen | None = None  # `vote` is the method that casts one
-        self.last_decision: wire.DecisionMessage | None = None
-        self.presence: wire.Presence | None = None
-        self.mood: wire.MoodMessage | None = None  # the room's mood, for screen and host roles
-        self.tally: wire.Tally | None = None
-        self.ended: wire.Ended | None = None
-        self.last_error: wire.Error | None = None
         self.reconnects = 0
         self._rng = rng or random.Random()
         self._ws: ClientConnection | None = None
@@ -390,6 +380,8 @@ class PhoneClient:
                         received = time.monotonic()
                         if (message := self._parse(frame)) is not None:
                             self._handle(message, received)
+                            if isinstance(message, wire.Welcome):  # a room that resynced us
+                                await self._resend_pending()
                 error = self._closed_error(self._ws)
                 if not error.reconnect:
                     raise error
@@ -419,14 +411,17 @@ class PhoneClient:
                 continue
             self.reconnects += 1
             self._log(logging.INFO, "reconnected", attempt=attempt)
-            for vote, _ in list(self._pending.values()):
-                await self._send(vote, resend=True)
+            await self._resend_pending()
             return
         raise ClientError(
             "connection-lost",
             f"gave up after {self.backoff.attempts} reconnect attempts; last: {last}",
             close_code=cause.close_code,
         )
+
+    async def _resend_pending(self) -> None:
+        for vote, _ in list(self._pending.values()):
+            await self._send(vote, resend=True)
 
     def _closed_error(self, ws: ClientConnection) -> ClientError:
         reason = ws.close_reason or ""
@@ -442,36 +437,17 @@ class PhoneClient:
     def _handle(self, message: Incoming, received: float) -> None:
         if not isinstance(message, wire.Error | wire.Bye):
             self._socket_error = None  # only an error right before the close explains it
+        self._remember(message)
         match message:
-            case wire.State():
-                self.state, self.open_vote = message, message.vote
-            case wire.VoteOpen():
-                self.open_vote = message
             case wire.VoteAck() | wire.VoteRejectedMessage():
                 pending = self._pending.get((message.choice, message.seq))
                 if pending is not None and not pending[1].done():
                     pending[1].set_result((message, received))
-            case wire.Tally():
-                self.tally = message
-            case wire.DecisionMessage():
-                self.last_decision = message
-                if self.open_vote is not None and self.open_vote.choice == message.choice:
-                    self.open_vote = None
-            case wire.Presence():
-                self.presence = message
-            case wire.MoodMessage():
-                self.mood = message
-            case wire.Ended():
-                self.ended, self.open_vote = message, None
             case wire.Error():
-                self.last_error = self._socket_error = message
+                self._socket_error = message
                 self._log(logging.WARNING, "server-error", code=message.code)
             case wire.Bye():
                 self._bye = message
-            case wire.Welcome() | wire.Pong() | wire.HostAck():
-                pass
-            case _:
-                assert_never(message)
         self._dispatch(message, received)
 
     def _dispatch(self, message: Incoming, received: float) -> None:
