@@ -28,10 +28,13 @@ def door(budget: int = 3) -> Door:
 
 
 def refusal(call) -> tuple[str, int, int]:
-    with pytest.raises(Refused) as info:
+    async def attempt():
         result = call()
         if asyncio.iscoroutine(result):
-            asyncio.run(result)
+            await result
+
+    with pytest.raises(Refused) as info:
+        asyncio.run(attempt())
     return info.value.code, info.value.status, info.value.close
 
 
