@@ -16,8 +16,8 @@ also names the WebSocket close code, from one table, `REFUSALS`.
 from __future__ import annotations
 
 from mobile_bridge.protocol import CloseCode
+from server.budget import Budget
 from server.errors import ApiError
-from server.ratelimit import KeyedLimiter
 from server.roomcode import normalize
 from server.rooms.registry import Rooms
 from server.rooms.room import Room
@@ -41,7 +41,7 @@ class Refused(ApiError):
 
 
 class Door:
-    def __init__(self, rooms: Rooms, tokens: Tokens, failures: KeyedLimiter) -> None:
+    def __init__(self, rooms: Rooms, tokens: Tokens, failures: Budget) -> None:
         self._rooms = rooms
         self._tokens = tokens
         self.failures = failures  # each address's failure budget
@@ -52,15 +52,15 @@ class Door:
         Raises:
             Refused: ``rate-limited``, ``room-not-found``.
         """
-        self.knock(address, now)
+        await self.knock(address, now)
         normal = normalize(code)
         found = await self._rooms.find(normal) if normal else None
         if found is None:
-            self.failures.take(address, now)
+            await self.failures.take(address, now)
             raise Refused("room-not-found", f"no room {code!r}")
         return found
 
-    def seat(
+    async def seat(
         self,
         code: str,
         token: str | None,
@@ -82,7 +82,7 @@ class Door:
         Raises:
             Refused: ``rate-limited``, ``bad-token``, ``forbidden``.
         """
-        self.knock(address, now)
+        await self.knock(address, now)
         if not token:
             who = "the host token" if needs == "host" else "the page's token"
             raise Refused("bad-token", f"this needs {who} (Authorization: Bearer ...)")
@@ -91,7 +91,7 @@ class Door:
             if said is not None and claims.role != said:
                 raise TokenError(f"this token is for a {claims.role}, not a {said}")
         except TokenError as exc:
-            self.failures.take(address, now)
+            await self.failures.take(address, now)
             raise Refused("bad-token", str(exc)) from None
         if needs is not None and claims.role != needs:
             raise Refused("forbidden", f"only the {needs} may do this")
@@ -106,15 +106,15 @@ class Door:
             Refused: ``rate-limited``, ``room-not-found``, ``bad-token``.
         """
         room = await self.room(code, address, now)
-        return room, self.seat(room.code, token, address, now, said=role)
+        return room, await self.seat(room.code, token, address, now, said=role)
 
-    def knock(self, address: str, now: float) -> None:
+    async def knock(self, address: str, now: float) -> None:
         """Refuse an address that spent its failure budget, before it says anything.
 
         Raises:
             Refused: ``rate-limited``.
         """
-        if self.failures.blocked(address, now):
+        if await self.failures.blocked(address, now):
             raise Refused("rate-limited", "too many failed attempts from this address; wait")
 
 

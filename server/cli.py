@@ -104,11 +104,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.https:
         overrides["https"] = True
     try:
-        serve(Settings(**overrides))  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        if args.workers > 1:
+            from server.workers import serve_workers
+
+            return serve_workers(settings, args.workers)
+        serve(settings)
     except NetworkSetupError as exc:
         print(exc.line(), file=sys.stderr)
         return 1
     return 0
+
+
+def _cmd_cluster_status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from server.cluster.nodes import cluster_status
+    from server.settings import Settings
+
+    settings = Settings()
+    if not settings.redis_url:
+        print("error cluster-needs-redis: KINOROOM_REDIS_URL: a cluster meets in Redis; "
+              "set its URL", file=sys.stderr)  # fmt: skip
+        return 1
+    lines = asyncio.run(cluster_status(settings.redis_url, settings.cluster_prefix))
+    failed = lines[0].startswith("error ")
+    print("\n".join(lines), file=sys.stderr if failed else sys.stdout)
+    return 1 if failed else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -248,7 +270,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve HTTPS and WSS (KINOROOM_HTTPS); without KINOROOM_TLS_CERT a local CA "
         "and a certificate for this machine are made in DATA_DIR/tls",
     )
+    serve.add_argument(
+        "--workers",
+        type=count(1),
+        default=1,
+        help="N server processes on one port, one Kinoroom (SO_REUSEPORT; needs "
+        "KINOROOM_REDIS_URL, a PostgreSQL KINOROOM_DATABASE_URL and KINOROOM_SECRET_KEY)",
+    )
     serve.set_defaults(run=_cmd_serve)
+
+    cluster = commands.add_parser("cluster", help="a Kinoroom of many processes").add_subparsers(
+        dest="cluster_command", required=True
+    )
+    status = cluster.add_parser(
+        "status", help="the nodes on KINOROOM_REDIS_URL: their rooms and sockets (heartbeats)"
+    )
+    status.set_defaults(run=_cmd_cluster_status)
 
     demo = commands.add_parser(
         "demo", help="a screening of the demo film with bot phones, server in this process"

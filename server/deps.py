@@ -43,19 +43,20 @@ async def room(code: str, svc: ServicesDep, request: Request) -> Room:
 RoomDep = Annotated[Room, Depends(room)]
 
 
-def page(
+async def page(
     room: RoomDep, svc: ServicesDep, request: Request, authorization: Authorization = None
 ) -> Claims:
     """Any seat of the room, from ``Authorization: Bearer <page token>``."""
-    return svc.door.seat(room.code, bearer(authorization), address(request), time.monotonic())
+    now = time.monotonic()
+    return await svc.door.seat(room.code, bearer(authorization), address(request), now)
 
 
-def host(
+async def host(
     room: RoomDep, svc: ServicesDep, request: Request, authorization: Authorization = None
 ) -> Claims:
     """The host's seat, from ``Authorization: Bearer <host token>``."""
-    now = time.monotonic()
-    return svc.door.seat(room.code, bearer(authorization), address(request), now, needs="host")
+    now, token = time.monotonic(), bearer(authorization)
+    return await svc.door.seat(room.code, token, address(request), now, needs="host")
 
 
 PageDep = Annotated[Claims, Depends(page)]

@@ -17,6 +17,7 @@ import segno
 
 from server import logs
 from server.app import create_app
+from server.cluster.checks import check_cluster_settings
 from server.network.checks import check_network_settings
 from server.network.listeners import NetworkState, bind_socket, open_listeners, run, utc_now
 from server.network.tls import prepare_tls
@@ -106,10 +107,12 @@ def serve(settings: Settings, *, out: Callable[[str], object] = print) -> None:
     """Run the server until SIGINT/SIGTERM.
 
     Raises:
-        NetworkSetupError: a TLS, proxy or ICE setting that cannot work (before listening).
+        NetworkSetupError: a TLS, proxy or ICE setting that cannot work, or a cluster
+            missing its Redis, PostgreSQL or secret (before listening).
     """
     logs.configure(settings.log_level, settings.log_format)
     tune_gc()
+    check_cluster_settings(settings)
     warnings = check_network_settings(settings)
     tls = prepare_tls(settings, utc_now())
     for line in [*warnings, *(tls.warnings if tls is not None else ())]:

@@ -27,6 +27,7 @@ from narrative.stories import DEMO
 from narrative.validate import load_story
 from server.admission import Door
 from server.affect_workers import AffectWorkers
+from server.budget import Budget, LocalBudget, RedisBudget
 from server.gen_queue import open_queue
 from server.metrics import Metrics
 from server.persistence import Store, StoryRecord
@@ -86,14 +87,7 @@ class Services:
             tokens=tokens,
             metrics=metrics,
             gen_queue=gen_queue,
-            door=Door(
-                rooms,
-                tokens,
-                KeyedLimiter(
-                    rate=settings.join_attempts_per_min / 60.0,
-                    burst=settings.join_attempts_per_min,
-                ),
-            ),
+            door=Door(rooms, tokens, _budget(settings, rooms)),
         )
         restrict_host_addresses(settings.ice_hosts or None)
         secret = settings.turn_password
@@ -128,6 +122,12 @@ class Services:
         demo = await services.save_story(DEMO.read_text(encoding="utf-8"), "yaml")
         services.bundled = frozenset({demo.digest})  # listed for hosts to pick
         if settings.demo_room:
+            if settings.cluster:  # another node may run it: the database knows
+                restored = [
+                    room
+                    for record in await store.unfinished_rooms()
+                    if record.story_id == demo.id and (room := await rooms.find(record.code))
+                ]
             services.demo = await services._demo_room(demo, restored)
         return services
 
@@ -197,6 +197,17 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.store.close()
+
+
+def _budget(settings: Settings, rooms: Rooms) -> Budget:
+    """Each address's failed-join budget: in memory, or in Redis shared by a cluster."""
+    rate, burst = settings.join_attempts_per_min / 60.0, settings.join_attempts_per_min
+    if settings.cluster:
+        from server.cluster.node import ClusterRooms
+
+        assert isinstance(rooms, ClusterRooms)
+        return RedisBudget(rooms.redis, settings.cluster_prefix, rate=rate, burst=burst)
+    return LocalBudget(KeyedLimiter(rate=rate, burst=burst))
 
 
 async def _cluster_rooms(local: Rooms) -> Rooms:

@@ -77,7 +77,7 @@ class ClusterRooms(Rooms):
         settings = self.settings
         self.node = node
         self.keys = Keys(settings.cluster_prefix)
-        self._redis = redis
+        self.redis = redis
         self._leases = Leases(redis, self.keys, node, settings.cluster_lease_s)
         self._owned: dict[str, _Owned] = {}
         self._read_to: dict[str, str] = {}  # owned room -> last inbound entry read
@@ -104,9 +104,9 @@ class ClusterRooms(Rooms):
         )  # fmt: skip
 
     async def start(self) -> None:
-        blocking = [self._redis.client() for _ in range(2)]  # XREAD BLOCK holds its connection
+        blocking = [self.redis.client() for _ in range(2)]  # XREAD BLOCK holds its connection
         self._background += [
-            asyncio.create_task(write_items(self._redis, self.keys, self._inbound), name="in-w"),
+            asyncio.create_task(write_items(self.redis, self.keys, self._inbound), name="in-w"),
             asyncio.create_task(
                 read_inbound(blocking[0], self.keys, self._inbound_offsets, self._to_owner),
                 name="in-r",
@@ -116,7 +116,7 @@ class ClusterRooms(Rooms):
                 name="out-r",
             ),
             asyncio.create_task(self._keep_leases(), name="leases"),
-            asyncio.create_task(beat(self._redis, self.keys, self._heartbeat), name="beat"),
+            asyncio.create_task(beat(self.redis, self.keys, self._heartbeat), name="beat"),
         ]
 
     async def restore(self) -> list[Room]:
@@ -144,7 +144,7 @@ class ClusterRooms(Rooms):
         story_record = await self.store.story(record.story_id)
         assert story_record is not None, "rooms reference stories by foreign key"
         story = load_story(story_record.source, f"story-{story_record.id}")
-        stored = await self._redis.get(self.keys.room(record.code, "summary"))
+        stored = await self.redis.get(self.keys.room(record.code, "summary"))
         summary = None
         if stored is not None:
             with contextlib.suppress(WireError, ValueError):
@@ -157,7 +157,7 @@ class ClusterRooms(Rooms):
         room = self.view(record, story, summary)
         room.inlet = StreamInlet(record.code, self._inbound)
         self._read_from[record.code] = await stream_end(
-            self._redis, self.keys.room(record.code, "out")
+            self.redis, self.keys.room(record.code, "out")
         )
         self._rooms[record.code] = room
         room.cue_playing()
@@ -275,13 +275,13 @@ class ClusterRooms(Rooms):
             if self._rosters.get(code) != roster:
                 self._rosters[code] = roster
                 text = json.dumps({"online": sorted(roster.online), "voted": sorted(roster.voted)})
-                await self._redis.set(self.keys.room(code, "roster"), text)
+                await self.redis.set(self.keys.room(code, "roster"), text)
 
     async def roster(self, room: Room) -> Roster:
         here = room.roster()
         if here is not None:
             return here
-        stored = await self._redis.get(self.keys.room(room.code, "roster"))
+        stored = await self.redis.get(self.keys.room(room.code, "roster"))
         data = json.loads(stored) if stored else {"online": [], "voted": []}
         return Roster(online=frozenset(data["online"]), voted=frozenset(data["voted"]))
 

@@ -90,4 +90,15 @@ def status_lines(beats: list[Heartbeat], now: float | None = None) -> list[str]:
     return lines
 
 
-__all__ = ["Heartbeat", "beat", "node_name", "nodes", "status_lines"]
+async def cluster_status(url: str, prefix: str) -> list[str]:
+    """`kinoroom cluster status`'s lines, read from the Redis at ``url``."""
+    redis = Redis.from_url(url)
+    try:
+        return status_lines(await nodes(redis, Keys(prefix)))
+    except RedisError as exc:
+        return [f"error redis-unreachable: KINOROOM_REDIS_URL: {exc}"]
+    finally:
+        await redis.aclose()
+
+
+__all__ = ["Heartbeat", "beat", "cluster_status", "node_name", "nodes", "status_lines"]

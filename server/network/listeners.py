@@ -69,11 +69,17 @@ class Listeners:
                 sock.close()
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind first, so port 0 becomes a real port before the banner names it."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Bind first, so port 0 becomes a real port before the banner names it.
+
+    ``reuse_port``: other processes may bind the same port (``SO_REUSEPORT``) and the
+    kernel spreads connections among them (`kinoroom serve --workers`).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
@@ -115,7 +121,9 @@ def open_listeners(
     """Bind the listeners ``settings`` ask for (unless given bound sockets: a caller that
     must know the ports first, for the public URL) and record them in
     ``app.state.network``."""
-    main_socket = main_socket or bind_socket(settings.host, settings.port)
+    main_socket = main_socket or bind_socket(
+        settings.host, settings.port, reuse_port=settings.cluster
+    )
     public = settings.resolved_public_url(main_socket.getsockname()[1])
     main = uvicorn.Server(uvicorn_config(app, settings, tls=tls, lifespan="on"))
     plain = plain_url = None

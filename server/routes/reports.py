@@ -22,7 +22,7 @@ async def _report(
     code: str, svc: ServicesDep, request: Request, authorization: str | None
 ) -> Report:
     now = time.monotonic()
-    svc.door.seat(code, bearer(authorization), address(request), now, needs="host")
+    await svc.door.seat(code, bearer(authorization), address(request), now, needs="host")
     normal = normalize(code) or code
     report = await build_report(svc.store, normal)
     if report is None:

@@ -90,7 +90,7 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
     await websocket.accept()
     address = websocket.client.host if websocket.client else "?"
     try:
-        svc.door.knock(address, time.monotonic())
+        await svc.door.knock(address, time.monotonic())
     except Refused as refused:
         await _refuse(websocket, svc, refused.code, refused.message, refused.close)
         return

@@ -8,6 +8,7 @@ import pytest
 
 from mobile_bridge.protocol import CloseCode
 from server.admission import Door, Refused
+from server.budget import LocalBudget
 from server.ratelimit import KeyedLimiter
 from server.tokens import Claims, Tokens
 
@@ -24,7 +25,8 @@ class Rooms:
 
 
 def door(budget: int = 3) -> Door:
-    return Door(Rooms(), TOKENS, KeyedLimiter(rate=budget / 60, burst=budget))  # type: ignore[arg-type]
+    limiter = KeyedLimiter(rate=budget / 60, burst=budget)
+    return Door(Rooms(), TOKENS, LocalBudget(limiter))  # type: ignore[arg-type]
 
 
 def refusal(call) -> tuple[str, int, int]:

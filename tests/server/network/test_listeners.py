@@ -145,11 +145,13 @@ async def test_forwarded_addresses_count_only_from_a_trusted_proxy(tmp_path, tru
             other = await wrong_codes(http, "198.51.100.8", 1)
         if trusted:
             assert other == [404]  # a different phone behind the same proxy
-            assert served.services.door.failures.blocked("198.51.100.7", 1e12) is False  # refills
-            assert "127.0.0.1" not in served.services.door.failures._buckets
+            assert (
+                served.services.door.failures.limiter.blocked("198.51.100.7", 1e12) is False
+            )  # refills
+            assert "127.0.0.1" not in served.services.door.failures.limiter._buckets
         else:
             assert other == [429]  # the header was not believed: both are 127.0.0.1
-            assert "198.51.100.7" not in served.services.door.failures._buckets
+            assert "198.51.100.7" not in served.services.door.failures.limiter._buckets
 
 
 async def test_the_answer_offers_the_lan_addresses_phones_can_reach(tmp_path):

@@ -75,7 +75,7 @@ async def test_the_budget_counts_phones_behind_the_proxy_not_the_proxy(tmp_path)
                     f"/api/rooms/{room.json()['code']}/join", json={"nickname": "Bob"}
                 )
                 assert joined.status_code == 201, joined.text
-            failures = served.services.door.failures
+            failures = served.services.door.failures.limiter
             assert set(failures._buckets) == {"127.0.0.2", "127.0.0.3"}  # never the proxy
 
             # The WebSocket passes through nginx (Upgrade), its Origin is the public one,
