@@ -76,6 +76,7 @@ class ClusterRooms(Rooms):
     def attach(self, redis: Redis, node: str) -> None:
         settings = self.settings
         self.node = node
+        self.metrics.label_node(node)
         self.keys = Keys(settings.cluster_prefix)
         self.redis = redis
         self._leases = Leases(redis, self.keys, node, settings.cluster_lease_s)
@@ -265,7 +266,7 @@ class ClusterRooms(Rooms):
             lease = owned.owner.lease
             assert lease is not None
             if not await self._leases.renew(code, lease.epoch):
-                log.warning("room %s: lease of epoch %d lost", code, lease.epoch)
+                log.warning("room %s: lease of epoch %d lost: stops here", code, lease.epoch)
                 owned.task.cancel()
 
     async def _store_rosters(self) -> None:

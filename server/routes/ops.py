@@ -17,4 +17,4 @@ async def healthz(svc: ServicesDep) -> dict[str, object]:
 
 @router.get("/metrics")
 async def metrics(svc: ServicesDep) -> Response:
-    return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(svc.metrics.exposed), media_type=CONTENT_TYPE_LATEST)

@@ -119,3 +119,8 @@ async def test_cluster_status_lists_each_node_with_its_rooms(cluster: Cluster):
     assert "owns 1" in owner
     holder = next(line for line in lines if "1 phones" in line)
     assert "holds 1" in holder
+    # Each node's metrics say which node they are.
+    async with httpx.AsyncClient(base_url=a.url, trust_env=False) as http:
+        metrics = (await http.get("/metrics")).text
+    node = owner.split()[0]
+    assert f'kinoroom_rooms{{node="{node}"}}' in metrics
