@@ -23,7 +23,9 @@ from narrative.mood import NEUTRAL, Mood, SceneTally, mood_from_json, mood_to_js
 # scene in progress reports only what it sees from the restore on.
 # 4: adds the fill-ins ready for the next boundary and the playing scene's generated clip
 # (absent in 3, read as none).
-SNAPSHOT_VERSION = 4
+# 5: adds "plot", the state of a story program (an ink run: `narrative.ink_plot`), kept
+# by `Screening.snapshot` beside this state; graphs have none, so 4 reads as a graph's.
+SNAPSHOT_VERSION = 5
 
 
 class Phase(enum.Enum):
@@ -119,7 +121,7 @@ class ScreeningState:
             SnapshotError: ``story-mismatch`` for another story's snapshot, ``bad-snapshot``
                 for anything malformed.
         """
-        if not isinstance(data, Mapping) or data.get("version") not in (1, 2, 3, SNAPSHOT_VERSION):
+        if not isinstance(data, Mapping) or data.get("version") not in (1, 2, 3, 4, SNAPSHOT_VERSION):
             raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
         if data.get("story") != story_digest:
             raise SnapshotError(

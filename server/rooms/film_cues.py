@@ -13,21 +13,24 @@ The screening decides; the film only follows (DESIGN.md, "How one vote flows", s
 A generated fill-in clip (`fill_in`, from an accepted `FillIn`) joins the pre-read
 clips and, if its scene is the one decided, replaces the cut scheduled for the boundary;
 decided later, its scene is scheduled with the clip straight away.
+
+A text scene has no clip (``media`` None): the film is told so all the same, and stops
+the picture at the scene's start (the pages draw the words; see `Film.play`).
 """
 
 from __future__ import annotations
 
 from mobile_bridge.film import Film
 from narrative.events import Command, Decide, OpenVote, PlayScene
-from narrative.story import Story
+from narrative.plot import Plot
 
 
 class FilmCues:
-    def __init__(self, story: Story, film: Film) -> None:
+    def __init__(self, story: Plot, film: Film) -> None:
         self._story = story
         self.film = film
         self._playing: PlayScene | None = None
-        self._scheduled: tuple[str, float] | None = None  # (clip, starts_at) queued next
+        self._scheduled: tuple[str | None, float] | None = None  # (clip, starts_at) next
         self._next: str | None = None  # the scene decided to come next
         self._candidates: list[str] = []  # pre-read for the coming boundary
         self._fill_ins: dict[str, str] = {}  # scene -> generated clip, for the coming boundary
@@ -69,7 +72,8 @@ class FilmCues:
 
     def _clips(self, scene_id: str) -> list[str]:
         scene = self._story.scene(scene_id)
-        return [scene.media, *(v.media for v in scene.variants if v.media is not None)]
+        clips = [scene.media, *(v.media for v in scene.variants)]
+        return [clip for clip in clips if clip is not None]
 
 
 __all__ = ["FilmCues"]

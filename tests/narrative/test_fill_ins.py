@@ -137,7 +137,7 @@ def test_snapshot_and_replay_keep_fill_ins():
     for event in events:
         s.handle(event)
     data = json.loads(json.dumps(s.snapshot()))
-    assert data["version"] == 4 and data["fill_ins"] == {"bridge": ["generated/j1", "j1"]}
+    assert data["version"] == 5 and data["fill_ins"] == {"bridge": ["generated/j1", "j1"]}
     restored = Screening.restore(s.story, data)
     replayed = screening()
     for event in events:

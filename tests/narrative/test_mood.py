@@ -235,7 +235,7 @@ def test_the_screening_holds_only_the_room_mood_and_its_snapshot_no_device_numbe
     s = joined("mood", 3)
     sense(s, 1.0, sample("p1", 0.2, 0.3, 0.4, 1.0, hr=70.0))
     data = json.loads(json.dumps(s.snapshot()))
-    assert data["version"] == 4 and "samples" not in data
+    assert data["version"] == 5 and "samples" not in data
     assert data["room_mood"] == [0.2, 0.3, 0.4, 1, 3, 70.0]
     again = Screening.restore(STORY_MODEL, data)
     assert again.snapshot() == s.snapshot()
