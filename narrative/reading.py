@@ -53,9 +53,7 @@ class TextLook:
 DEFAULT_LOOK = TextLook(DEFAULT_BACKGROUND, DEFAULT_COLOUR)
 
 
-def text_look(
-    background: str | None, colour: str | None, palette: Sequence[str] = ()
-) -> TextLook:
+def text_look(background: str | None, colour: str | None, palette: Sequence[str] = ()) -> TextLook:
     """The look of a story's text scenes: explicit colours win, then the style's palette
     (its first colour as the background, its second for the words), then the defaults."""
     return TextLook(

@@ -121,7 +121,8 @@ class ScreeningState:
             SnapshotError: ``story-mismatch`` for another story's snapshot, ``bad-snapshot``
                 for anything malformed.
         """
-        if not isinstance(data, Mapping) or data.get("version") not in (1, 2, 3, 4, SNAPSHOT_VERSION):
+        known = (1, 2, 3, 4, SNAPSHOT_VERSION)
+        if not isinstance(data, Mapping) or data.get("version") not in known:
             raise SnapshotError(f"not a version {SNAPSHOT_VERSION} screening snapshot")
         if data.get("story") != story_digest:
             raise SnapshotError(
