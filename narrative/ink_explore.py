@@ -189,9 +189,10 @@ def _check_turn(
 
 
 def _node(turn: Turn) -> str:
-    """A choice point is known by where its first choice is written; an end by its kind."""
+    """A choice point is known by the container its choices are written in (``square.0``
+    for ``square.0.18``), whichever of them show; an end by its kind."""
     if turn.outcome == "choices":
-        return turn.choices[0].source
+        return turn.choices[0].source.rsplit(".", 1)[0] or turn.choices[0].source
     return {"end": "END", "dead-end": "dead end"}.get(turn.outcome, "runtime error")
 
 
@@ -207,9 +208,8 @@ def _draw(graph: Graph, node: str, turn: Turn, visit: _Visit) -> None:
     if visit.parent is None:
         graph.start = node
         return
-    edge = Edge(visit.parent, node, visit.label, visit.default)
-    if edge not in graph.edges:
-        graph.edges.append(edge)
+    if not any((e.source, e.target, e.label) == (visit.parent, node, visit.label) for e in graph.edges):
+        graph.edges.append(Edge(visit.parent, node, visit.label, visit.default))
 
 
 def _quote(text: str) -> str:

@@ -169,8 +169,9 @@ class InkPlot:
 
     def _option_leading_to(self, turn_id: str) -> int | None:
         host = self._current.scenes[-1]
-        if host.choice is None:
-            return None
+        if host.choice is None:  # one choice: the scene goes on to it by itself
+            single = host.next is not None and turn_of(host.next) == (turn_id, 0)
+            return 0 if single and child_turn(self._current.id, 0) == turn_id else None
         for index in range(len(host.choice.options)):
             if child_turn(self._current.id, index) == turn_id:
                 return index

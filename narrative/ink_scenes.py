@@ -11,7 +11,9 @@ as a run of scenes, in order:
   the line's ``# duration`` (`DEFAULT_CLIP_S` without one; the core reads no media
   file), with the line's words as its caption.
 
-The turn's last scene **hosts the vote** on the runtime's choices. A text scene shows its
+The turn's last scene **hosts the vote** on the runtime's choices; with a single choice
+there is nothing to vote on, and the scene goes on by itself to that choice's turn (as a
+reader would click "continue"). A text scene shows its
 words for their reading time, then the vote opens over them for its window, and the
 scene ends `VOTE_MARGIN_S` after it closes. A clip scene opens the vote so that it closes
 that margin before the clip ends (the scene is lengthened when the clip is shorter than
@@ -100,6 +102,8 @@ def build_turn(turn_id: str, turn: Turn, settings: StorySettings) -> BuiltTurn:
             fields["next"] = scene_id(turn_id, index + 1)
         elif choice is None:
             fields["ending"] = True
+        elif len(choice.options) == 1:  # no vote on one way on
+            fields["next"] = choice.options[0].goto
         elif page.clip is not None:  # the vote closes the margin before the clip ends
             length = max(length, choice.window + VOTE_MARGIN_S)
             fields["choice"] = choice.model_copy(

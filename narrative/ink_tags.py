@@ -12,9 +12,9 @@ on a choice, or on the  ``window: S`` the vote's window; ``policy: NAME`` its co
 line before choices     policy; ``prompt: TEXT`` its question; ``default`` (on one
                         choice) the director's cut when nobody votes
 at the top of the story ``title: TEXT``; ``wpm: N`` reading pace of text scenes;
-(global tags)           ``window: S`` every vote's window; ``background: #rrggbb``,
-                        ``colour: #rrggbb``; ``pace: F`` every length times F (a quick
-                        cut for rehearsals)
+(global tags)           ``window: S`` every vote's window; ``background: rrggbb``,
+                        ``colour: rrggbb`` (hex digits: ink starts a new tag at ``#``);
+                        ``pace: F`` every length times F (a quick cut for rehearsals)
 ======================  ==========================================================
 """
 
@@ -30,7 +30,7 @@ from narrative.reading import DEFAULT_WPM
 
 DEFAULT_WINDOW_S = 15.0
 DEFAULT_CLIP_S = 10.0
-_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_COLOUR = re.compile(r"^#?[0-9A-Fa-f]{6}$")
 
 
 def split_tag(tag: str) -> tuple[str, str]:
@@ -144,9 +144,12 @@ def story_settings(tags: Iterable[str]) -> StorySettings:
                 values["window_s" if key == "window" else "pace"] = seconds
         elif key in ("background", "colour"):
             if _COLOUR.match(value):
-                values[key] = value
-            else:
-                problems.append(f"# {key}: {value!r} is not a colour #rrggbb")
+                values[key] = "#" + value.lstrip("#").lower()
+            else:  # `# colour: #f3e3b5` is two tags to ink: "colour:" and "f3e3b5"
+                problems.append(
+                    f"# {key}: {value!r} is not a colour: write its six hex digits without "
+                    f"the # (ink starts a new tag at every #): # {key}: f3e3b5"
+                )
     return StorySettings(**values, problems=tuple(problems))  # type: ignore[arg-type]
 
 
