@@ -37,7 +37,7 @@ from narrative.ink_scenes import OPTIONS_MAX, build_turn
 from narrative.ink_story import InkStory
 from narrative.ink_tags import read_tags
 
-DEFAULT_LIMIT = 1000  # choice points; the bundled story needs ~200 for every knot
+DEFAULT_LIMIT = 2000  # choice points; the bundled story ends every path in ~1,100
 
 MediaExists = Callable[[str], bool]
 
@@ -208,7 +208,8 @@ def _draw(graph: Graph, node: str, turn: Turn, visit: _Visit) -> None:
     if visit.parent is None:
         graph.start = node
         return
-    if not any((e.source, e.target, e.label) == (visit.parent, node, visit.label) for e in graph.edges):
+    known = {(e.source, e.target, e.label) for e in graph.edges}
+    if (visit.parent, node, visit.label) not in known:
         graph.edges.append(Edge(visit.parent, node, visit.label, visit.default))
 
 

@@ -88,12 +88,7 @@ def check_source(
                 return list(exc.diagnostics)
             return explore(story, file, limit=limit, media_exists=media_exists)[0]
         case "twee":
-            imported = import_twee(text, file)
-            if imported.story is None or media_exists is None:
-                return list(imported.diagnostics)
-            found = check_story(read_story(imported.source, file), media_exists)
-            extra = [d for d in found if d.code == "missing-media"]
-            return [*imported.diagnostics, *extra]
+            return list(import_twee(text, file, media_exists).diagnostics)
         case _:
             return check_story(read_story(text, file), media_exists)
 

@@ -10,7 +10,8 @@ text runs to the next header; text before the first header is ignored. Two passa
 are special: ``StoryTitle`` (its text is the title) and ``StoryData`` (a JSON object
 whose ``start`` names the first passage; otherwise the passage named ``Start`` is).
 
-Links, as Twine itself reads them (the rightmost ``->``, the leftmost ``<-``)::
+Links, as the Twine editor reads them (a ``][`` setter cut off first, then the rightmost
+``->``, the leftmost ``<-``, the rightmost ``|``)::
 
     [[Go north]]            text and target "Go north"
     [[Go north|North]]      text "Go north", target "North"
@@ -30,8 +31,7 @@ from dataclasses import dataclass
 
 SPECIAL = frozenset({"StoryTitle", "StoryData"})
 _HEADER = re.compile(r"^::(?!:)")
-_LINK = re.compile(r"\[\[((?:[^\]]|\](?!\]))+)\]\](?:\[((?:[^\]]|\](?!\]))*)\])?")
-_ARROW_LEFT = re.compile(r"^(.*?)<-(.*)$")
+LINK = re.compile(r"\[\[((?:[^\]]|\](?!\]))+)\]\]")
 # Macros of the story formats Kinoroom cannot run: Harlowe's (name: …) and SugarCube's
 # <<name …>> / <</name>>.
 _HARLOWE = re.compile(r"\((?:[a-z][\w-]*):")
@@ -64,10 +64,11 @@ class Passage:
 
     def links(self) -> list[Link]:
         found = []
-        for match in _LINK.finditer(self.text):
-            text, target = split_link(match.group(1))
+        for match in LINK.finditer(self.text):
+            inner, _, setter = match.group(1).partition("][")
+            text, target = split_link(inner)
             line = self.text_line + self.text.count("\n", 0, match.start())
-            found.append(Link(text, target, line, match.group(2), match.span()))
+            found.append(Link(text, target, line, setter or None, match.span()))
         return found
 
     def macros(self) -> list[Macro]:
@@ -97,18 +98,23 @@ class TweeFile:
         return next((p for p in self.passages if p.name == name), None)
 
 
+def link_words(line: str) -> str:
+    """``line`` with each link reduced to the words it shows."""
+    return LINK.sub(lambda m: split_link(m.group(1).partition("][")[0])[0], line)
+
+
 def split_link(inner: str) -> tuple[str, str]:
-    """A link's (text, target), Twine's way: ``|`` first, then the rightmost ``->``, then
-    the leftmost ``<-``; a plain link's text is its target."""
-    if "|" in inner:
-        text, _, target = inner.rpartition("|")
-        return text, target
+    """A link's (text, target), the Twine editor's way: the rightmost ``->``, else the
+    leftmost ``<-``, else the rightmost ``|``; a plain link's text is its target."""
     if "->" in inner:
         text, _, target = inner.rpartition("->")
         return text, target
-    left = _ARROW_LEFT.match(inner)
-    if left is not None:
-        return left.group(2), left.group(1)
+    if "<-" in inner:
+        target, _, text = inner.partition("<-")
+        return text, target
+    if "|" in inner:
+        text, _, target = inner.rpartition("|")
+        return text, target
     return inner, inner
 
 
@@ -205,12 +211,14 @@ def _whole_macro(text: str, match: re.Match[str]) -> str:
 
 
 __all__ = [
+    "LINK",
     "SPECIAL",
     "Link",
     "Macro",
     "Passage",
     "TweeFile",
     "TweeProblem",
+    "link_words",
     "looks_like_twee",
     "parse_twee",
     "split_link",

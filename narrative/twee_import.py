@@ -36,7 +36,7 @@ from narrative.ink_tags import DEFAULT_CLIP_S, DEFAULT_WINDOW_S, read_tags
 from narrative.reading import reading_seconds
 from narrative.story import Story
 from narrative.storyfile import read_story
-from narrative.twee import SPECIAL, Link, Passage, TweeFile, parse_twee
+from narrative.twee import SPECIAL, Link, Passage, TweeFile, link_words, parse_twee
 from narrative.validate import VOTE_MARGIN_S, check_story
 from narrative.yamlpos import parse_document
 
@@ -60,8 +60,14 @@ class TweeImport:
     diagnostics: tuple[Diagnostic, ...]  # at Twee lines
 
 
-def import_twee(text: str, file: str = "story.twee") -> TweeImport:
-    """Convert Twee 3 text (module docstring); never raises on bad input."""
+def import_twee(
+    text: str, file: str = "story.twee", media_exists: Callable[[str], bool] | None = None
+) -> TweeImport:
+    """Convert Twee 3 text (module docstring); never raises on bad input.
+
+    Args:
+        media_exists: when given, clips naming no media are ``missing-media`` warnings.
+    """
     twee = parse_twee(text)
     notes: list[Diagnostic] = [
         Diagnostic(file, p.line, 1, "warning", "twine-metadata", p.message) for p in twee.problems
@@ -99,7 +105,7 @@ def import_twee(text: str, file: str = "story.twee") -> TweeImport:
     reported = {d.line for d in notes if d.code == "unknown-target"}
     checked = [
         moved
-        for d in check_story(parsed)
+        for d in check_story(parsed, media_exists)
         if not ((moved := _moved(d, placed)).code == "unknown-target" and moved.line in reported)
     ]
     diagnostics = sorted([*notes, *checked], key=lambda d: (d.line, d.col, d.code))
@@ -173,7 +179,7 @@ def _words(passage: Passage, links: list[Link], warn: Warn) -> str:
         kept.append(" ".join(line.replace("\0", "").split()))
     words = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
     for number, line in enumerate(passage.text.splitlines()):
-        for variable in dict.fromkeys(_VARIABLE.findall(_unwrap_macros(line))):
+        for variable in dict.fromkeys(_VARIABLE.findall(_unwrap_macros(link_words(line)))):
             warn(passage.text_line + number, "twine-variable",
                  f"{variable} is a story-format variable: shown as written")  # fmt: skip
     return words

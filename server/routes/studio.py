@@ -97,7 +97,7 @@ class OptionOut(BaseModel):
 class NodeOut(BaseModel):
     id: str
     prompt: str
-    media: str
+    media: str | None  # None: a text scene
     options: list[OptionOut]
 
 

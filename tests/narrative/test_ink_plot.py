@@ -86,7 +86,9 @@ def test_a_fallback_written_first_does_not_shift_the_options():
     _, seen = walk("fallback_first", ["no"])
     assert [o.id for o in seen[0][1].choice.options] == ["yes", "no"]
     assert [scene.text for _, scene, _ in seen] == [
-        "Try 1.", "Try 2.", "Try 3.\nYou gave up after 3 tries.",
+        "Try 1.",
+        "Try 2.",
+        "Try 3.\nYou gave up after 3 tries.",
     ]
 
 
