@@ -95,10 +95,12 @@ def check_source(
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A story as the server keeps it: Twee is kept as the YAML it converts to."""
+    """A story as the server keeps it: Twee as the YAML it converts to (a writer goes on
+    from there), a compiled ink story as its JSON (``fmt`` is the text's syntax: every
+    reader tells the kinds apart by content)."""
 
     source: str
-    fmt: StoryFormat
+    fmt: Literal["yaml", "json"]
     title: str
     digest: str
     story: Source
@@ -116,7 +118,7 @@ def for_storage(text: str, file: str, *, limit: int = DEFAULT_LIMIT) -> Stored:
         diagnostics = explore(story, file, limit=limit)[0]
         if any(d.severity == "error" for d in diagnostics):
             raise StoryError(file, diagnostics)
-        return Stored(story.compiled, "ink", story.title, story.digest(), story)
+        return Stored(story.compiled, "json", story.title, story.digest(), story)
     if fmt == "twee":
         imported = import_twee(text, file)
         if imported.story is None:
@@ -124,7 +126,7 @@ def for_storage(text: str, file: str, *, limit: int = DEFAULT_LIMIT) -> Stored:
         story_model = imported.story
         return Stored(imported.source, "yaml", story_model.title, story_model.digest(), story_model)
     model = load_story(text, file)
-    return Stored(text, fmt, model.title, model.digest(), model)
+    return Stored(text, "json" if fmt == "json" else "yaml", model.title, model.digest(), model)
 
 
 def graph_of(text: str, file: str, *, limit: int = DEFAULT_LIMIT) -> Graph:

@@ -167,7 +167,8 @@ class Film:
         self._check_open()
         now = self._now()
         if starts_at < now:
-            logger.warning("film-scene-late %s by %.3f s", clip, now - starts_at)
+            if clip is not None:  # nothing to be late for without a clip
+                logger.warning("film-scene-late %s by %.3f s", clip, now - starts_at)
             starts_at = now
         scene = self.timeline.schedule(clip, starts_at, now)
         for reader in self.readers.values():

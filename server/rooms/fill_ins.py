@@ -35,7 +35,7 @@ from genmodels.jobs import Job, JobStatus, Update
 from genmodels.queue import JobQueue
 from narrative.events import Command, FillIn, OpenVote, PlayScene
 from narrative.ids import SceneId
-from narrative.story import Story
+from narrative.plot import Plot
 from server.persistence import AssetRecord
 from server.rooms.inbox import Generated
 
@@ -81,7 +81,7 @@ class FillIns:
         self,
         *,
         code: str,
-        story: Story,
+        story: Plot,
         queue: JobQueue,
         room_clock: Callable[[], float],
         deliver: Callable[[Generated], None],

@@ -27,8 +27,7 @@ from narrative.explore_history import ArmTracker
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
-from narrative.story import Story
-from narrative.validate import load_story
+from narrative.sources import load_source
 from server.metrics import Metrics
 from server.persistence import (
     DecisionRecord,
@@ -105,7 +104,7 @@ class Rooms:
             PolicyError: unknown policy or bad parameters.
             StoryError: the stored story no longer validates.
         """
-        model = load_story(story.source, f"story-{story.id}")
+        model = load_source(story.source, f"story-{story.id}")  # a graph or an ink program
         spec: dict[str, object] = {"name": policy, **(policy_params or {})}
         if policy == "explore" and "history" not in spec:
             # What earlier screenings of this story learned, frozen for this room so that
@@ -129,9 +128,8 @@ class Rooms:
             except RoomExists:
                 continue  # 1 in 600 million per live room: try another code
         host = await self.seat(record.code, "host", "host")
-        room = self._start(
-            record, model, story.digest, Screening(model, policy_from_spec(spec), record.seed)
-        )
+        screening = Screening(model, policy_from_spec(spec), record.seed)
+        room = self._start(record, story.digest, screening)
         log.info("room %s created for %r (%s)", record.code, model.title, policy)
         return room, host
 
@@ -158,7 +156,7 @@ class Rooms:
     async def _restore(self, record: RoomRecord) -> Room:
         story_record = await self.store.story(record.story_id)
         assert story_record is not None, "rooms reference stories by foreign key"
-        story = load_story(story_record.source, f"story-{story_record.id}")
+        story = load_source(story_record.source, f"story-{story_record.id}")
         snapshot = await self.store.latest_snapshot(record.code)
         tracker = ArmTracker()
         if snapshot is None:
@@ -176,9 +174,10 @@ class Rooms:
                 tracker.feed(command)  # rewards were persisted with the event
         last_seq = events[-1].seq if events else after
         decisions = await self.store.decisions(record.code)
-        last = decision_view(story, _decide(decisions[-1])) if decisions else None
+        # The screening's plot, not the file: an ink run knows the choice it last offered.
+        last = decision_view(screening.story, _decide(decisions[-1])) if decisions else None
         room = self._start(
-            record, story, story_record.digest, screening, tracker=tracker, last_seq=last_seq,
+            record, story_record.digest, screening, tracker=tracker, last_seq=last_seq,
             last_snapshot_seq=after, last_decision=last,
         )  # fmt: skip
         log.info("room %s restored at seq %d (%s)", record.code, last_seq, screening.phase.value)
@@ -187,7 +186,6 @@ class Rooms:
     def _start(
         self,
         record: RoomRecord,
-        story: Story,
         digest: str,
         screening: Screening,
         *,
@@ -196,6 +194,7 @@ class Rooms:
         last_snapshot_seq: int = 0,
         last_decision: DecisionView | None = None,
     ) -> Room:
+        story = screening.story  # what the room shows: the graph, or this run of a program
         clock = RoomClock(record.epoch)
         film = Film(clock.now, media_dir_lookup(self._settings.resolved_media_dir()))
         room = Room(

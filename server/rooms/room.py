@@ -77,8 +77,8 @@ from narrative.events import Ended as EndedCommand
 from narrative.explore_history import ArmTracker
 from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import LiveMood, Sample, mood_to_json
+from narrative.plot import Plot
 from narrative.screening import Phase, Screening
-from narrative.story import Story
 from server.logs import room_var
 from server.metrics import Metrics
 from server.persistence import (
@@ -127,7 +127,7 @@ class Room(RoomOutbound):
         self,
         *,
         record: RoomRecord,
-        story: Story,
+        story: Plot,
         story_digest: str,
         screening: Screening,
         tracker: ArmTracker,

@@ -52,7 +52,7 @@ def test_storing_keeps_twee_as_its_yaml_and_ink_as_it_is():
     assert twee.fmt == "yaml" and twee.source.startswith("# Imported from l.twee")
     assert load_source(twee.source, "again.yaml").digest() == twee.digest
     ink = for_storage(text_of("lamplighter"), "l.ink.json")
-    assert ink.fmt == "ink" and not ink.source.startswith("\ufeff")
+    assert ink.fmt == "json" and not ink.source.startswith("\ufeff")
     assert ink.title == "The Last Lamplighter"
     with pytest.raises(StoryError) as error:
         for_storage(text_of("dead_end"), "d.ink.json")  # exploration errors refuse it
