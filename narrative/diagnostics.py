@@ -29,15 +29,17 @@ class Diagnostic:
         return f"{self.file}:{where}: {self.severity} {self.code}: {self.message}"
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "file": self.file,
             "line": self.line,
             "col": self.col,
             "severity": self.severity,
             "code": self.code,
             "message": self.message,
-            "path": self.path,
         }
+        if self.path is not None:  # an ink story's
+            data["path"] = self.path
+        return data
 
 
 __all__ = ["Diagnostic", "Severity"]

@@ -143,7 +143,7 @@ def test_diagnostic_json_round_trips() -> None:
     assert found
     for diagnostic in found:
         data = json.loads(json.dumps(diagnostic.to_json()))
-        assert set(data) == {"file", "line", "col", "severity", "code", "message", "path"}
+        assert set(data) == {"file", "line", "col", "severity", "code", "message"}
         assert Diagnostic(**data) == diagnostic
 
 
