@@ -23,9 +23,7 @@ class StoryUpload(BaseModel):
     format: Literal["yaml", "json", "ink", "twee"] | None = Field(
         None, description="ignored (the content says which it is); kept for older clients"
     )
-    name: str = Field(
-        "upload", max_length=200, description="the file's name, shown in diagnostics"
-    )
+    name: str = Field("upload", max_length=200, description="the file's name, shown in diagnostics")
 
 
 class StoryOut(BaseModel):
