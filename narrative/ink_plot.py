@@ -58,6 +58,7 @@ class InkPlot:
         self._current = self._run("0", self._runtime.state())
         self._branches: dict[str, _Turn] = {}
         self._past: dict[str, Scene] = {}  # choice scenes of turns played before
+        self._known = _index(self._current)  # scene id -> scene: votes look one up each
 
     # -- what a screening reads ------------------------------------------------------
 
@@ -85,12 +86,16 @@ class InkPlot:
         return known
 
     def scene(self, scene: str) -> Scene:
+        known = self._known.get(scene)
+        if known is not None:
+            return known
         where = turn_of(scene)
         if where is None:
             raise KeyError(scene)
         turn_id, index = where
         turn = self._turn(turn_id)
         if turn is not None and index < len(turn.scenes):
+            self._known.update(_index(turn))
             return turn.scenes[index]
         if scene in self._past:
             return self._past[scene]
@@ -121,6 +126,7 @@ class InkPlot:
         self._past[scene_id(self._current.id, last)] = self._current.scenes[last]
         self._current = turn
         self._branches.clear()
+        self._known = _index(turn)
         return turn.faults
 
     def plot_state(self) -> dict[str, object]:
@@ -153,6 +159,7 @@ class InkPlot:
         except (KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"malformed ink state: {exc!r}") from exc
         self._branches.clear()
+        self._known = _index(self._current)
 
     # -- running the program ---------------------------------------------------------
 
@@ -199,6 +206,10 @@ class InkPlot:
 
     def _at_choice_point(self, turn: Turn) -> str | None:
         return self._runtime.state() if turn.outcome == "choices" and turn.reloadable else None
+
+
+def _index(turn: _Turn) -> dict[str, Scene]:
+    return {scene_id(turn.id, i): scene for i, scene in enumerate(turn.scenes)}
 
 
 __all__ = ["PLOT_VERSION", "InkPlot"]
