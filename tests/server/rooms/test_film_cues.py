@@ -9,6 +9,7 @@ from narrative.ballots import Pick
 from narrative.events import Event, Join, Skip, Start, Tick, VoteCast
 from narrative.ids import ChoiceId, DeviceId, OptionId
 from server.rooms.film_cues import FilmCues
+from tests.narrative.ink_stories import screening as ink_screening
 from tests.narrative.screening_story import STORY_MODEL, screening
 
 
@@ -64,3 +65,28 @@ def test_a_skip_is_a_hard_cut_now():
     room.feed(Start(0.0))
     room.feed(Skip(3.0))
     assert room.scenes()[-1][1] == 3.0
+
+
+def test_an_ink_story_cues_its_clips_and_stops_the_picture_for_its_words():
+    # tags.ink: a clip scene (harbour/dawn), a text scene hosting the vote, then a clip
+    # whichever way it goes (ferry/deck): each option's branch is looked ahead to pre-read.
+    now = 0.0
+    s = ink_screening("tags")
+    film = Film(lambda: now, media_dir_lookup(Path("/nonexistent")))
+    cues = FilmCues(s.story, film)
+
+    def feed(event: Event) -> None:
+        nonlocal now
+        now = max(now, event.now)
+        for command in s.handle(event):
+            cues.feed(command)
+
+    feed(Join(DeviceId("a"), 0.0))
+    feed(Start(0.0))
+    assert [(c.clip, c.starts_at) for c in film.timeline.scenes] == [("harbour/dawn", 0.0)]
+    feed(Tick(10.0))  # the text scene: no clip from its start on
+    assert [(c.clip, c.starts_at) for c in film.timeline.scenes][-1] == (None, 10.0)
+    feed(Tick(13.0))  # its vote opens: the deck is pre-read
+    assert film.timeline.candidates == {"ferry/deck"}
+    feed(Skip(14.0))
+    assert [(c.clip, c.starts_at) for c in film.timeline.scenes][-1] == ("ferry/deck", 14.0)
