@@ -203,9 +203,7 @@ async def test_a_missing_clip_holds_the_picture_and_the_next_scene_still_plays(m
 
 
 @pytest.mark.asyncio
-async def test_a_scene_with_no_clip_cuts_the_picture_and_the_next_clip_plays_on_time(
-    media, caplog
-):
+async def test_a_text_scene_cuts_the_picture_and_the_next_clip_plays_on_time(media, caplog):
     # A text scene (the pages draw its words): the clip before it stops at its start,
     # nothing is sent during it, and the next clip starts on the same timestamp line.
     clock = VirtualClock()
