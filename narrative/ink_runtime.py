@@ -17,7 +17,10 @@ tags), then its choices, or its end. The runtime's state JSON is saved at two mo
   branch is taken by running the turn again from its start.
 
 Runtime failures never escape as bink's exceptions: they come back in `Turn` with the
-ink path where they happened.
+ink path where they happened. So do the two ways an ink story can run forever without a
+choice, which would otherwise hang a room: a loop that prints nothing (a line not reached
+within `LINE_BUDGET_MS`, through the runtime's own time-boxed continue) and one that
+prints for ever (more than `MAX_LINES` lines before a choice point).
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from narrative.expressions import Value
 
 Outcome = Literal["choices", "end", "dead-end", "error"]
 _RAN_OUT = "ran out of content"
+# Both far beyond any story's real turn (a line is microseconds of work, a long passage a
+# few hundred lines), so that a machine's load never makes a sound story fail here.
+LINE_BUDGET_MS = 5000.0
+MAX_LINES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +76,15 @@ class InkLoadError(ValueError):
 class InkRuntime:
     """One Blade Ink story instance; states are JSON strings of the runtime's own format.
 
+    Args:
+        line_budget_ms: the longest the runtime may work towards one line (module docstring).
+
     Raises:
         InkLoadError: ``compiled`` is not a compiled story bink loads.
     """
 
-    def __init__(self, compiled: str) -> None:
+    def __init__(self, compiled: str, *, line_budget_ms: float = LINE_BUDGET_MS) -> None:
+        self._budget_ms = line_budget_ms
         try:
             self._story = _bink.Story(compiled)
         except RuntimeError as exc:
@@ -117,7 +128,19 @@ class InkRuntime:
             while self._story.can_continue():
                 path = self._story.get_current_path() or path
                 paths.append(path)
-                text = self._story.cont()
+                if len(lines) >= MAX_LINES:
+                    crashed = (
+                        f"more than {MAX_LINES} lines without a choice after {path}: "
+                        "a loop that never reaches a choice or an end?"
+                    )
+                    break
+                if not self._story.continue_async(self._budget_ms):
+                    crashed = (
+                        f"no line within {self._budget_ms / 1000:g} s after {path}: a loop "
+                        "that prints nothing?"
+                    )
+                    break
+                text = self._story.get_current_text()
                 tags = tuple(self._story.get_current_tags())
                 if first and not lines:
                     tags = _after(tags, self.global_tags())

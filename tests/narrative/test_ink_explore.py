@@ -9,6 +9,7 @@ import pytest
 from narrative.diagram import Graph, to_mermaid
 from narrative.errors import StoryError
 from narrative.ink_explore import explore
+from narrative.ink_runtime import MAX_LINES, InkRuntime
 from narrative.ink_story import BOM, looks_like_ink, paced, read_ink
 from tests.narrative.ink_stories import ink, text_of
 
@@ -106,3 +107,18 @@ def test_a_quick_cut_paces_every_length():
     assert quick.settings.pace == pytest.approx(0.05)  # the story's own 0.5, times 0.1
     assert plot.scene("t0-0").duration == pytest.approx(1.0)  # # duration: 20
     assert quick.digest() != ink("tags").digest()
+
+
+def test_loops_that_never_reach_a_choice_end_the_turn_instead_of_hanging():
+    runtime = InkRuntime(ink("endless").compiled, line_budget_ms=100)
+    start = runtime.state()
+    runtime.run()
+    runtime.choose(0)  # spin: -> spin, printing nothing
+    spin = runtime.run()
+    assert spin.outcome == "error" and "no line within 0.1 s" in spin.errors[0]
+    runtime.load(start)
+    runtime.run()
+    runtime.choose(1)  # talk: "Bla." for ever
+    talk = runtime.run()
+    assert talk.outcome == "error" and f"more than {MAX_LINES} lines" in talk.errors[0]
+    assert len(talk.lines) == MAX_LINES
