@@ -6,7 +6,8 @@ as a run of scenes, in order:
 - consecutive lines of text make one **text scene**, which lasts its reading time at
   the story's pace (``# duration: S`` on one of its lines overrides); a scene takes
   lines until the next would bring it past `PAGE_WORDS` words, so a long passage turns
-  pages instead of filling the screen;
+  pages instead of filling the screen (a single line longer than a page is cut between
+  words);
 - a line tagged ``# clip: MEDIA_ID`` is a **clip scene** of its own: the clip plays for
   the line's ``# duration`` (`DEFAULT_CLIP_S` without one; the core reads no media
   file), with the line's words as its caption.
@@ -40,6 +41,7 @@ from narrative.reading import reading_seconds, word_count
 from narrative.story import Choice, Option, Scene
 
 VOTE_MARGIN_S = 1.0  # as the validator's (narrative.validate.VOTE_MARGIN_S)
+MIN_LENGTH_S = 0.05  # however fast a `# pace`, a scene lasts at least a frame or two
 OPTIONS_MAX = 5
 PAGE_WORDS = 60
 LABEL_MAX = 80
@@ -85,6 +87,8 @@ class _Page:
 def build_turn(turn_id: str, turn: Turn, settings: StorySettings) -> BuiltTurn:
     """The scenes of ``turn`` (module docstring); ``settings`` are the story's own."""
     faults: list[str] = list(turn.errors)
+    if turn.outcome == "dead-end":
+        faults.append(f"ink ran out of content after {turn.path or 'the start'} (no -> END)")
     pages = _pages(turn, faults)
     pace = settings.pace
     choice = _choice(turn_id, turn, settings, pages, faults) if turn.outcome == "choices" else None
@@ -117,7 +121,7 @@ def build_turn(turn_id: str, turn: Turn, settings: StorySettings) -> BuiltTurn:
 
 
 def _round(seconds: float) -> float:
-    return round(seconds, 3)
+    return max(MIN_LENGTH_S, round(seconds, 3))
 
 
 def _pages(turn: Turn, faults: list[str]) -> list[_Page]:
@@ -135,13 +139,22 @@ def _pages(turn: Turn, faults: list[str]) -> list[_Page]:
             if page is not None and tags.duration is not None:
                 page.duration = tags.duration
             continue
-        if page is None or word_count(page.text) + word_count(text) > PAGE_WORDS:
-            page = _Page([])
-            pages.append(page)
-        page.lines.append(text)
-        if tags.duration is not None:
+        for part in _parts(text):
+            if page is None or word_count(page.text) + word_count(part) > PAGE_WORDS:
+                page = _Page([])
+                pages.append(page)
+            page.lines.append(part)
+        if tags.duration is not None and page is not None:
             page.duration = tags.duration
     return pages
+
+
+def _parts(line: str) -> list[str]:
+    """A line longer than a page, cut at page-sized runs of words (a page never overflows)."""
+    words = line.split(" ")
+    if len(words) <= PAGE_WORDS:
+        return [line]
+    return [" ".join(words[i : i + PAGE_WORDS]) for i in range(0, len(words), PAGE_WORDS)]
 
 
 def _choice(

@@ -115,7 +115,8 @@ def test_text_scenes_last_their_reading_time_and_votes_open_once_read():
 
 def test_long_passages_turn_pages(tmp_path):
     words = " ".join(["word"] * (PAGE_WORDS - 5))
-    compiled = compile_ink(tmp_path, f"{words}\n{words}\nThe end.\n-> END\n")
+    long = " ".join(["long"] * (2 * PAGE_WORDS + 10))  # one line of more than two pages
+    compiled = compile_ink(tmp_path, f"{words}\n{words}\n{long}\nThe end.\n-> END\n")
     if compiled is None:
         pytest.skip(MISSING)
     plot = read_ink(compiled).plot()
@@ -127,7 +128,9 @@ def test_long_passages_turn_pages(tmp_path):
         if scene.ending:
             break
         scene_id_ = scene.next
-    assert pages == [words, f"{words}\nThe end."]
+    page = " ".join(["long"] * PAGE_WORDS)
+    rest = " ".join(["long"] * 10)
+    assert pages == [words, words, page, page, f"{rest}\nThe end."]
 
 
 def test_tags_set_clip_lengths_window_policy_prompt_and_default():
@@ -193,4 +196,12 @@ def test_a_runtime_error_is_a_story_fault_and_the_story_ends():
     commands = commands_of(drive(s, ["divide"]))
     faults = [c for c in commands if isinstance(c, StoryFault)]
     assert faults and "divide" in faults[0].message
+    assert isinstance(commands[-1], Ended)
+
+
+def test_a_dead_end_is_a_story_fault_and_the_story_ends():
+    s = screening("dead_end")
+    commands = commands_of(drive(s, ["left"]))
+    [fault] = [c for c in commands if isinstance(c, StoryFault)]
+    assert "ran out of content" in fault.message and fault.scene == "t1a-0"
     assert isinstance(commands[-1], Ended)
