@@ -5,9 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from narrative.ballots import Pick
 from narrative.errors import SnapshotError
-from narrative.events import PlayScene, to_json
+from narrative.events import (
+    End,
+    Event,
+    Force,
+    Join,
+    Leave,
+    PlayScene,
+    Skip,
+    Start,
+    Tick,
+    VoteCast,
+    to_json,
+)
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
 from narrative.screening_state import SNAPSHOT_VERSION
@@ -84,3 +99,69 @@ def test_inks_chance_is_seeded_from_the_room():
     assert rolls(1) == rolls(1)
     assert rolls(1) != rolls(2)
     assert len(set(rolls(3))) > 1  # RANDOM and the shuffle do move within a screening
+
+
+# -- properties: any events into an ink screening ----------------------------------------
+
+INK_OPTIONS = ["search-the-drawer", "count-a-coin", "unlock-the-cellar", "climb-back-up", "nope"]
+step = st.one_of(
+    st.builds(lambda d: ("join", d), st.sampled_from(["a", "b"])),
+    st.builds(lambda d: ("leave", d), st.sampled_from(["a", "b"])),
+    st.builds(
+        lambda d, o: ("vote", d, o), st.sampled_from(["a", "b"]), st.sampled_from(INK_OPTIONS)
+    ),
+    st.just(("tick",)),
+    st.just(("start",)),
+    st.just(("skip",)),
+    st.builds(lambda o: ("force", o), st.sampled_from(INK_OPTIONS)),
+    st.just(("end",)),
+)
+
+
+def ink_events(items, s: Screening) -> list[Event]:
+    """Events in time order; a vote goes to whatever vote is open when it is built."""
+    now, seq, events = 0.0, 0, []
+    for dt, (kind, *args) in items:
+        now += dt
+        match kind:
+            case "join":
+                events.append(Join(args[0], now))
+            case "leave":
+                events.append(Leave(args[0], now))
+            case "vote":
+                seq += 1
+                choice = s.vote.choice if s.vote is not None else "t0-0"
+                events.append(VoteCast(args[0], choice, Pick(args[1]), seq, now))
+            case "tick":
+                events.append(Tick(now))
+            case "start":
+                events.append(Start(now))
+            case "skip":
+                events.append(Skip(now))
+            case "force":
+                events.append(Force(args[0], now))
+            case "end":
+                events.append(End(now))
+        s.handle(events[-1])
+    return events
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    items=st.lists(st.tuples(st.floats(0, 20, allow_nan=False), step), max_size=30),
+    seed=st.integers(0, 2**31),
+    cut=st.integers(0, 30),
+)
+def test_any_events_replay_and_restore_exactly(items, seed, cut):
+    events = ink_events(items, screening("features", seed))
+    original = screening("features", seed)
+    first = [[to_json(c) for c in original.handle(e)] for e in events]
+    again = screening("features", seed)
+    assert [[to_json(c) for c in again.handle(e)] for e in events] == first
+    cut = min(cut, len(events))
+    before = screening("features", seed)
+    for event in events[:cut]:
+        before.handle(event)
+    restored = Screening.restore(ink("features"), json.loads(json.dumps(before.snapshot())))
+    assert [[to_json(c) for c in restored.handle(e)] for e in events[cut:]] == first[cut:]
+    assert restored.snapshot() == again.snapshot()
