@@ -123,7 +123,7 @@ class Services:
         restored = await rooms.restore()
         demo = await services.save_story(DEMO.read_text(encoding="utf-8"), DEMO.name)
         bundled = [
-            await services.save_story(path.read_text(encoding="utf-8"), path.name)
+            await services.save_story(path.read_text(encoding="utf-8"), path.name, bundled=True)
             for path in BUNDLED
         ]
         services.bundled = frozenset({demo.digest, *(s.digest for s in bundled)})  # for hosts
@@ -146,19 +146,23 @@ class Services:
                 return room, Seat(room.code, hosts[0].device_id, "host", self.tokens.issue(claims))
         return await self.rooms.create(story=demo, policy=self.settings.demo_policy)
 
-    async def save_story(self, source: str, name: str = "upload") -> StoryRecord:
+    async def save_story(
+        self, source: str, name: str = "upload", *, bundled: bool = False
+    ) -> StoryRecord:
         """Validate and store a story of any format (idempotent: stored once per digest).
 
         The format comes from the content (`narrative.sources`): a Twee file is kept as the
         story file it converts to, an ink story once its exploration found no error (in a
-        worker thread: the runtime may take a second or two on a big story).
+        worker thread: the runtime may take a second or two on a big story). A ``bundled``
+        story is not explored again at every start: the tests explore it in full.
 
         Raises:
             StoryError: the story has errors.
         """
         stored = await asyncio.to_thread(
-            for_storage, source, name, limit=self.settings.ink_explore_limit
-        )
+            for_storage, source, name, limit=self.settings.ink_explore_limit,
+            explore_ink=not bundled,
+        )  # fmt: skip
         return await self.store.save_story(
             title=stored.title, digest=stored.digest, source=stored.source, fmt=stored.fmt
         )
