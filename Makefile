@@ -8,7 +8,7 @@ PHONES ?= 30
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run simulate test bench lint fer-model vendor
+.PHONY: run simulate test bench lint fer-model vendor ink-compiler ink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,38 @@ $(TASKS_VISION_STAMP):
 	touch $@ && echo "vendored @mediapipe/tasks-vision@$(TASKS_VISION) into $(TASKS_VISION_DIR)"
 
 vendor: $(TASKS_VISION_STAMP)
+
+# The ink compiler, for the ink stories Kinoroom ships (narrative/stories/*.ink and the test
+# corpus, tests/narrative/ink/*.ink): the inkjs package's compiler (MIT), run with node.
+# Kinoroom screens compiled stories (.ink.json) and never needs it at run time; the tests
+# check that every shipped .ink.json is what its .ink source compiles to. Pinned and
+# checksum-checked like MediaPipe above; without npm the check is skipped, saying why.
+INKJS := 2.4.0
+INKJS_SHA512 := 1283c26044886ccb5f23c4aa1036422709fe0398acd10a3330bc36e748a273545e242819a512887b35a3d15aa0454cc0c747f732611bb148d8fc82dedbcd7925
+INKJS_DIR := .inkjs
+INKJS_STAMP := $(INKJS_DIR)/.fetched-$(INKJS)
+INK_SOURCES := $(wildcard narrative/stories/*.ink tests/narrative/ink/*.ink)
+
+$(INKJS_STAMP):
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "warning: npm not found: the ink compiler is not installed (shipped .ink.json files are not rechecked)"; \
+	  exit 0; fi; \
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT; \
+	if ! npm pack --silent --pack-destination "$$tmp" inkjs@$(INKJS) >/dev/null; then \
+	  echo "warning: npm could not fetch inkjs@$(INKJS): the ink compiler is not installed"; \
+	  exit 0; fi; \
+	tarball="$$tmp/inkjs-$(INKJS).tgz"; \
+	echo "$(INKJS_SHA512)  $$tarball" | sha512sum --check --status \
+	  || { echo "error: $$tarball does not match its pinned SHA-512" >&2; exit 1; }; \
+	rm -rf $(INKJS_DIR) && mkdir -p $(INKJS_DIR) && tar -xzf "$$tarball" -C $(INKJS_DIR) && \
+	touch $@ && echo "installed the inkjs $(INKJS) compiler into $(INKJS_DIR)"
+
+ink-compiler: $(INKJS_STAMP)
+
+# Recompile the shipped ink stories after editing one (.ink → .ink.json, with the BOM Inky
+# and inklecate write).
+ink: $(INKJS_STAMP)
+	@for f in $(INK_SOURCES); do node $(INKJS_DIR)/package/bin/inkjs-compiler.js -o "$$f.json" "$$f" || exit 1; done
 
 $(VENV)/.run-stamp: pyproject.toml | $(BIN)/python $(TASKS_VISION_STAMP)
 	$(BIN)/pip install --quiet -e '.[gen]'
@@ -111,13 +143,14 @@ run: $(VENV)/.run-stamp $(TASKS_VISION_STAMP) $(MEDIA_DIR)/manifest.json
 simulate: $(VENV)/.run-stamp
 	$(BIN)/kinoroom story simulate --phones $(PHONES)
 
-test: $(VENV)/.test-stamp $(TASKS_VISION_STAMP) $(CHROMIUM) $(NGINX) $(CERTUTIL)
+test: $(VENV)/.test-stamp $(TASKS_VISION_STAMP) $(INKJS_STAMP) $(CHROMIUM) $(NGINX) $(CERTUTIL)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	PYTHONASYNCIODEBUG=1 $(BIN)/pytest  # asyncio debug mode reports slow callbacks
 
 bench: $(VENV)/.run-stamp
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/ink.py
 
 lint: $(VENV)/.test-stamp
 	$(BIN)/ruff check .

@@ -93,7 +93,7 @@ class NodeContext:
     prompt: str
     branches: tuple[Branch, ...]
     before: tuple[str, ...]  # scenes that lead to the node
-    media: str
+    media: str | None  # None: the node is a text scene
 
 
 @dataclass(frozen=True, slots=True)

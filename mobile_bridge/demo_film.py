@@ -96,6 +96,8 @@ def demo_clips(story: Story) -> list[DemoClip]:
             clips[media_id] = DemoClip(media_id, old.label, duration_s, old.index)
 
     for scene_id, scene in story.scenes.items():
+        if scene.media is None:  # a text scene: words, no clip to make
+            continue
         add(scene.media, _label(scene_id), float(scene.duration))
         base = scene.media.rsplit("/", 1)[-1]
         for variant in scene.variants:

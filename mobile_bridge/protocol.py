@@ -182,8 +182,20 @@ class GeneratedView(_Message):
     backend: Literal["montage", "text", "diffusion"]
 
 
+class TextView(_Message):
+    """Words the scene shows (a text scene of a Twine or ink story, or a caption): pages
+    draw them in the story's colours, over the film when a clip plays, else on their own."""
+
+    body: str = Field(description="the words; a line break is a new paragraph")
+    background: str = Field(description="the story's text background, #rrggbb")
+    colour: str = Field(description="the story's text colour, #rrggbb")
+
+
 class State(_Message):
-    """Where the film is: which clip plays since when (room clock), and any open vote."""
+    """Where the film is: which clip plays since when (room clock), and any open vote.
+
+    ``media`` null while ``phase`` is ``playing``: a text scene, no clip (``text`` says what
+    to show instead)."""
 
     type: Literal["state"] = "state"
     phase: Literal["waiting", "playing", "ended"]
@@ -195,6 +207,7 @@ class State(_Message):
     ends_at: Seconds | None
     vote: VoteOpen | None = None
     generated: GeneratedView | None = None
+    text: TextView | None = None
 
 
 class LiveVote(_Message):

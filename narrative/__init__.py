@@ -2,13 +2,16 @@
 
 Owns the story model and file format (YAML/JSON, JSON Schema), validation, the
 expression language for conditions and variables, the `Screening` state machine
-(scenes on the room clock, vote windows, decisions, adaptive variants), the consensus
-policies and the running count they score from (`tally`), and the simulated screening
-the CLI runs.
+(scenes on the room clock, vote windows, decisions, adaptive variants) and the `Plot`
+it walks (a story graph, or an ink story run by the ink runtime), the consensus
+policies and the running count they score from (`tally`), the stories from other tools
+(compiled ink screened as it is, Twee 3 converted: `narrative.sources` reads every
+format), and the simulated screening the CLI runs.
 
 Must not import asyncio, sockets, clocks, logging, databases, or any other Kinoroom
 package: time and chance are arguments, and the shells (``server``, ``mobile_bridge``)
-do all the I/O. May import the standard library, pydantic and PyYAML.
+do all the I/O. May import the standard library, pydantic, PyYAML and bink (the ink
+runtime, for computation only, in `narrative.ink_runtime` alone).
 """
 
 from narrative.ballots import Approval, Ballot, Cast, Pick, Ranking
@@ -47,10 +50,14 @@ from narrative.events import (
     VoteRejected,
 )
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
+from narrative.ink_story import InkStory
 from narrative.mood import Mood
+from narrative.plot import Plot, Screenable
 from narrative.policies import POLICY_NAMES, policy_from_spec
 from narrative.screening import Phase, Screening
+from narrative.sources import check_source, detect_format, load_source
 from narrative.story import Choice, Option, Scene, Story, Variant, json_schema
+from narrative.twee_import import import_twee
 from narrative.validate import load_story, validate_text
 
 __all__ = [
@@ -73,6 +80,7 @@ __all__ = [
     "EventRejected",
     "ExpressionError",
     "Force",
+    "InkStory",
     "Join",
     "Leave",
     "Mood",
@@ -85,12 +93,14 @@ __all__ = [
     "Phase",
     "Pick",
     "PlayScene",
+    "Plot",
     "Policy",
     "PolicyError",
     "Ranking",
     "RoomMood",
     "Scene",
     "SceneId",
+    "Screenable",
     "Screening",
     "Skip",
     "SnapshotError",
@@ -106,8 +116,12 @@ __all__ = [
     "VoteCast",
     "VoteContext",
     "VoteRejected",
+    "check_source",
     "decide",
+    "detect_format",
+    "import_twee",
     "json_schema",
+    "load_source",
     "load_story",
     "policy_from_spec",
     "validate_text",

@@ -5,83 +5,106 @@ are drawn bold, endings as stadiums (Mermaid) or double circles (DOT), and optio
 carry the label, the condition that can hide them, and which is the director's cut.
 Mermaid nodes are numbered (``s0``, ``s1``…) because scene ids such as ``end`` or
 ``start`` are Mermaid keywords.
+
+An ink story has no graph of its own: its validator's exploration draws one
+(`narrative.ink_explore`), of the choice points it reached, and both kinds are drawn
+from the same `Graph`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from narrative.story import Scene, Story
+from narrative.story import Story
 
 
 @dataclass(frozen=True, slots=True)
-class _Edge:
+class Edge:
     source: str
     target: str
     label: str  # empty for `next`
     default: bool
 
 
-def _edges(story: Story) -> Iterator[_Edge]:
+@dataclass(frozen=True, slots=True)
+class Node:
+    caption: str
+    ending: bool = False
+    locked: bool = False
+
+
+@dataclass(slots=True)
+class Graph:
+    title: str
+    start: str
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+
+
+def story_graph(story: Story) -> Graph:
+    """A story file's graph: scenes, and their `next` and option edges."""
+    graph = Graph(story.title, story.start)
     for scene_id, scene in story.scenes.items():
+        caption = f"{scene_id} ({scene.duration:g} s)"
+        graph.nodes[scene_id] = Node(caption, scene.ending, scene.locked)
         if scene.next is not None:
-            yield _Edge(scene_id, scene.next, "", False)
+            graph.edges.append(Edge(scene_id, scene.next, "", False))
         if scene.choice is not None:
             for option in scene.choice.options:
                 label = option.label + (f" [if {option.if_}]" if option.if_ is not None else "")
-                yield _Edge(scene_id, option.goto, label, option.id == scene.choice.default)
+                default = option.id == scene.choice.default
+                graph.edges.append(Edge(scene_id, option.goto, label, default))
+    return graph
 
 
-def _caption(scene_id: str, scene: Scene) -> str:
-    return f"{scene_id} ({scene.duration:g} s)"
-
-
-def to_mermaid(story: Story) -> str:
-    node = {scene_id: f"s{i}" for i, scene_id in enumerate(story.scenes)}
+def to_mermaid(story: Story | Graph) -> str:
+    graph = story if isinstance(story, Graph) else story_graph(story)
+    node = {scene_id: f"s{i}" for i, scene_id in enumerate(graph.nodes)}
 
     def text(value: str) -> str:
         return value.replace('"', "#quot;")
 
-    lines = ["flowchart TD", f"  %% {story.title}", "  start_(( ))"]
-    for scene_id, scene in story.scenes.items():
-        caption = text(_caption(scene_id, scene))
-        shape = f'(["{caption}"])' if scene.ending else f'["{caption}"]'
+    lines = ["flowchart TD", f"  %% {graph.title}", "  start_(( ))"]
+    for scene_id, info in graph.nodes.items():
+        caption = text(info.caption)
+        shape = f'(["{caption}"])' if info.ending else f'["{caption}"]'
         lines.append(f"  {node[scene_id]}{shape}")
-    if story.start in node:
-        lines.append(f"  start_ --> {node[story.start]}")
-    for edge in _edges(story):
+    if graph.start in node:
+        lines.append(f"  start_ --> {node[graph.start]}")
+    for edge in graph.edges:
         if edge.target not in node:
             continue  # an unknown target; the validator reports it
         label = text(edge.label + (" (default)" if edge.default else ""))
         arrow = f' -- "{label}" --> ' if label else " --> "
         lines.append(f"  {node[edge.source]}{arrow}{node[edge.target]}")
-    locked = [node[scene_id] for scene_id, scene in story.scenes.items() if scene.locked]
+    locked = [node[scene_id] for scene_id, info in graph.nodes.items() if info.locked]
     if locked:
         lines.append("  classDef locked stroke-width:4px")
         lines.append(f"  class {','.join(locked)} locked")
     return "\n".join(lines) + "\n"
 
 
-def to_dot(story: Story) -> str:
+def to_dot(story: Story | Graph) -> str:
+    graph = story if isinstance(story, Graph) else story_graph(story)
+
     def quote(value: str) -> str:
         return json.dumps(value)
 
     lines = [
-        f"digraph {quote(story.title)} {{",
+        f"digraph {quote(graph.title)} {{",
         "  rankdir=TB;",
         '  node [shape=box, fontname="sans-serif"];',
-        f"  __start [shape=point]; __start -> {quote(story.start)};",
+        f"  __start [shape=point]; __start -> {quote(graph.start)};",
     ]
-    for scene_id, scene in story.scenes.items():
-        attrs = [f"label={quote(_caption(scene_id, scene))}"]
-        if scene.ending:
+    for scene_id, info in graph.nodes.items():
+        attrs = [f"label={quote(info.caption)}"]
+        if info.ending:
             attrs.append("shape=doublecircle")
-        if scene.locked:
+        if info.locked:
             attrs.append("penwidth=3")
         lines.append(f"  {quote(scene_id)} [{', '.join(attrs)}];")
-    for edge in _edges(story):
+    for edge in graph.edges:
         attrs = [f"label={quote(edge.label)}"] if edge.label else []
         if edge.default:
             attrs.append("style=bold")
@@ -91,4 +114,4 @@ def to_dot(story: Story) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["to_dot", "to_mermaid"]
+__all__ = ["Edge", "Graph", "Node", "story_graph", "to_dot", "to_mermaid"]

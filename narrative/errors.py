@@ -47,8 +47,8 @@ class StoryError(NarrativeError):
     def __init__(self, file: str, diagnostics: Sequence[Diagnostic]) -> None:
         self.file = file
         self.diagnostics = tuple(diagnostics)
-        first = self.diagnostics[0] if self.diagnostics else None
-        code = first.code if first else "schema"
+        errors = [d for d in self.diagnostics if d.severity == "error"] or self.diagnostics
+        code = errors[0].code if errors else "schema"
         lines = "; ".join(d.format() for d in self.diagnostics if d.severity == "error")
         super().__init__(lines or f"{file}: invalid story", code=code)
 

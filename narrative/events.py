@@ -166,11 +166,12 @@ EventRejectionCode = Literal[
 class PlayScene:
     scene: SceneId
     variant: int | None  # index into the scene's variants, None for the main cut
-    media: str
+    media: str | None  # None: a text scene, no clip plays
     music_gain_db: float
     starts_at: float
     ends_at: float
     generated: str | None = None  # the fill-in job whose clip plays (`FillIn`), if any
+    text: str | None = None  # words on the screen and phones (a text scene, a caption)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,9 @@ mean the caller broke the API (e.g. `restore` of another story).
 State lives in `ScreeningState` (`narrative.screening_state`), which also owns the
 JSON snapshot: ``Screening.restore(story, s.snapshot())`` continues exactly where ``s``
 was, random generator included.
+
+What plays comes from a `Plot` (`narrative.plot`): a story graph answers from its file,
+an ink program from its runtime, which the snapshot carries along ("plot").
 """
 
 from __future__ import annotations
@@ -77,10 +80,11 @@ from narrative.events import (
 from narrative.expressions import Value, parse
 from narrative.ids import ChoiceId, OptionId, SceneId
 from narrative.mood import Mood, clamp
+from narrative.plot import Plot, Screenable
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Ballots, Phase, ScreeningState, VoteState
 from narrative.screening_views import ScreeningViews
-from narrative.story import Option, Scene, Story
+from narrative.story import Option, Scene
 
 Source = bool | int | float | str  # an expression as the story file holds it
 
@@ -89,22 +93,26 @@ class Screening(ScreeningViews):
     """One room's screening of ``story`` under the consensus ``policy``.
 
     Args:
-        story: a validated story (`narrative.validate.load_story`).
+        story: a validated story (`narrative.sources.load_source`): a graph, or an ink
+            story, which starts a run of its own (`Screenable.plot`).
         policy: the room's policy, used where a choice names none.
-        seed: seeds the generator the explore policy draws from.
+        seed: seeds the generator the explore policy draws from, and the story's own
+            chance (ink's RANDOM and shuffles).
         grace_s: how long after a vote's close a ballot cast before it may still arrive
             (see "Votes in flight at the close").
     """
 
-    def __init__(self, story: Story, policy: Policy, seed: int = 0, grace_s: float = 0.0) -> None:
+    def __init__(
+        self, story: Screenable, policy: Policy, seed: int = 0, grace_s: float = 0.0
+    ) -> None:
         if not 0.0 <= grace_s < math.inf:
             raise ValueError(f"grace_s must be a finite number >= 0, got {grace_s!r}")
-        self.story = story
+        self.story: Plot = story.plot(seed)
         self.policy = policy
         self.grace_s = grace_s
         self._rng = random.Random(seed)
         self._choice_policies: dict[str, Policy] = {}
-        self._state = ScreeningState(variables=dict(story.variables))
+        self._state = ScreeningState(variables=dict(self.story.variables))
 
     # -- public API -------------------------------------------------------------------
 
@@ -143,15 +151,19 @@ class Screening(ScreeningViews):
 
     def snapshot(self) -> dict[str, object]:
         """The whole state as JSON-ready data (see `restore`)."""
-        return self._state.to_json(
+        data = self._state.to_json(
             story_digest=self.story.digest(),
             policy=self.policy.spec(),
             rng=self._rng.getstate(),
             grace_s=self.grace_s,
         )
+        plot = self.story.plot_state()
+        if plot is not None:
+            data["plot"] = plot
+        return data
 
     @classmethod
-    def restore(cls, story: Story, data: Mapping[str, object]) -> Screening:
+    def restore(cls, story: Screenable, data: Mapping[str, object]) -> Screening:
         """Rebuild a screening from `snapshot` data; it continues exactly as the original.
 
         Raises:
@@ -163,6 +175,7 @@ class Screening(ScreeningViews):
         screening = cls(story, policy_from_spec(policy_spec), grace_s=grace_s)
         screening._state = state
         screening._rng.setstate(rng_state)
+        screening.story.load_plot_state(data.get("plot"))
         vote = state.vote
         if vote is not None and vote.opened and vote.decided is None and vote.draw is None:
             # A version 4 snapshot drew at the decision; nothing draws between now and
@@ -196,6 +209,7 @@ class Screening(ScreeningViews):
 
     def _play(self, scene_id: SceneId, starts_at: float, out: list[Command]) -> None:
         state = self._state
+        faults = self.story.enter(scene_id)  # a program commits to the branch taken
         scene = self.story.scene(scene_id)
         state.scene = scene_id
         state.starts_at = starts_at
@@ -211,6 +225,7 @@ class Screening(ScreeningViews):
         state.fill_ins.clear()
         playing = self.now_playing
         assert playing is not None
+        out.extend(StoryFault(scene_id, message, starts_at) for message in faults)
         out.append(playing)
         state.next_scene = SceneId(scene.next) if scene.next else None
         state.vote = None

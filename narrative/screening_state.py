@@ -27,7 +27,9 @@ from narrative.tally import RunningCount
 # 5: adds the grace after a vote's close (``grace_s``, 0 before), each vote's ``decide_at``
 # (its ``closes_at`` before) and the policy's ``draw`` taken when it opened (none before:
 # drawn at the decision, as it was then).
-SNAPSHOT_VERSION = 5
+# 6: adds "plot", the state of a story program (an ink run: `narrative.ink_plot`), kept
+# by `Screening.snapshot` beside this state; graphs have none, so 5 reads as a graph's.
+SNAPSHOT_VERSION = 6
 
 
 class Phase(enum.Enum):

@@ -23,9 +23,9 @@ from narrative.events import OpenVote, PlayScene
 from narrative.expressions import Value
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.mood import Mood
+from narrative.plot import Plot
 from narrative.policies import policy_from_spec
 from narrative.screening_state import Phase, ScreeningState, VoteState
-from narrative.story import Story
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class LiveTally:
 
 
 class ScreeningViews:
-    story: Story
+    story: Plot
     policy: Policy
     _state: ScreeningState
     _choice_policies: dict[str, Policy]
@@ -65,6 +65,7 @@ class ScreeningViews:
         scene = self.story.scene(state.scene)
         variant = scene.variants[state.variant] if state.variant is not None else None
         gain = variant.music_gain_db if variant and variant.music_gain_db is not None else 0.0
+        media: str | None
         if variant and variant.media:  # the director's adaptive cut wins over a fill-in
             media, generated = variant.media, None
         elif state.generated is not None:
@@ -72,8 +73,9 @@ class ScreeningViews:
         else:
             media, generated = scene.media, None
         return PlayScene(
-            state.scene, state.variant, media, gain, state.starts_at, state.ends_at, generated
-        )
+            state.scene, state.variant, media, gain, state.starts_at, state.ends_at, generated,
+            scene.text,
+        )  # fmt: skip
 
     @property
     def open_vote(self) -> OpenVote | None:
@@ -150,7 +152,8 @@ class ScreeningViews:
 
     @property
     def variables(self) -> Mapping[str, Value]:
-        return dict(self._state.variables)
+        """The screening's variables; for a program, its own (ink's globals, now)."""
+        return {**self._state.variables, **self.story.live_variables()}
 
     @property
     def devices(self) -> tuple[DeviceId, ...]:

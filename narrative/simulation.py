@@ -36,9 +36,9 @@ from narrative.events import (
 )
 from narrative.ids import DeviceId, OptionId
 from narrative.mood import LiveMood, Sample, mood_to_json
+from narrative.plot import Screenable
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
-from narrative.story import Story
 
 TICK_S = 1.0
 AFFECT_EVERY_S = 5.0
@@ -74,13 +74,13 @@ class Simulation:
     """One simulated screening; ``policy`` overrides ``config.policy`` (explore with history)."""
 
     def __init__(
-        self, story: Story, config: SimulationConfig, policy: Policy | None = None
+        self, story: Screenable, config: SimulationConfig, policy: Policy | None = None
     ) -> None:
-        self.story = story
         self.config = config
         self.rng = random.Random(config.seed)
         policy = policy or policy_from_spec({"name": config.policy})
         self.screening = Screening(story, policy, seed=config.seed)
+        self.story = self.screening.story  # the graph, or this run of a program
         self.devices = [DeviceId(f"phone-{i:05d}") for i in range(config.phones)]
         self.present = set(self.devices)
         self.cameras = {d for d in self.devices if self.rng.random() < config.camera_share}

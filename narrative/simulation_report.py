@@ -24,8 +24,8 @@ from narrative.events import (
     VoteRejected,
     to_json,
 )
+from narrative.plot import Plot
 from narrative.simulation import SimulationConfig, Step
-from narrative.story import Story
 
 
 def clock(seconds: float) -> str:
@@ -33,12 +33,18 @@ def clock(seconds: float) -> str:
     return f"{int(minutes):02d}:{rest:04.1f}"
 
 
+def _quoted(text: str | None) -> str:
+    """A text scene's words, on one line and cut to fit one."""
+    words = " ".join((text or "").split())
+    return f'"{words if len(words) <= 60 else words[:59] + "…"}"'
+
+
 def _number(value: float) -> str:
     return f"{value:g}" if value != int(value) else str(int(value))
 
 
 class Report:
-    def __init__(self, story: Story, config: SimulationConfig) -> None:
+    def __init__(self, story: Plot, config: SimulationConfig) -> None:
         self.story = story
         self.config = config
         self.accepted = 0
@@ -88,8 +94,9 @@ class Report:
                     else ""
                 )
                 extra = f" [{', '.join(flags)}]" if flags else ""
+                shows = command.media if command.media is not None else _quoted(command.text)
                 yield (
-                    f"[{clock(command.starts_at)}] > {command.scene}{extra}: {command.media}"
+                    f"[{clock(command.starts_at)}] > {command.scene}{extra}: {shows}"
                     f"{variant}, {_number(scene.duration)} s"
                 )
             case OpenVote():

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from narrative.expressions import Value
 from narrative.ids import OptionId, SceneId
+from narrative.reading import DEFAULT_WPM, TextLook, reading_seconds, text_look
 
 Identifier = Annotated[
     str,
@@ -124,9 +127,31 @@ class Choice(_Model):
     options: list[Option] = Field(description="2 to 5 options ('limited open')")
 
 
+class Reading(_Model):
+    """How text scenes read: their pace and colours (README: Text scenes)."""
+
+    words_per_minute: float = Field(
+        DEFAULT_WPM, ge=60, le=1000, description="reading pace of text scenes"
+    )
+    background: HexColour | None = Field(
+        None, description="text scenes' background; default the style's first colour"
+    )
+    colour: HexColour | None = Field(
+        None, description="text scenes' words; default the style's second colour"
+    )
+
+
 class Scene(_Model):
-    media: str = Field(min_length=1, description="clip id or path")
-    duration: PositiveSeconds
+    media: str | None = Field(None, min_length=1, description="clip id or path")
+    text: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4000,
+        description="words shown on the screen and phones; without media, a text scene",
+    )
+    duration: PositiveSeconds = Field(
+        description="seconds; a text scene without one lasts its reading time"
+    )
     locked: bool = Field(False, description="a core scene every playthrough must pass through")
     ending: bool = False
     set: dict[VariableName, ExpressionSource] = Field(default_factory=dict)
@@ -139,6 +164,8 @@ class Scene(_Model):
 
     @model_validator(mode="after")
     def _one_way_on(self) -> Scene:
+        if self.media is None and self.text is None:
+            raise ValueError("a scene plays media, shows text, or both")
         if self.next is not None and self.choice is not None:
             raise ValueError("a scene has either next or choice, not both")
         if self.ending and (self.next is not None or self.choice is not None):
@@ -161,20 +188,67 @@ class Story(_Model):
     variables: dict[VariableName, VariableValue] = Field(default_factory=dict)
     shared_ending: bool = Field(False, description="every playthrough must reach the same ending")
     style: Style | None = Field(None, description="the look generated scenes must keep")
+    reading: Reading | None = Field(None, description="pace and colours of text scenes")
     scenes: dict[Identifier, Scene] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_durations(cls, data: Any) -> Any:
+        """A text scene without a duration lasts its reading time at the story's pace."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("scenes"), Mapping):
+            return data
+        reading = data.get("reading")
+        wpm = reading.get("words_per_minute", DEFAULT_WPM) if isinstance(reading, Mapping) else None
+        if not isinstance(wpm, int | float) or isinstance(wpm, bool) or not 60 <= wpm <= 1000:
+            wpm = DEFAULT_WPM  # a bad pace is the schema's to report, not ours
+        scenes = dict(data["scenes"])
+        for scene_id, scene in scenes.items():
+            if isinstance(scene, Mapping) and "duration" not in scene:
+                text = scene.get("text")
+                if isinstance(text, str) and text.strip():
+                    scenes[scene_id] = {**scene, "duration": reading_seconds(text, wpm)}
+        return {**data, "scenes": scenes}
 
     def scene(self, scene_id: str) -> Scene:
         return self.scenes[scene_id]
+
+    def look(self) -> TextLook:
+        """Colours of this story's text scenes (`narrative.reading.text_look`)."""
+        reading = self.reading or Reading()
+        palette = self.style.palette if self.style is not None else []
+        return text_look(reading.background, reading.colour, palette)
+
+    # -- a graph is its own plot (`narrative.plot.Plot`): it keeps no state ------------
+
+    def plot(self, seed: int = 0) -> Story:
+        """What a screening walks: the graph itself (a program would start a run here)."""
+        return self
+
+    def enter(self, scene_id: str) -> tuple[str, ...]:
+        """A screening starts ``scene_id``: nothing to run, no fault."""
+        return ()
+
+    def plot_state(self) -> dict[str, object] | None:
+        return None
+
+    def load_plot_state(self, data: object) -> None:
+        """Nothing to load: a graph's screening state is all in the `Screening`."""
+
+    def live_variables(self) -> Mapping[str, Value]:
+        """No variables of its own: a graph's variables are the screening's."""
+        return {}
 
     def digest(self) -> str:
         """A stable fingerprint: snapshots refuse to restore onto a different story."""
         data = self.model_dump(mode="json", by_alias=True)
         # Fields added since v1 first shipped count only when set: older digests hold.
-        if data["style"] is None:
-            del data["style"]
+        for key in ("style", "reading"):
+            if data[key] is None:
+                del data[key]
         for scene in data["scenes"].values():
-            if scene["generate"] is None:
-                del scene["generate"]
+            for key in ("generate", "text"):
+                if scene[key] is None:
+                    del scene[key]
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -193,6 +267,7 @@ __all__ = [
     "Choice",
     "Generate",
     "Option",
+    "Reading",
     "Scene",
     "Story",
     "Style",

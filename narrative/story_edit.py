@@ -92,9 +92,18 @@ def card_duration(text: str) -> float:
     return min(CARD_MAX_S, max(CARD_MIN_S, round(seconds * 2) / 2))
 
 
-def branch_scene(media: str, next_scene: str, kind: Kind, text: str) -> dict[str, object]:
-    """The new scene's data for an approved draft (see the module docstring)."""
+def branch_scene(media: str | None, next_scene: str, kind: Kind, text: str) -> dict[str, object]:
+    """The new scene's data for an approved draft (see the module docstring).
+
+    A node that shows words, not footage (a text scene), has no clip to cut from: its
+    card becomes a text scene of its own, and a prompt's fallback is the prompt's words.
+    """
     text = one_line(text)
+    if media is None:
+        if kind == "card":
+            return {"text": text, "duration": card_duration(text), "next": next_scene}
+        prompt = {"backend": "diffusion", "prompt": text}
+        return {"text": text, "duration": PROMPT_SCENE_S, "generate": prompt, "next": next_scene}
     if kind == "card":
         generate: dict[str, object] = {
             "backend": "montage",

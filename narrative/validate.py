@@ -225,7 +225,7 @@ class _Checker:
     def _media(self, media_exists: MediaExists) -> None:
         for scene_id, scene in self.story.scenes.items():
             path: Path = ("scenes", scene_id)
-            if not media_exists(scene.media):
+            if scene.media is not None and not media_exists(scene.media):
                 self.parsed.warning(
                     "missing-media", (*path, "media"), f"no media file for '{scene.media}'"
                 )

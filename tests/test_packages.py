@@ -42,6 +42,17 @@ def test_narrative_stays_pure(path):
     assert not banned, f"{path.name} imports {sorted(banned)}"
 
 
+def test_only_the_ink_runtime_module_imports_bink():
+    # DESIGN.md: narrative may import bink for computation only; one typed module wraps it.
+    users = {
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "bink" in imported_roots(path)
+    }
+    assert users == {"narrative/ink_runtime.py"}
+
+
 def test_no_module_grows_past_the_house_limit():
     big = {
         str(path.relative_to(ROOT)): n

@@ -47,7 +47,7 @@ async function loadStories(select = null) {
   }
   const stories = [...result.data].sort((a, b) => Number(b.bundled) - Number(a.bundled) || b.id - a.id);
   $("#story").replaceChildren(...stories.map((story) => h(
-    "option", { value: story.id }, story.bundled ? `${story.title} (demo)` : story.title,
+    "option", { value: story.id }, story.bundled ? `${story.title} (bundled)` : story.title,
   )));
   if (select !== null) $("#story").value = String(select);
 }
@@ -70,11 +70,14 @@ function showPolicySummary() {
   $("#policy-summary").textContent = policy ? policy.summary : "";
 }
 
+// A story file of any kind: Kinoroom YAML or JSON, a compiled ink story (.ink.json) or a
+// Twine story (.twee); the server tells them apart by their content, so only the name
+// (for the diagnostics) goes along.
 async function readFile() {
   const file = $("#story-file").files[0];
   if (!file) return;
   $("#story-source").value = await file.text();
-  $("#story-source").dataset.format = /\.json$/i.test(file.name) ? "json" : "yaml";
+  $("#story-source").dataset.name = file.name;
   await upload();
 }
 
@@ -86,10 +89,10 @@ async function upload() {
     $("#upload-status").textContent = "Choose a file or paste a story first.";
     return;
   }
-  const format = $("#story-source").dataset.format || (source.trimStart().startsWith("{") ? "json" : "yaml");
+  const name = $("#story-source").dataset.name || "pasted";
   $("#upload").disabled = true;
-  $("#upload-status").textContent = "Checking…";
-  const result = await api("POST", "/api/stories", { body: { source, format } });
+  $("#upload-status").textContent = "Checking…";  // an ink story is played through first
+  const result = await api("POST", "/api/stories", { body: { source, name } });
   $("#upload").disabled = false;
   if (result.ok) {
     $("#upload-status").textContent = `Uploaded “${result.data.title}”.`;
@@ -103,7 +106,8 @@ async function upload() {
     h("strong", {}, title), next,
     diagnostics.length ? h("ul", { class: "diagnostics" }, diagnostics.map((d) => h(
       "li", { class: `diagnostic ${d.severity}` },
-      h("span", { class: "where" }, `${d.line}:${d.col}`), " ",
+      // an ink story has no lines: its diagnostics name the ink path instead
+      h("span", { class: "where" }, d.path ?? `${d.line}:${d.col}`), " ",
       h("span", { class: "diag-code" }, d.code), " ", d.message,
     ))) : null,
   );
@@ -374,7 +378,7 @@ function showCreate() {
 
 function boot() {
   $("#story-file").addEventListener("change", readFile);
-  $("#story-source").addEventListener("input", () => delete $("#story-source").dataset.format);
+  $("#story-source").addEventListener("input", () => delete $("#story-source").dataset.name);
   $("#upload").addEventListener("click", upload);
   $("#policy").addEventListener("change", showPolicySummary);
   $("#create-form").addEventListener("submit", create);

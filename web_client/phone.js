@@ -28,6 +28,7 @@ import { FilmPlayer } from "./film.js";
 import { stopCamera, toggleCamera } from "./phone_camera.js";
 import { normalizeCode } from "./protocol.js";
 import { RoomSocket } from "./room_socket.js";
+import { showWords } from "./words.js";
 
 const NICKNAME = "kinoroom.nickname";
 const seatKey = (code) => `kinoroom.phone.${code}`;
@@ -260,8 +261,10 @@ function applyState(state) {
     showEnded();
     return false;
   }
+  showWords($("#words"), state.phase === "playing" ? state.text : null, { caption: Boolean(state.media) });
   $("#scene-title").textContent =
-    state.phase === "waiting" || !state.scene ? "Waiting for the host to start" : prettify(state.scene);
+    state.phase === "waiting" || !state.scene ? "Waiting for the host to start"
+      : state.text ? "" : prettify(state.scene); // a text scene is its words
   if (state.vote) return openVote(state.vote);
   closeVote();
   return false;
@@ -277,6 +280,7 @@ function showPresence({ phones }) {
 }
 
 function showEnded() {
+  showWords($("#words"), null);
   closeVote();
   stopCamera();
   stopFilm();

@@ -20,6 +20,7 @@ import { FilmPlayer } from "./film.js";
 import { normalizeCode } from "./protocol.js";
 import { drawTally as drawBars } from "./tally.js";
 import { RoomSocket } from "./room_socket.js";
+import { showWords } from "./words.js";
 
 const DRAW_EVERY_MS = 250;
 const DECISION_LINGER_MS = 5000; // the decision stays this long into the next scene
@@ -110,7 +111,8 @@ function drawTally(scores, turnout, winner = null) {
 }
 
 /** Once the film has moved past the vote's scene, clear the vote and decision away. */
-function retireVote() {
+function retireVote({ tallyNow = false } = {}) {
+  if (tallyNow) $("#vote").hidden = true;
   if (retireTimer) return;
   retireTimer = setTimeout(() => {
     retireTimer = null;
@@ -151,12 +153,17 @@ function applyState(state) {
   }
   showView("film");
   showJoin(true);
-  $("#scene-title").textContent = humanize(state.scene);
+  showWords($("#words"), state.text, { caption: Boolean(state.media) });
+  // A text scene is its words: no scene name above them (an ink scene's id is a turn).
+  $("#scene-title").textContent = state.text ? "" : humanize(state.scene);
   if (state.vote) openVote(state.vote);
-  else if (vote && state.scene !== vote.choice) retireVote(); // a vote's choice is its scene
+  // A vote's choice is its scene. The next text scene's words need the stage: the tally
+  // goes at once there, and the decision alone stays a while.
+  else if (vote && state.scene !== vote.choice) retireVote({ tallyNow: Boolean(state.text && !state.media) });
 }
 
 function showEnded() {
+  showWords($("#words"), null);
   clearInterval(countdownTimer);
   stopFilm();
   showJoin(false);

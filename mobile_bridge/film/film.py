@@ -84,8 +84,9 @@ class Film:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
-    def play(self, clip: str, starts_at: float) -> Scene:
-        """Play ``clip`` from ``starts_at`` on: the first scene, or a hard cut.
+    def play(self, clip: str | None, starts_at: float) -> Scene:
+        """Play ``clip`` from ``starts_at`` on: the first scene, or a hard cut (None: a
+        scene with no clip, such as a text scene; the picture stops there).
 
         Whatever plays is cut at ``starts_at``; a start already past is moved to now.
 
@@ -96,7 +97,7 @@ class Film:
         self._prepare(())
         return scene
 
-    def next(self, clip: str, starts_at: float) -> Scene:
+    def next(self, clip: str | None, starts_at: float) -> Scene:
         """The scene after the one playing: ``clip`` from ``starts_at`` (the boundary).
 
         Called again before ``starts_at`` it replaces that choice (a variant). The other
@@ -106,7 +107,7 @@ class Film:
             TimelineError: ``no-clip``. FilmClosed: after `close`.
         """
         scene = self._schedule(clip, starts_at)
-        self._prepare(self.timeline.candidates & {clip})
+        self._prepare(c for c in self.timeline.candidates if c == clip)
         return scene
 
     def prepare(self, candidates: Iterable[str]) -> None:
@@ -162,11 +163,12 @@ class Film:
         if self._closed:
             raise FilmClosed()
 
-    def _schedule(self, clip: str, starts_at: float) -> Scene:
+    def _schedule(self, clip: str | None, starts_at: float) -> Scene:
         self._check_open()
         now = self._now()
         if starts_at < now:
-            logger.warning("film-scene-late %s by %.3f s", clip, now - starts_at)
+            if clip is not None:  # nothing to be late for without a clip
+                logger.warning("film-scene-late %s by %.3f s", clip, now - starts_at)
             starts_at = now
         scene = self.timeline.schedule(clip, starts_at, now)
         for reader in self.readers.values():

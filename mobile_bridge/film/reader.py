@@ -169,6 +169,9 @@ class Reader:
 
     async def _play(self, scene: Scene, skip_before: float | None) -> bool:
         """Play ``scene`` until its cut or its end (True), or until it is replaced (False)."""
+        if scene.clip is None:  # a text scene: no packets until the next scene's start
+            self.scenes_started.append(scene)
+            return True
         try:
             stream = await self._open(scene.clip)
         except (OSError, av.FFmpegError) as exc:

@@ -42,11 +42,15 @@ CUT_TOLERANCE_S = 1e-6  # under one tick of either clock (11 µs, 21 µs): float
 
 @dataclass(frozen=True, slots=True, order=True)
 class Scene:
-    """A clip played from ``starts_at`` (room clock); ``seq`` tells reschedules apart."""
+    """A clip played from ``starts_at`` (room clock); ``seq`` tells reschedules apart.
+
+    ``clip`` None: nothing plays from ``starts_at`` until the next scene (a text scene,
+    which the pages draw themselves): the clip before it is cut there all the same.
+    """
 
     starts_at: float
     seq: int
-    clip: str = field(compare=False)
+    clip: str | None = field(compare=False)
 
 
 class Timeline:
@@ -66,14 +70,15 @@ class Timeline:
     def scenes(self) -> tuple[Scene, ...]:
         return tuple(self._scenes)
 
-    def schedule(self, clip: str, starts_at: float, now: float) -> Scene:
-        """From ``starts_at`` on, play ``clip``: scenes that had not started are dropped.
+    def schedule(self, clip: str | None, starts_at: float, now: float) -> Scene:
+        """From ``starts_at`` on, play ``clip`` (None: no clip): scenes that had not
+        started are dropped.
 
         Raises:
             TimelineError: ``starts-in-past`` when ``starts_at < now`` (what has already
                 played cannot be replaced), ``no-clip`` for an empty clip name.
         """
-        if not clip:
+        if clip == "":
             raise TimelineError("no-clip", "a scene needs a clip", starts_at=starts_at)
         if starts_at < now:
             raise TimelineError(

@@ -47,7 +47,8 @@ def story_media_ids(story: Story) -> list[str]:
     """Every media id a story plays: scenes and their variants, in story order, once."""
     seen: dict[str, None] = {}
     for scene in story.scenes.values():
-        seen[scene.media] = None
+        if scene.media is not None:  # a text scene plays no clip
+            seen[scene.media] = None
         for variant in scene.variants:
             if variant.media is not None:
                 seen[variant.media] = None

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from narrative.validate import load_story
+from narrative.sources import load_source
 from server.cluster.leases import Keys, Leases
 from server.cluster.nodes import Heartbeat, beat, node_name
 from server.cluster.streams import (
@@ -144,7 +144,7 @@ class ClusterRooms(Rooms):
         """Hold a room here: read its broadcasts from now on, send its items to its owner."""
         story_record = await self.store.story(record.story_id)
         assert story_record is not None, "rooms reference stories by foreign key"
-        story = load_story(story_record.source, f"story-{story_record.id}")
+        story = load_source(story_record.source, f"story-{story_record.id}")
         stored = await self.redis.get(self.keys.room(record.code, "summary"))
         summary = None
         if stored is not None:
@@ -152,10 +152,10 @@ class ClusterRooms(Rooms):
                 summary = decode_summary(json.loads(stored))
         if summary is None:  # nobody ran it since Redis started: as the database has it
             summary = RoomCore(
-                code=record.code, mode=record.mode, story=story,
+                code=record.code, mode=record.mode,
                 story_digest=story_record.digest, screening=screening_of(record, story),
             ).summary()  # fmt: skip
-        room = self.view(record, story, summary)
+        room = self.view(record, summary)
         room.inlet = StreamInlet(record.code, self._inbound)
         self._read_from[record.code] = await stream_end(
             self.redis, self.keys.room(record.code, "out")
@@ -190,7 +190,7 @@ class ClusterRooms(Rooms):
             record = await self.store.claim(room.code, epoch)
             story_record = await self.store.story(record.story_id)
             assert story_record is not None
-            story = load_story(story_record.source, f"story-{story_record.id}")
+            story = load_source(story_record.source, f"story-{story_record.id}")
             snapshot = await self.store.latest_snapshot(room.code)
             events = await self.store.events_after(room.code, snapshot.seq if snapshot else 0)
             decisions = await self.store.decisions(room.code)

@@ -14,13 +14,13 @@ import json
 from typing import Any, assert_never
 
 from mobile_bridge.protocol import Affect, HostCommand, Vote, parse_client_message
-from narrative.consensus import Turnout
-from narrative.events import AffectSample, Decide, FillIn, OpenVote, PlayScene, to_json
-from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
+from narrative.events import AffectSample, OpenVote, PlayScene, to_json
+from narrative.ids import DeviceId, OptionId, SceneId
 from narrative.screening import Phase
 from server.rooms.audience import Item, PageKey, PageRef, Send, Target, ToDevice, ToPage, ToRoles
-from server.rooms.broadcast import Broadcast, Cue
+from server.rooms.broadcast import Broadcast
 from server.rooms.core import RoomSummary
+from server.rooms.film_cues import Cut, FilmOrder, Next, Prepare
 from server.rooms.inbox import Attach, Detach, Inbound, Incoming, Sensed
 
 StreamItem = Attach | Detach | Incoming | Sensed  # what a process sends a room's owner
@@ -99,7 +99,7 @@ def encode_broadcast(broadcast: Broadcast) -> str:
         "epoch": broadcast.epoch,
         "n": broadcast.n,
         "sends": [[*_target(s.target), s.item.kind, s.item.text] for s in broadcast.sends],
-        "cues": [to_json(cue) for cue in broadcast.cues],
+        "film": [_order(order) for order in broadcast.film],
         "attached": list(broadcast.attached),
         "detached": list(broadcast.detached),
         "summary": None if broadcast.summary is None else encode_summary(broadcast.summary),
@@ -119,7 +119,7 @@ def decode_broadcast(text: str | bytes) -> Broadcast:
             sends=tuple(
                 Send(_target_of(t, v), Item(kind, body)) for t, v, kind, body in data["sends"]
             ),
-            cues=tuple(_cue_of(c) for c in data["cues"]),
+            film=tuple(_order_of(o) for o in data["film"]),
             attached=tuple(PageKey(k) for k in data["attached"]),
             detached=tuple(PageKey(k) for k in data["detached"]),
             summary=None if data["summary"] is None else decode_summary(data["summary"]),
@@ -151,20 +151,37 @@ def _target_of(kind: str, value: Any) -> Target:
     raise ValueError(f"target {kind!r}")
 
 
-def _cue_of(data: dict[str, Any]) -> Cue:
+def _order(order: FilmOrder) -> list[Any]:
+    match order:
+        case Prepare(clips=clips):
+            return ["prepare", list(clips)]
+        case Next(clip=clip, at=at):
+            return ["next", clip, at]
+        case Cut(clip=clip, at=at):
+            return ["cut", clip, at]
+        case _:
+            assert_never(order)
+
+
+def _order_of(data: list[Any]) -> FilmOrder:
+    match data:
+        case ["prepare", list(clips)]:
+            return Prepare(tuple(str(c) for c in clips))
+        case ["next", clip, at]:
+            return Next(None if clip is None else str(clip), float(at))
+        case ["cut", clip, at]:
+            return Cut(None if clip is None else str(clip), float(at))
+    raise ValueError(f"film order {data!r}")
+
+
+def _cue_of(data: dict[str, Any]) -> PlayScene | OpenVote:
+    """What plays and what vote is open, as a summary carries them."""
     fields = {k: v for k, v in data.items() if k != "type"}
     match data["type"]:
         case "PlayScene":
             return PlayScene(**{**fields, "scene": SceneId(fields["scene"])})
         case "OpenVote":
             return OpenVote(**{**fields, "options": tuple(OptionId(o) for o in fields["options"])})
-        case "Decide":
-            tally = tuple((OptionId(o), float(score)) for o, score in fields["tally"])
-            turnout = Turnout(**fields["turnout"])
-            return Decide(**{**fields, "tally": tally, "turnout": turnout,
-                             "choice": ChoiceId(fields["choice"])})  # fmt: skip
-        case "FillIn":
-            return FillIn(**{**fields, "scene": SceneId(fields["scene"])})
     raise ValueError(f"cue {data['type']!r}")
 
 

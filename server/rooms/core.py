@@ -69,9 +69,9 @@ from narrative.events import (
 from narrative.explore_history import ArmTracker
 from narrative.ids import ChoiceId, DeviceId, OptionId
 from narrative.mood import LiveMood, Sample, mood_to_json
+from narrative.plot import Plot, Screenable
 from narrative.policies import policy_from_spec
 from narrative.screening import Phase, Screening
-from narrative.story import Story
 from server.persistence.records import (
     ArmIncrement,
     BatchPart,
@@ -138,7 +138,7 @@ class Roster:
     voted: frozenset[DeviceId]  # devices with a live ballot in the scene's vote
 
 
-def screening_of(record: RoomRecord, story: Story) -> Screening:
+def screening_of(record: RoomRecord, story: Screenable) -> Screening:
     """A new screening of ``story`` as the room's began: its policy, seed and grace (what a
     restore or a report replays the room's event log into).
 
@@ -154,7 +154,6 @@ class RoomCore:
         *,
         code: str,
         mode: RoomMode,
-        story: Story,
         story_digest: str,
         screening: Screening,
         tracker: ArmTracker | None = None,
@@ -168,7 +167,7 @@ class RoomCore:
     ) -> None:
         self.code = code
         self.mode: RoomMode = mode
-        self.story = story
+        self.story: Plot = screening.story  # what the room shows: the graph, or its ink run
         self.story_digest = story_digest
         self.screening = screening
         self.tracker = tracker or ArmTracker()
@@ -201,7 +200,7 @@ class RoomCore:
         *,
         code: str,
         mode: RoomMode,
-        story: Story,
+        story: Screenable,
         story_digest: str,
         screening: Screening,
         show_tally: bool,
@@ -237,7 +236,7 @@ class RoomCore:
             for command in screening.handle(event_from_json(entry.payload)):
                 tracker.feed(command)  # rewards were persisted with the event
         return cls(
-            code=code, mode=mode, story=story, story_digest=story_digest,
+            code=code, mode=mode, story_digest=story_digest,
             screening=screening, tracker=tracker, show_tally=show_tally, last_seq=last_seq,
             last_snapshot_seq=after, last_decision=last_decision, absent=screening.devices,
             absent_until=absent_until, settings=settings,

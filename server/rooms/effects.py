@@ -31,8 +31,8 @@ from narrative.events import (
     VoteRejected,
 )
 from narrative.ids import ChoiceId, OptionId, SceneId
+from narrative.plot import Plot
 from narrative.screening import Screening
-from narrative.story import Story
 from server.persistence.records import BatchPart, DecisionRecord, MoodRecord, RoomStatus
 from server.rooms.audience import EVERYONE, HOSTS, NOT_HOSTS, Item, PageKey, Send, ToDevice, ToPage
 from server.rooms.views import decision_view, state_view, vote_open_view
@@ -41,7 +41,7 @@ from server.rooms.views import decision_view, state_view, vote_open_view
 @dataclass(frozen=True, slots=True)
 class Context:
     code: str
-    story: Story
+    story: Plot  # the screening's: the graph, or the room's ink run
     screening: Screening  # as it is after the command
     seq: int  # the event that caused the command
     host: tuple[PageKey, int | None] | None = None  # the host page and command id, if any

@@ -35,7 +35,7 @@ from genmodels.jobs import Job, JobStatus, Update
 from genmodels.queue import JobQueue
 from narrative.events import Command, FillIn, OpenVote, PlayScene
 from narrative.ids import SceneId
-from narrative.story import Story
+from narrative.plot import Plot
 from server.persistence.records import AssetRecord
 from server.rooms.inbox import Generated, Judged
 
@@ -81,7 +81,7 @@ class FillIns:
         self,
         *,
         code: str,
-        story: Story,
+        story: Plot,
         queue: JobQueue,
         room_clock: Callable[[], float],
         deliver: Callable[[Generated], None],
@@ -130,7 +130,8 @@ class FillIns:
         self._submitted.add((scene_id, boundary))
         seed = spec.seed if spec.seed is not None else self._derived_seed(scene_id, boundary)
         style = self._story.style
-        sources = tuple(spec.sources) or (tuple(style.references) if style else (scene.media,))
+        own = (scene.media,) if scene.media is not None else ()  # a text scene has no clip
+        sources = tuple(spec.sources) or (tuple(style.references) if style else own)
         cue_by = boundary - self._margin_s
         job = Job(
             room=self._code,

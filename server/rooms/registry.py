@@ -19,8 +19,7 @@ from genmodels.queue import JobQueue
 from mobile_bridge.film import Film, media_dir_lookup
 from mobile_bridge.protocol import Bye, CloseCode, dump
 from narrative.policies import policy_from_spec
-from narrative.story import Story
-from narrative.validate import load_story
+from narrative.sources import load_source
 from server.metrics import Metrics
 from server.persistence import (
     RoomExists,
@@ -38,7 +37,6 @@ from server.rooms.committer import Committer
 from server.rooms.core import CoreSettings, RoomCore, RoomSummary, Roster, screening_of
 from server.rooms.effects import decision_of
 from server.rooms.fill_ins import FillIns
-from server.rooms.film_cues import FilmCues
 from server.rooms.room import Lease, Outlet, Room, RoomOwner
 from server.settings import Settings
 from server.tokens import Claims, Role, Tokens
@@ -109,7 +107,7 @@ class Rooms:
             PolicyError: unknown policy or bad parameters.
             StoryError: the stored story no longer validates.
         """
-        model = load_story(story.source, f"story-{story.id}")
+        model = load_source(story.source, f"story-{story.id}")  # a graph or an ink program
         spec: dict[str, object] = {"name": policy, **(policy_params or {})}
         if policy == "explore" and "history" not in spec:
             # What earlier screenings of this story learned, frozen for this room so that
@@ -135,7 +133,7 @@ class Rooms:
                 continue  # 1 in 600 million per live room: try another code
         host = await self.seat(record.code, "host", "host")
         core = RoomCore(
-            code=record.code, mode=record.mode, story=model, story_digest=story.digest,
+            code=record.code, mode=record.mode, story_digest=story.digest,
             screening=screening_of(record, model), show_tally=record.show_tally,
             settings=self._core_settings,
         )  # fmt: skip
@@ -166,7 +164,7 @@ class Rooms:
     async def _restore(self, record: RoomRecord) -> Room:
         story_record = await self.store.story(record.story_id)
         assert story_record is not None, "rooms reference stories by foreign key"
-        story = load_story(story_record.source, f"story-{story_record.id}")
+        story = load_source(story_record.source, f"story-{story_record.id}")
         snapshot = await self.store.latest_snapshot(record.code)
         events = await self.store.events_after(record.code, snapshot.seq if snapshot else 0)
         decisions = await self.store.decisions(record.code)
@@ -184,7 +182,7 @@ class Rooms:
 
     async def _start(self, record: RoomRecord, core: RoomCore) -> Room:
         """Run ``core`` here: its pages, its film and its actor, in this process."""
-        room = self.view(record, core.story, core.summary())
+        room = self.view(record, core.summary())
         owner = self._owner(room, core, lease=None, outlet=_deliver_to(room))
         room.inlet = owner
         self._rooms[record.code] = room
@@ -193,14 +191,11 @@ class Rooms:
         self.metrics.rooms.set(len(self._rooms))
         return room
 
-    def view(self, record: RoomRecord, story: Story, summary: RoomSummary) -> Room:
+    def view(self, record: RoomRecord, summary: RoomSummary) -> Room:
         """What this process holds of a room: its pages and its film."""
         clock = RoomClock(record.epoch)
         film = Film(clock.now, media_dir_lookup(self.settings.resolved_media_dir()))
-        return Room(
-            record=record, clock=clock, metrics=self.metrics, summary=summary,
-            film=FilmCues(story, film),
-        )  # fmt: skip
+        return Room(record=record, clock=clock, metrics=self.metrics, summary=summary, film=film)
 
     def _owner(
         self, room: Room, core: RoomCore, *, lease: Lease | None, outlet: Outlet
@@ -214,7 +209,7 @@ class Rooms:
         if self.gen_queue is not None and any(s.generate for s in core.story.scenes.values()):
             owner.fill_ins = FillIns(
                 code=room.code,
-                story=core.story,
+                story=core.screening.story,
                 queue=self.gen_queue,
                 room_clock=room.clock.now,
                 deliver=owner.put_nowait,
@@ -282,7 +277,7 @@ def _deliver_to(room: Room) -> Outlet:
 
 async def _close_film(room: Room) -> None:
     if room.film is not None:
-        await room.film.film.close()
+        await room.film.close()
 
 
 __all__ = ["Rooms", "Seat"]

@@ -33,6 +33,7 @@ from typing import Protocol
 
 from aiortc import MediaStreamTrack
 
+from mobile_bridge.film import Film
 from narrative.events import (
     Decide,
     Ended,
@@ -45,13 +46,13 @@ from narrative.ids import DeviceId
 from server.logs import room_var
 from server.metrics import Metrics
 from server.persistence import Batch, Fence, RoomRecord, StaleOwner
-from server.rooms.broadcast import Broadcast, cues_of
+from server.rooms.broadcast import Broadcast
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
 from server.rooms.core import RoomCore, RoomSummary, Roster, Step
 from server.rooms.delivery import Delivery
 from server.rooms.fill_ins import FillIns, JobView
-from server.rooms.film_cues import FilmCues
+from server.rooms.film_cues import Cut, FilmCues, FilmOrder, play
 from server.rooms.inbox import Attach, CoreItem, Detach, Generated, Inbound, Incoming
 from server.rooms.page import Page
 from server.settings import Settings
@@ -100,7 +101,7 @@ class Room:
         clock: RoomClock,
         metrics: Metrics,
         summary: RoomSummary,
-        film: FilmCues | None = None,
+        film: Film | None = None,
     ) -> None:
         self.code = record.code
         self.record = record  # the room's settings as created: frozen
@@ -137,11 +138,11 @@ class Room:
     @property
     def film_epoch(self) -> float | None:
         """The room-clock instant the film's RTP timestamps count from (None: no film yet)."""
-        return self.film.film.timeline.origin if self.film is not None else None
+        return self.film.timeline.origin if self.film is not None else None
 
     def film_tracks(self, rendition: str) -> tuple[MediaStreamTrack, ...]:
         """A new subscription to the film at ``rendition`` (none when it has no film)."""
-        return () if self.film is None else self.film.film.subscribe(rendition)
+        return () if self.film is None else self.film.subscribe(rendition)
 
     # -- the sockets' side ------------------------------------------------------------
 
@@ -182,19 +183,16 @@ class Room:
         self.pages.detached(broadcast.detached)
         self.pages.deliver(broadcast.sends)
         if self.film is not None:
-            for cue in broadcast.cues:
-                self.film.feed(cue)
+            play(self.film, broadcast.film)
         if broadcast.summary is not None:
             self._summary = broadcast.summary
         return in_order
 
     def cue_playing(self) -> None:
-        """Cue the film with what plays now (a room restored or followed mid-scene)."""
-        summary = self.summary
-        if self.film is not None and summary.playing is not None:
-            self.film.feed(summary.playing)
-            if summary.vote is not None:
-                self.film.feed(summary.vote)
+        """Cut the film to what plays now (a room held here from mid-scene on)."""
+        playing = self.summary.playing
+        if self.film is not None and playing is not None:
+            play(self.film, [Cut(playing.media, playing.starts_at)])
 
 
 class RoomOwner:
@@ -215,6 +213,8 @@ class RoomOwner:
         self.code = core.code
         self.clock = clock
         self.fill_ins: FillIns | None = None  # its generated scenes' jobs, if it has a queue
+        self.film = FilmCues(core.screening.story)  # the film's orders, for every process
+        self._orders: list[FilmOrder] = []  # orders for the next broadcast
         self.inbox: asyncio.Queue[tuple[Inbound, str]] = asyncio.Queue(settings.inbox_size)
         self.lease = lease  # None in a single process: no fence
         self.failures = 0  # times this room crashed and was restored (see `Rooms`)
@@ -246,8 +246,10 @@ class RoomOwner:
         room_var.set(self.code)
         screening = self.core.screening
         log.info("room running: %s (%s)", self.core.story.title, screening.phase.value)
-        if self.fill_ins is not None and (playing := screening.now_playing) is not None:
-            self.fill_ins.feed(playing)  # restored mid-scene
+        if (playing := screening.now_playing) is not None:  # restored mid-scene
+            self._orders = self.film.feed(playing)
+            if self.fill_ins is not None:
+                self.fill_ins.feed(playing)
         try:
             while True:
                 await self._step(await self._collect())
@@ -288,16 +290,18 @@ class RoomOwner:
         summary = self.core.summary()
         changed, self._summary = summary != self._summary, summary
         sends = (*step.sends, *self.core.live(self.clock.now()))
-        cues = cues_of(step.commands)
+        film, self._orders = self._orders, []
+        for command in step.commands:
+            film.extend(self.film.feed(command))
         # A step that tells nobody anything is not broadcast (an idle room ticks ten times
         # a second), but for an owner's first: it says which epoch rules the room now.
-        if sends or cues or step.attached or step.detached or changed or self._n == 0:
+        if sends or film or step.attached or step.detached or changed or self._n == 0:
             self._n += 1
             broadcast = Broadcast(
                 epoch=self.lease.epoch if self.lease is not None else 0,
                 n=self._n,
                 sends=sends,
-                cues=cues,
+                film=tuple(film),
                 attached=tuple(step.attached),
                 detached=tuple(step.detached),
                 summary=summary if changed else None,

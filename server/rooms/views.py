@@ -11,12 +11,13 @@ from mobile_bridge.protocol import (
     GeneratedView,
     OptionView,
     State,
+    TextView,
     Turnout,
     VoteOpen,
 )
 from narrative.events import Decide, OpenVote, PlayScene
+from narrative.plot import Plot
 from narrative.screening import Screening
-from narrative.story import Story
 
 _BALLOT_KIND: dict[str, BallotKind] = {"borda": "ranking", "approval": "approve"}
 
@@ -26,7 +27,7 @@ def ballot_kind(policy: str) -> BallotKind:
     return _BALLOT_KIND.get(policy, "option")
 
 
-def vote_open_view(story: Story, screening: Screening, vote: OpenVote) -> VoteOpen:
+def vote_open_view(story: Plot, screening: Screening, vote: OpenVote) -> VoteOpen:
     choice = story.scene(vote.choice).choice
     assert choice is not None
     labels = {o.id: o.label for o in choice.options}
@@ -42,7 +43,7 @@ def vote_open_view(story: Story, screening: Screening, vote: OpenVote) -> VoteOp
     )
 
 
-def state_view(story: Story, screening: Screening, playing: PlayScene | None = None) -> State:
+def state_view(story: Plot, screening: Screening, playing: PlayScene | None = None) -> State:
     playing = playing or screening.now_playing
     vote = screening.open_vote
     return State(
@@ -55,10 +56,20 @@ def state_view(story: Story, screening: Screening, playing: PlayScene | None = N
         ends_at=playing.ends_at if playing else None,
         vote=vote_open_view(story, screening, vote) if vote else None,
         generated=_generated_view(story, playing),
+        text=_text_view(story, playing),
     )
 
 
-def _generated_view(story: Story, playing: PlayScene | None) -> GeneratedView | None:
+def _text_view(story: Plot, playing: PlayScene | None) -> TextView | None:
+    """The words on screen go with the state, as the clip's name does: every page gets them
+    at the scene change and on a resync, in the story's colours (no per-phone rendering)."""
+    if playing is None or playing.text is None:
+        return None
+    look = story.look()
+    return TextView(body=playing.text, background=look.background, colour=look.colour)
+
+
+def _generated_view(story: Plot, playing: PlayScene | None) -> GeneratedView | None:
     if playing is None or playing.generated is None:
         return None
     spec = story.scene(playing.scene).generate
@@ -66,7 +77,7 @@ def _generated_view(story: Story, playing: PlayScene | None) -> GeneratedView | 
     return GeneratedView(asset=playing.generated, backend=spec.backend)
 
 
-def decision_view(story: Story, decide: Decide) -> DecisionMessage:
+def decision_view(story: Plot, decide: Decide) -> DecisionMessage:
     choice = story.scene(decide.choice).choice
     assert choice is not None
     label = next(o.label for o in choice.options if o.id == decide.option)

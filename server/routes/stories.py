@@ -14,8 +14,16 @@ router = APIRouter(prefix="/api/stories", tags=["stories"])
 
 
 class StoryUpload(BaseModel):
-    source: str = Field(min_length=1, max_length=1_000_000, description="the story file's text")
-    format: Literal["yaml", "json"] = "yaml"
+    source: str = Field(
+        min_length=1,
+        max_length=5_000_000,
+        description="the story file's text: a Kinoroom story (YAML or JSON), a compiled ink "
+        "story (.ink.json) or a Twine story (Twee 3); the format is read from the content",
+    )
+    format: Literal["yaml", "json", "ink", "twee"] | None = Field(
+        None, description="ignored (the content says which it is); kept for older clients"
+    )
+    name: str = Field("upload", max_length=200, description="the file's name, shown in diagnostics")
 
 
 class StoryOut(BaseModel):
@@ -28,7 +36,7 @@ class StoryOut(BaseModel):
 @router.post("", status_code=201)
 async def upload_story(body: StoryUpload, svc: ServicesDep) -> StoryOut:
     """Validate and store a story; its errors come back as the validator's diagnostics."""
-    record = await svc.save_story(body.source, body.format)
+    record = await svc.save_story(body.source, body.name)
     return StoryOut(
         id=record.id, digest=record.digest, title=record.title, bundled=record.digest in svc.bundled
     )

@@ -33,6 +33,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from narrative.errors import NarrativeError
+from narrative.ink_story import looks_like_ink
 from narrative.story import Story
 from narrative.story_edit import add_branch
 from narrative.validate import load_story
@@ -97,7 +98,7 @@ class OptionOut(BaseModel):
 class NodeOut(BaseModel):
     id: str
     prompt: str
-    media: str
+    media: str | None  # None: a text scene
     options: list[OptionOut]
 
 
@@ -202,6 +203,11 @@ async def _head(room: RoomDep, svc: Services) -> tuple[list[int], StoryRecord, S
     record = await svc.store.story(versions[-1])
     if record is None:  # stories are never deleted; a restored database may lack one
         raise ApiError(404, "story-not-found", f"no story {versions[-1]}")
+    if looks_like_ink(record.source):  # a program: its branches are ink, not story-file nodes
+        raise ApiError(
+            409, "story-not-editable",
+            "this room screens an ink story: write its new branches in ink (Inky), then upload it",
+        )  # fmt: skip
     return versions, record, load_story(record.source, f"story-{record.id}.{record.fmt}")
 
 
@@ -322,7 +328,7 @@ async def approve_draft(
             )
         except NarrativeError as exc:
             raise ApiError(404, "node-not-found", exc.message) from None
-        saved = await svc.save_story(edit.source, head.fmt)  # StoryError: 422 story-invalid
+        saved = await svc.save_story(edit.source, f"story.{head.fmt}")  # StoryError: 422
         closed = await _drafts(svc).close(draft.id, "approved", saved.id)
         if closed is None:
             raise ApiError(409, "draft-closed", f"draft {draft_id} was closed meanwhile")

@@ -27,7 +27,11 @@ async def test_story_upload_is_idempotent_and_listed(live, quick_story):
     assert await live.story(quick_story) == first
     stories = (await live.http.get("/api/stories")).json()
     listed = [(s["title"], s["bundled"]) for s in stories]
-    assert listed == [("The Night Train to Lindholm", True), ("Quick reel", False)]
+    assert listed == [
+        ("The Night Train to Lindholm", True),
+        ("The Last Lamplighter", True),  # the bundled ink story, which needs no footage
+        ("Quick reel", False),
+    ]
     assert (await live.http.get(f"/api/stories/{first}")).json()["title"] == "Quick reel"
     missing = await live.http.get("/api/stories/999")
     assert (missing.status_code, missing.json()["error"]) == (404, "story-not-found")

@@ -200,3 +200,22 @@ async def test_a_missing_clip_holds_the_picture_and_the_next_scene_still_plays(m
     assert packets[60].pts == round((3.0 + 0.0065) * 90_000)
     assert film.readers["360p"].unreadable_clips == 1
     assert "film-clip-unreadable no-such-clip" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_a_text_scene_cuts_the_picture_and_the_next_clip_plays_on_time(media, caplog):
+    # A text scene (the pages draw its words): the clip before it stops at its start,
+    # nothing is sent during it, and the next clip starts on the same timestamp line.
+    clock = VirtualClock()
+    film = film_on(clock, media, video_queue=1000)
+    video, _ = film.subscribe("360p")
+    video.attach()
+    film.play("a", starts_at=0.0)
+    clock.at(0.5, lambda: film.next(None, starts_at=1.0))
+    clock.at(1.5, lambda: film.next("b", starts_at=3.0))
+    packets = await take(video, 90)
+    await film.close()
+    assert [bytes(p) for p in packets] == clip_video(media, "a")[:30] + clip_video(media, "b")
+    assert packets[30].pts == round((3.0 + 0.0065) * 90_000)  # a gap, then on time
+    assert film.readers["360p"].unreadable_clips == 0
+    assert "film-clip" not in caplog.text

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mobile_bridge.protocol import Affect, HostCommand, Vote
-from narrative.consensus import Turnout
-from narrative.events import AffectSample, Decide, FillIn, OpenVote, PlayScene
+from narrative.events import AffectSample, OpenVote, PlayScene
 from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
 from narrative.screening import Phase
 from server.cluster.wire import (
@@ -19,6 +18,7 @@ from server.cluster.wire import (
 from server.rooms.audience import EVERYONE, Item, PageKey, PageRef, Send, ToDevice, ToPage
 from server.rooms.broadcast import Broadcast
 from server.rooms.core import RoomSummary
+from server.rooms.film_cues import Cut, Next, Prepare
 from server.rooms.inbox import Attach, Detach, Incoming, Sensed
 
 PAGE = PageRef(PageKey("9f2c"), DeviceId("p-1"), "phone", "Ada", 2.0)
@@ -43,20 +43,15 @@ def test_every_item_round_trips(item):
     assert decode_item(encode_item(item)) == item
 
 
-def test_a_broadcast_round_trips_with_its_cues_and_summary():
+def test_a_broadcast_round_trips_with_its_film_orders_and_summary():
     playing = PlayScene(SceneId("hall"), None, "quick/hall", -3.5, 10.0, 40.0, "job-1")
     vote = OpenVote(ChoiceId("hall"), (OptionId("a"), OptionId("b")), 12.0, 22.0)
-    tally = ((OptionId("a"), 2.0), (OptionId("b"), 1.0))
-    decide = Decide(
-        ChoiceId("hall"), OptionId("a"), SceneId("end"), tally, "borda", "Borda: A 2 pts",
-        Turnout(2, 3), 22.5,
-    )  # fmt: skip
     broadcast = Broadcast(
         epoch=7, n=42,
         sends=(Send(ToPage(PAGE.key), Item("message", '{"type":"vote_ack"}')),
                Send(ToDevice(DeviceId("p-1")), Item("tally", "{}")),
                Send(EVERYONE, Item("message", '{"type":"state"}'))),
-        cues=(playing, vote, decide, FillIn(SceneId("end"), "generated/j", "j", 23.0)),
+        film=(Prepare(("c/a", "c/b")), Next("c/a", 40.0), Next(None, 41.0), Cut("c/b", 42.5)),
         attached=(PAGE.key,), detached=(HOST.key,),
         summary=RoomSummary("KX7P2M", "The Door", "phones-play", "borda", Phase.PLAYING, 3,
                             {"phone": 3, "screen": 1, "host": 1}, playing, vote),

@@ -38,7 +38,7 @@ CODE = "ABCDEF"
 def core(policy: str = "plurality", *, grace: float = 0.0, **kwargs) -> RoomCore:
     screening = Screening(STORY_MODEL, policy_from_spec({"name": policy}), 7, grace)
     return RoomCore(
-        code=CODE, mode="phones-play", story=STORY_MODEL, story_digest=STORY_MODEL.digest(),
+        code=CODE, mode="phones-play", story_digest=STORY_MODEL.digest(),
         screening=screening, settings=CoreSettings(snapshot_every=10, tally_interval_s=0.25),
         **kwargs,
     )  # fmt: skip
@@ -274,7 +274,7 @@ def test_a_fill_in_judged_in_time_is_logged_and_cued_a_late_one_only_recorded():
     )
     screening = Screening(story, policy_from_spec({"name": "plurality"}), 7)
     room = RoomCore(
-        code=CODE, mode="phones-play", story=story, story_digest=story.digest(),
+        code=CODE, mode="phones-play", story_digest=story.digest(),
         screening=screening,
     )  # fmt: skip
     room.step([Attach(HOST)], 0.0)

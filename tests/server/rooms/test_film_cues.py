@@ -8,23 +8,25 @@ from mobile_bridge.film import Film, media_dir_lookup
 from narrative.ballots import Pick
 from narrative.events import Event, Join, Skip, Start, Tick, VoteCast
 from narrative.ids import ChoiceId, DeviceId, OptionId
-from server.rooms.film_cues import FilmCues
+from server.rooms.film_cues import FilmCues, play
+from tests.narrative.ink_stories import screening as ink_screening
 from tests.narrative.screening_story import STORY_MODEL, screening
 
 
 class Driven:
-    """A screening whose commands feed a real `Film` (no peer: no reader runs)."""
+    """A screening whose commands become film orders, carried out on a real `Film` (no
+    peer: no reader runs), as a room's owner orders and every process plays."""
 
     def __init__(self) -> None:
         self.now = 0.0
         self.screening = screening(STORY_MODEL)
         self.film = Film(lambda: self.now, media_dir_lookup(Path("/nonexistent")))
-        self.cues = FilmCues(STORY_MODEL, self.film)
+        self.cues = FilmCues(STORY_MODEL)
 
     def feed(self, event: Event) -> None:
         self.now = max(self.now, getattr(event, "now", self.now))
         for command in self.screening.handle(event):
-            self.cues.feed(command)
+            play(self.film, self.cues.feed(command))
 
     def scenes(self) -> list[tuple[str, float]]:
         return [(s.clip, s.starts_at) for s in self.film.timeline.scenes]
@@ -64,3 +66,28 @@ def test_a_skip_is_a_hard_cut_now():
     room.feed(Start(0.0))
     room.feed(Skip(3.0))
     assert room.scenes()[-1][1] == 3.0
+
+
+def test_an_ink_story_cues_its_clips_and_stops_the_picture_for_its_words():
+    # tags.ink: a clip scene (harbour/dawn), a text scene hosting the vote, then a clip
+    # whichever way it goes (ferry/deck): each option's branch is looked ahead to pre-read.
+    now = 0.0
+    s = ink_screening("tags")
+    film = Film(lambda: now, media_dir_lookup(Path("/nonexistent")))
+    cues = FilmCues(s.story)
+
+    def feed(event: Event) -> None:
+        nonlocal now
+        now = max(now, event.now)
+        for command in s.handle(event):
+            play(film, cues.feed(command))
+
+    feed(Join(DeviceId("a"), 0.0))
+    feed(Start(0.0))
+    assert [(c.clip, c.starts_at) for c in film.timeline.scenes] == [("harbour/dawn", 0.0)]
+    feed(Tick(10.0))  # the text scene: no clip from its start on
+    assert [(c.clip, c.starts_at) for c in film.timeline.scenes][-1] == (None, 10.0)
+    feed(Tick(13.0))  # its vote opens: the deck is pre-read
+    assert film.timeline.candidates == {"ferry/deck"}
+    feed(Skip(14.0))
+    assert [(c.clip, c.starts_at) for c in film.timeline.scenes][-1] == ("ferry/deck", 14.0)

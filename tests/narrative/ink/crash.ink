@@ -1,0 +1,7 @@
+VAR zero = 0
+Divide?
+* [Divide] -> divide
+* [Do not] -> END
+== divide ==
+The answer is {10 / zero}.
+-> END

@@ -1,0 +1,8 @@
+Start.
+* [Spin] -> spin
+* [Talk] -> talk
+== spin ==
+-> spin
+== talk ==
+Bla.
+-> talk
