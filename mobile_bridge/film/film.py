@@ -88,7 +88,8 @@ class Film:
         """Play ``clip`` from ``starts_at`` on: the first scene, or a hard cut (None: a
         scene with no clip, such as a text scene; the picture stops there).
 
-        Whatever plays is cut at ``starts_at``; a start already past is moved to now.
+        Whatever plays is cut at ``starts_at``; a start past by more than the catch-up is
+        moved to now.
 
         Raises:
             TimelineError: ``no-clip``. FilmClosed: after `close`.
@@ -166,11 +167,15 @@ class Film:
     def _schedule(self, clip: str | None, starts_at: float) -> Scene:
         self._check_open()
         now = self._now()
-        if starts_at < now:
+        # An order comes a few milliseconds after the instant it names (the room commits,
+        # then broadcasts): the scene keeps its instant, and the reader sends what was due
+        # at once, so every process's film runs on the room clock's own frame grid. Only
+        # an order later than a catch-up starts the scene now instead.
+        if now - starts_at > self._catch_up_s:
             if clip is not None:  # nothing to be late for without a clip
                 logger.warning("film-scene-late %s by %.3f s", clip, now - starts_at)
             starts_at = now
-        scene = self.timeline.schedule(clip, starts_at, now)
+        scene = self.timeline.schedule(clip, starts_at, min(now, starts_at))
         for reader in self.readers.values():
             reader.poke()
         return scene
