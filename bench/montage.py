@@ -21,33 +21,26 @@ they play.
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
-# Run as a script, this file's folder would come first on sys.path and bench/queue.py
-# would shadow the standard library's `queue` (which concurrent.futures imports).
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+from genmodels.backend import JobContext, WorkerConfig
+from genmodels.jobs import Job
+from genmodels.montage import MontageBackend
+from mobile_bridge.demo_film import generate_demo_film
+from mobile_bridge.manifest import Manifest
+from mobile_bridge.renditions import parse_renditions
+from narrative.stories import DEMO
+from narrative.story import Story
+from narrative.validate import load_story
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-from genmodels.backend import JobContext, WorkerConfig  # noqa: E402
-from genmodels.jobs import Job  # noqa: E402
-from genmodels.montage import MontageBackend  # noqa: E402
-from mobile_bridge.demo_film import generate_demo_film  # noqa: E402
-from mobile_bridge.manifest import Manifest  # noqa: E402
-from mobile_bridge.renditions import parse_renditions  # noqa: E402
-from narrative.stories import DEMO  # noqa: E402
-from narrative.story import Story  # noqa: E402
-from narrative.validate import load_story  # noqa: E402
-
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 PROFILES = (("360p", "720p"), ("360p",))
 
 

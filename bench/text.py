@@ -15,25 +15,20 @@ happens once per process.
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
 from pathlib import Path
 
-# Run as a script, this file's folder would come first on sys.path and bench/queue.py
-# would shadow the standard library's `queue` (which concurrent.futures imports).
+from genmodels.drafts import TEMPERATURE, TOP_P, Brief, build_messages, node_context
+from genmodels.text import Device, TextModel
+from narrative.stories import DEMO
+from narrative.validate import load_story
+
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-from genmodels.drafts import TEMPERATURE, TOP_P, Brief, build_messages, node_context  # noqa: E402
-from genmodels.text import Device, TextModel  # noqa: E402
-from narrative.stories import DEMO  # noqa: E402
-from narrative.validate import load_story  # noqa: E402
 
 
 def main() -> None:

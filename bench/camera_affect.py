@@ -1,7 +1,7 @@
 """Benchmark of server-side camera analysis: per-stage cost, phones per core, latency.
 
-Run with ``.venv/bin/python bench/affect.py [--seconds S] [--phones N] [--out FILE]``.
-Prints the figures and writes them as JSON (default ``bench/results/affect.json``);
+Run with ``.venv/bin/python bench/camera_affect.py [--seconds S] [--phones N] [--out FILE]``.
+Prints the figures and writes them as JSON (default ``bench/results/camera_affect.json``);
 takes about a minute. Target (issue "Audience affect"): at least 60 phones per core
 analysed at 2 frames a second.
 
@@ -37,10 +37,6 @@ import av
 import numpy as np
 from PIL import Image
 from skimage import data
-
-# Run as a script, this file's folder comes first on sys.path and its own name, affect.py,
-# would hide the `affect` package: put the repository first.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from affect.face_crop import grey_crop
 from affect.landmarks import Landmarker
@@ -237,7 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="each pool run")
     parser.add_argument("--phones", type=int, default=0, help="pool run size (0: modelled)")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/affect.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/camera_affect.json"))
     args = parser.parse_args()
     still = face_frames(32, sway_px=0.0)
     moving = face_frames(32, sway_px=6.0)
