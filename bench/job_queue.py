@@ -13,6 +13,8 @@ ownership-checked settle, and the server's XREAD and dispatch to the room's list
   first submit to the last result delivered to the room;
 - round trip: one job at a time, submit to result, p50 and p95;
 - in-process: the same N jobs through `LocalQueue` with one thread, for comparison.
+
+``--smoke``: 20 jobs to one worker, 3 round trips, to check that it works.
 """
 
 from __future__ import annotations
@@ -186,7 +188,10 @@ def main() -> None:
     parser.add_argument("--round-trips", type=int, default=200)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "job_queue.json")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.jobs, args.workers, args.round_trips = 20, [1], 3
     runs, local = asyncio.run(bench(args))
     for run in runs:
         print(
@@ -202,6 +207,7 @@ def main() -> None:
         "cores": os.cpu_count(),
         "redis": runs,
         "in_process": local,
+        "smoke": args.smoke,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

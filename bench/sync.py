@@ -141,7 +141,10 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--out", type=Path, default=Path("bench/results/sync.json"))
+    parser.add_argument("--smoke", action="store_true", help="2 pages, 2 s: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.phones, args.screens, args.seconds = 1, 1, 2.0
     result = asyncio.run(
         asyncio.wait_for(measure(args.phones, args.screens, args.seconds), args.seconds + 90)
     )
