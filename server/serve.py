@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import segno
 import uvicorn
 
-from server import logs
+from server import logs, preflight
 from server.app import create_app
 from server.rooms.registry import Seat
 from server.services import Services
@@ -79,10 +79,20 @@ def tune_gc() -> None:
     gc.set_threshold(20_000, 10, 100)
 
 
-def serve(settings: Settings, *, out: Callable[[str], object] = print) -> None:
+def _say(text: str) -> None:
+    print(text, flush=True)  # a pipe or a log file sees the banner at once, not at exit
+
+
+def serve(settings: Settings, *, out: Callable[[str], object] = _say) -> None:
+    """Serve until SIGINT or SIGTERM.
+
+    Raises:
+        SettingError: a setting it cannot run with (checked before anything starts).
+    """
+    preflight.check_settings(settings)
     logs.configure(settings.log_level, settings.log_format)
     tune_gc()
-    sock = bind(settings)
+    sock = preflight.listen(settings, bind)
     base_url = settings.resolved_public_url(sock.getsockname()[1])
 
     def ready(services: Services) -> None:
@@ -98,10 +108,17 @@ def serve(settings: Settings, *, out: Callable[[str], object] = print) -> None:
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
+
+    async def run() -> None:
+        await preflight.check_services(settings)  # PostgreSQL and Redis, when configured
+        await server.serve(sockets=[sock])
+
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(run())
     except KeyboardInterrupt:
         sys.stderr.write("stopped\n")
+    finally:
+        sock.close()
 
 
 __all__ = ["banner", "bind", "serve"]
