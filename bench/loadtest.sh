@@ -43,11 +43,19 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((PHONES + 1000)) ];
 fi
 
 data=$(mktemp -d -t kinoroom-loadtest-XXXXXX)
+: >"$data/serve.log"
 KINOROOM_DATA_DIR="$data" KINOROOM_DEMO_ROOM=false KINOROOM_HOST=127.0.0.1 \
     KINOROOM_PORT="$PORT" KINOROOM_LOG_LEVEL=WARNING \
     "$KINOROOM" serve >"$data/serve.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
+stop() {  # the load test's exit status, not the stopped server's
+    status=$?
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    rm -rf "$data"
+    exit "$status"
+}
+trap stop EXIT
 
 # The banner names the address once the services are up; then /healthz answers.
 url=
