@@ -17,6 +17,7 @@ from server.app import create_app
 from server.rooms.registry import Seat
 from server.services import Services
 from server.settings import Settings
+from server.ws_transport import PageSocketProtocol
 
 
 def banner(services: Services, base_url: str) -> str:
@@ -58,13 +59,19 @@ def _terminal_qr(qr: segno.QRCode) -> str:
 
 
 def bind(settings: Settings) -> socket.socket:
-    """Bind first, so port 0 becomes a real port before the banner names it."""
+    """Bind and listen first, so port 0 becomes a real port before the banner names it,
+    and a client that connects as soon as it reads the banner waits in the backlog
+    until uvicorn accepts (instead of being refused while the services start)."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
+    sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
+
+
+BACKLOG = 2048  # uvicorn's own default
 
 
 def tune_gc() -> None:
@@ -103,6 +110,7 @@ def serve(settings: Settings, *, out: Callable[[str], object] = _say) -> None:
     config = uvicorn.Config(
         app,
         log_config=None,
+        ws=PageSocketProtocol,  # hostile frames: their close code and one line, no traceback
         ws_max_size=64 * 1024,  # the protocol's own 4 KiB limit answers with an error first
         ws_ping_interval=20.0,
         timeout_graceful_shutdown=5,

@@ -87,7 +87,9 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
         async with asyncio.timeout(HELLO_TIMEOUT_S):
             first = await websocket.receive_text()
         hello = parse_client_message(first)
-    except (TimeoutError, WebSocketDisconnect, KeyError):
+    except WebSocketDisconnect:
+        return  # gone, or its first frame refused by the transport (1007, 1009): closed already
+    except (TimeoutError, KeyError):  # KeyError: a binary first frame
         await websocket.close(CloseCode.POLICY, "no hello")
         return
     except ProtocolError as exc:

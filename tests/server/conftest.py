@@ -17,6 +17,7 @@ from server.app import create_app
 from server.serve import bind
 from server.services import Services
 from server.settings import Settings
+from server.ws_transport import PageSocketProtocol
 
 # A quick film: every scene a few seconds, so a whole screening takes ~5 s.
 QUICK_STORY = """
@@ -93,7 +94,9 @@ async def running(settings: Settings) -> AsyncIterator[LiveServer]:
     port = sock.getsockname()[1]
     app = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, ws_max_size=64 * 1024, lifespan="on")
+        uvicorn.Config(
+            app, log_config=None, ws=PageSocketProtocol, ws_max_size=64 * 1024, lifespan="on"
+        )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
