@@ -126,6 +126,9 @@ async def _run(
         "offsets_ms": {
             page: round(statistics.median(values) * 1000, 1) for page, values in per_page.items()
         },
+        "offsets_ms_per_sample": {
+            page: [round(v * 1000, 1) for v in values] for page, values in per_page.items()
+        },
         "server_summary": live.services.playout.summary(code, _room_now(live, code)),
     }
 

@@ -97,7 +97,7 @@ def door_window_s(restart_s: float) -> float:
 
 def story_source(restart_s: float) -> str:
     window_s = door_window_s(restart_s)
-    return STORY.format(window_s=window_s, door_s=window_s + 1.2)
+    return STORY.format(window_s=window_s, door_s=window_s + 1.5)
 
 
 def free_port() -> int:
