@@ -13,24 +13,59 @@ The screening decides; the film only follows (DESIGN.md, "How one vote flows", s
 A generated fill-in clip (`fill_in`, from an accepted `FillIn`) joins the pre-read
 clips and, if its scene is the one decided, replaces the cut scheduled for the boundary;
 decided later, its scene is scheduled with the clip straight away.
+
+The film itself is opened on first use (``open_film``): a room waiting for its host needs
+no film yet, and `mobile_bridge.film` loads aiortc and PyAV, a quarter of a second that
+`kinoroom serve` does not spend before it answers (the services load them in a thread
+as soon as they run, `server.services.Services.media`).
 """
 
 from __future__ import annotations
 
-from mobile_bridge.film import Film
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from narrative.events import Command, Decide, OpenVote, PlayScene
 from narrative.story import Story
 
+if TYPE_CHECKING:
+    from mobile_bridge.film import Film
+
+
+def open_film(clock: Callable[[], float], media_dir: Path) -> Film:
+    """A room's film on ``clock`` (the room clock), reading clips from ``media_dir``."""
+    from mobile_bridge.film import Film, media_dir_lookup
+
+    return Film(clock, media_dir_lookup(media_dir))
+
 
 class FilmCues:
-    def __init__(self, story: Story, film: Film) -> None:
+    def __init__(self, story: Story, open_film: Callable[[], Film]) -> None:
         self._story = story
-        self.film = film
+        self._open_film = open_film
+        self._film: Film | None = None
         self._playing: PlayScene | None = None
         self._scheduled: tuple[str, float] | None = None  # (clip, starts_at) queued next
         self._next: str | None = None  # the scene decided to come next
         self._candidates: list[str] = []  # pre-read for the coming boundary
         self._fill_ins: dict[str, str] = {}  # scene -> generated clip, for the coming boundary
+
+    @property
+    def film(self) -> Film:
+        """The room's film, opened now if it was not."""
+        if self._film is None:
+            self._film = self._open_film()
+        return self._film
+
+    @property
+    def epoch(self) -> float | None:
+        """Room time of the film's timestamp 0; None until its first scene is scheduled."""
+        return self._film.timeline.origin if self._film is not None else None
+
+    async def close(self) -> None:
+        if self._film is not None:
+            await self._film.close()
 
     def feed(self, command: Command) -> None:
         match command:
@@ -72,4 +107,4 @@ class FilmCues:
         return [scene.media, *(v.media for v in scene.variants if v.media is not None)]
 
 
-__all__ = ["FilmCues"]
+__all__ = ["FilmCues", "open_film"]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from genmodels.queue import JobQueue
-from mobile_bridge.film import Film, media_dir_lookup
 from mobile_bridge.protocol import Bye, CloseCode, dump
 from mobile_bridge.protocol import DecisionMessage as DecisionView
 from narrative.consensus import Turnout
@@ -43,7 +42,7 @@ from server.roomcode import new_code
 from server.rooms.clock import RoomClock
 from server.rooms.committer import Committer
 from server.rooms.fill_ins import FillIns
-from server.rooms.film_cues import FilmCues
+from server.rooms.film_cues import FilmCues, open_film
 from server.rooms.inbox import Inbound
 from server.rooms.outbox import Item
 from server.rooms.room import Room
@@ -197,7 +196,7 @@ class Rooms:
         last_decision: DecisionView | None = None,
     ) -> Room:
         clock = RoomClock(record.epoch)
-        film = Film(clock.now, media_dir_lookup(self._settings.resolved_media_dir()))
+        film = partial(open_film, clock.now, self._settings.resolved_media_dir())
         room = Room(
             record=record,
             story=story,

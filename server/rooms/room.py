@@ -190,7 +190,7 @@ class Room(RoomOutbound):
         finally:
             log.info("room stopped")  # its pages are told by `Rooms` (restart or shutdown)
             if self.film is not None:
-                await self.film.film.close()
+                await self.film.close()
             if self.fill_ins is not None:
                 await self.fill_ins.close()
 

@@ -21,13 +21,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aiortc import RTCSessionDescription
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 
-from mobile_bridge.film.timeline import VIDEO_CLOCK_RATE
-from mobile_bridge.peers import CodecUnsupported, Purpose
-from mobile_bridge.rtp_origin import random_origin
 from server.deps import RoomDep, ServicesDep
 from server.errors import ApiError
 from server.rooms.room import Room
@@ -35,6 +31,12 @@ from server.services import Services
 from server.tokens import Claims
 
 router = APIRouter(tags=["webrtc"])
+
+# `mobile_bridge.film.timeline.VIDEO_CLOCK_RATE` and `mobile_bridge.peers.Purpose`, spelled
+# here: importing those modules loads aiortc and PyAV, which `Services.media` does in a
+# thread after start-up (a test checks they agree).
+VIDEO_CLOCK_RATE = 90_000
+Purpose = Literal["film", "camera"]
 
 
 class Offer(BaseModel):
@@ -76,7 +78,7 @@ def _claims(svc: Services, room: Room, authorization: str | None) -> Claims:
 
 
 def _film_epoch(room: Room) -> float | None:
-    return room.film.film.timeline.origin if room.film is not None else None
+    return room.film.epoch if room.film is not None else None
 
 
 @router.get("/api/webrtc/config")
@@ -112,17 +114,22 @@ async def negotiate(
 ) -> Answer:
     """Answer a page's offer; 422 ``codec-unsupported`` when it offers no H.264 video."""
     claims = _claims(svc, room, authorization)
-    assert svc.peers is not None, "services start their peers"
     if offer.purpose == "camera" and claims.role != "phone":
         raise ApiError(403, "forbidden", "only a phone sends its camera")
     plays_film = offer.purpose == "film" and (
         claims.role == "screen" or (claims.role == "phone" and room.record.mode == "phones-play")
     )
+    peers = await svc.media()
+    from aiortc import RTCSessionDescription
+
+    from mobile_bridge.peers import CodecUnsupported
+    from mobile_bridge.rtp_origin import random_origin
+
     film = svc.film_tracks(room, claims.role) if plays_film else ()
     camera = svc.camera_frame if claims.role == "phone" else None
     origin = random_origin()
     try:
-        answer = await svc.peers.answer(
+        answer = await peers.answer(
             claims.device,
             RTCSessionDescription(sdp=offer.sdp, type="offer"),
             film=film,
@@ -134,7 +141,7 @@ async def negotiate(
         raise ApiError(422, exc.code, f"{exc}: Kinoroom streams H.264") from None
     except ValueError as exc:
         raise ApiError(422, "bad-sdp", f"the offer is not usable SDP: {exc}") from None
-    svc.metrics.peers.set(len(svc.peers))
+    svc.metrics.peers.set(len(peers))
     clock = FilmClock(rtp_origin=origin, film_epoch=_film_epoch(room)) if film else None
     return Answer(sdp=answer.sdp, film=clock)
 
@@ -145,9 +152,9 @@ async def drop_camera(
 ) -> None:
     """Close the page's camera-only peer now (its viewer turned the camera off)."""
     claims = _claims(svc, room, authorization)
-    assert svc.peers is not None, "services start their peers"
-    await svc.peers.close(claims.device, "camera")
-    svc.metrics.peers.set(len(svc.peers))
+    peers = await svc.media()
+    await peers.close(claims.device, "camera")
+    svc.metrics.peers.set(len(peers))
 
 
 __all__ = ["router"]

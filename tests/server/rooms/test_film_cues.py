@@ -19,7 +19,7 @@ class Driven:
         self.now = 0.0
         self.screening = screening(STORY_MODEL)
         self.film = Film(lambda: self.now, media_dir_lookup(Path("/nonexistent")))
-        self.cues = FilmCues(STORY_MODEL, self.film)
+        self.cues = FilmCues(STORY_MODEL, lambda: self.film)
 
     def feed(self, event: Event) -> None:
         self.now = max(self.now, getattr(event, "now", self.now))
