@@ -6,7 +6,7 @@ Two entry points, because the face and the pulse need different rates:
   48×48 crop → expression probabilities → appraisal → baseline → pulse estimate →
   an `AffectReading`. About 13 ms of CPU per frame with fresh landmarks, 1–2 ms when
   a still face reuses them (5.6 ms on average for a still viewer at 2 fps; README,
-  `bench/affect.py`).
+  `bench/camera_affect.py`).
 - `ViewerAnalysis.sample_skin` (every other camera frame, ≥ 8 a second): the mean colour
   of the skin patches placed by the last analysed frame, into the pulse trace. A few
   microseconds: no model runs. The face barely moves between two analysed frames; when

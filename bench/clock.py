@@ -1,6 +1,7 @@
 """Clock-sync accuracy on loopback: how far a phone's room clock is from the server's.
 
-Run with ``.venv/bin/python bench/clock.py [--phones N] [--samples K]``: starts a server
+Run with ``.venv/bin/python bench/clock.py [--phones N] [--samples K] [--smoke]``
+(``--smoke``: 2 phones, to check that it runs): starts a server
 in-process on 127.0.0.1, joins N phones, each syncs with K ping/pongs, and compares
 each phone's estimate of the room clock with the room's own clock (both in this
 process, so the true error is measurable). Prints the figures and writes them as JSON
@@ -65,7 +66,10 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "clock.json"
     )
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.phones, args.samples = 2, 3
     result = asyncio.run(measure(args.phones, args.samples))
     print(
         f"clock sync over loopback, {args.phones} phones x {args.samples} pings: error p50 "

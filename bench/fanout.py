@@ -332,7 +332,7 @@ def knee(results: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-    steps = [n for n in DEFAULT_STEPS if n <= args.max_peers]
+    steps = [n for n in DEFAULT_STEPS if n <= args.max_peers] or [args.max_peers]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for clip, tint in (("a", 0), ("b", 60), ("c", -60)):
@@ -403,7 +403,10 @@ def main() -> None:
     )
     parser.add_argument("--no-quality", action="store_true", help="skip late join and switch")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "fanout.json")
+    parser.add_argument("--smoke", action="store_true", help="2 peers, 1 s: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.max_peers, args.step_s, args.settle_s, args.budget_s = 2, 1.0, 0.5, 30.0
     result = asyncio.run(measure(args))
     print(f"\n{'mode':6} {'criterion':10} {'max N':>6} {'cpu there':>10} {'phones/core':>12}")
     for mode, fig in result["modes"].items():

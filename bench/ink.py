@@ -148,7 +148,10 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=2_000, help="choice points to time")
     parser.add_argument("--explore", type=int, default=2_000, help="choice points to explore")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "ink.json")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: does it still work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.phones, args.rounds, args.repeat, args.turns, args.explore = 50, 1, 1, 20, 20
 
     vote_ink = read_ink(json.dumps(VOTE_INK), "vote.ink.json")
     lamplighter = read_ink(LAMPLIGHTER.read_text(encoding="utf-8"), LAMPLIGHTER.name)

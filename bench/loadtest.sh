@@ -4,11 +4,13 @@
 #
 #   bench/loadtest.sh                       # 10,000 phones, 2 bot processes
 #   PHONES=2000 PROCS=2 bench/loadtest.sh   # smaller
+#   bench/loadtest.sh --smoke --out FILE    # 20 phones, a 2 s window: does it work?
 #
-# Figures go to bench/results/loadtest.json (and the terminal). Targets (issue 4):
-# vote-ack p99 <= 250 ms, decision-to-all-phones p99 <= 1 s, server RSS <= 1.5 GB.
-# The server runs with the embedded defaults (SQLite in a fresh temporary directory, the
-# in-process bus): only the demo room is turned off and logging kept to warnings.
+# Figures go to bench/results/loadtest.json (--out or OUT moves them) and the terminal.
+# Targets (issue 4): vote-ack p99 <= 250 ms, decision-to-all-phones p99 <= 1 s, server
+# RSS <= 1.5 GB. The server runs with the embedded defaults (SQLite in a fresh temporary
+# directory, the in-process bus): only the demo room is turned off and logging kept to
+# warnings. It listens on a free port (PORT=0 unless set), which its banner names.
 # Joins are not rate-limited (only failed joins are), so nothing else needs raising.
 # Each socket is a file descriptor: the server needs one per phone, so its open-file
 # limit is raised to the hard limit here; the bot processes raise their own.
@@ -18,10 +20,21 @@ cd "$(dirname "$0")/.."
 PHONES=${PHONES:-10000}
 PROCS=${PROCS:-2}
 WINDOW=${WINDOW:-10}
-PORT=${PORT:-8765}
+PORT=${PORT:-0}
 PYTHON=${PYTHON:-.venv/bin/python}
 KINOROOM=${KINOROOM:-.venv/bin/kinoroom}
 OUT=${OUT:-bench/results/loadtest.json}
+START_S=${START_S:-60}  # the longest the server may take to answer /healthz
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --smoke) PHONES=20 PROCS=1 WINDOW=2 ;;
+        --out) OUT=${2:?--out needs a file}; shift ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "error bad-argument: bench/loadtest.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
 
 ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((PHONES + 1000)) ]; then
@@ -30,19 +43,34 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((PHONES + 1000)) ];
 fi
 
 data=$(mktemp -d -t kinoroom-loadtest-XXXXXX)
+: >"$data/serve.log"
 KINOROOM_DATA_DIR="$data" KINOROOM_DEMO_ROOM=false KINOROOM_HOST=127.0.0.1 \
     KINOROOM_PORT="$PORT" KINOROOM_LOG_LEVEL=WARNING \
     "$KINOROOM" serve >"$data/serve.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
+stop() {  # the load test's exit status, not the stopped server's
+    status=$?
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    rm -rf "$data"
+    exit "$status"
+}
+trap stop EXIT
 
-for _ in $(seq 100); do
-    if "$PYTHON" -c "import httpx, sys; httpx.get('http://127.0.0.1:$PORT/healthz', trust_env=False).raise_for_status()" 2>/dev/null; then
-        break
-    fi
+# The banner names the address once the services are up; then /healthz answers.
+url=
+deadline=$((SECONDS + START_S))
+while [ -z "$url" ]; do
+    url=$(sed -n 's/^Kinoroom is running at \(http:[^ ]*\).*/\1/p' "$data/serve.log")
     kill -0 "$server" 2>/dev/null || { cat "$data/serve.log" >&2; exit 1; }
-    sleep 0.2
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "error server-start: kinoroom serve did not start in ${START_S} s" >&2
+        cat "$data/serve.log" >&2
+        exit 1
+    fi
+    [ -n "$url" ] || sleep 0.1
 done
+"$PYTHON" -c "import httpx, sys; httpx.get(sys.argv[1] + '/healthz', trust_env=False).raise_for_status()" "$url"
 
-"$KINOROOM" loadtest --url "http://127.0.0.1:$PORT" --phones "$PHONES" \
+"$KINOROOM" loadtest --url "$url" --phones "$PHONES" \
     --duration "$WINDOW" --procs "$PROCS" --server-pid "$server" --out "$OUT"

@@ -17,52 +17,58 @@ figure is the median warm run's wall time divided by the clip's length, with its
 time (all threads: x264 encodes on several) and the provenance's per-stage seconds
 (decode, style, compose, encode) beside it. Below 1 a worker makes clips faster than
 they play.
+
+``--smoke`` makes one 2 s clip per profile, with one warm run, from a demo film cut down
+to the clips the job reads (made in a temporary folder, a few seconds each), to check
+that it works; its figures mean nothing.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
-# Run as a script, this file's folder would come first on sys.path and bench/queue.py
-# would shadow the standard library's `queue` (which concurrent.futures imports).
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+from genmodels.backend import JobContext, WorkerConfig
+from genmodels.jobs import Job
+from genmodels.montage import MontageBackend
+from mobile_bridge.demo_film import generate_demo_film
+from mobile_bridge.media.manifest import Manifest
+from mobile_bridge.media.renditions import parse_renditions
+from narrative.stories import DEMO
+from narrative.story import Story
+from narrative.validate import load_story
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-from genmodels.backend import JobContext, WorkerConfig  # noqa: E402
-from genmodels.jobs import Job  # noqa: E402
-from genmodels.montage import MontageBackend  # noqa: E402
-from mobile_bridge.demo_film import generate_demo_film  # noqa: E402
-from mobile_bridge.media.manifest import Manifest  # noqa: E402
-from mobile_bridge.media.renditions import parse_renditions  # noqa: E402
-from narrative.stories import DEMO  # noqa: E402
-from narrative.story import Story  # noqa: E402
-from narrative.validate import load_story  # noqa: E402
-
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 PROFILES = (("360p", "720p"), ("360p",))
 
 
-def demo_media(media: Path, story: Story) -> Path:
-    """``media`` when it holds the demo film's clips in both renditions, else a temp copy."""
+def demo_media(media: Path, story: Story, *, smoke: bool = False) -> Path:
+    """``media`` when it holds the demo film's clips in both renditions, else a temp copy
+    (``smoke``: always a temp copy of only the clips the job reads, 3 s each)."""
     scene = story.scenes["tunnel"]
     assert scene.generate is not None and story.style is not None
     wanted = {*scene.generate.sources, *story.style.references}
-    have = Manifest.load(media).media if media.is_dir() else {}
+    have = Manifest.load(media).media if media.is_dir() and not smoke else {}
     if all(m in have and {"360p", "720p"} <= set(have[m].renditions) for m in wanted):
         return media
     made = Path(tempfile.mkdtemp(prefix="kinoroom-bench-media-"))
     print(f"no demo film in {media}: making one in {made} ...", flush=True)
     began = time.perf_counter()
-    generate_demo_film(story, made, parse_renditions("360p,720p"))
+    film = story
+    if smoke:  # the scenes whose clips the job reads, short: only their media matter here
+        scenes = {
+            k: s.model_copy(update={"duration": 3.0, "variants": []})
+            for k, s in story.scenes.items()
+            if s.media in wanted
+        }
+        film = story.model_copy(update={"scenes": scenes})
+    generate_demo_film(film, made, parse_renditions("360p,720p"))
     print(f"demo film made in {time.perf_counter() - began:.0f} s", flush=True)
     return made
 
@@ -129,11 +135,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="warm runs per profile")
     parser.add_argument("--media", type=Path, default=ROOT / ".kinoroom" / "media")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "montage.json")
+    parser.add_argument("--smoke", action="store_true", help="one short clip: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.repeat = 2.0, 1
 
     story = load_story(DEMO.read_text(encoding="utf-8"), str(DEMO))
-    media = demo_media(args.media, story)
-    work = media
+    media = demo_media(args.media, story, smoke=args.smoke)
+    work = media  # a temporary folder either way: removed at the end
     if media == args.media:  # write the bench's clips beside links to the film, not into it
         work = Path(tempfile.mkdtemp(prefix="kinoroom-bench-montage-"))
         manifest = Manifest.load(media)
@@ -145,11 +154,14 @@ def main() -> None:
                 except OSError:  # another file system
                     shutil.copyfile(media / rendition.path, work / rendition.path)
         manifest.save(work)
-    backend = MontageBackend(WorkerConfig(work))
-    results = [
-        run_profile(backend, work, story, args.seconds, args.repeat, profile)
-        for profile in PROFILES
-    ]
+    try:
+        backend = MontageBackend(WorkerConfig(work))
+        results = [
+            run_profile(backend, work, story, args.seconds, args.repeat, profile)
+            for profile in PROFILES
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     result = {
         "benchmark": "montage",
         "python": platform.python_version(),
@@ -158,6 +170,7 @@ def main() -> None:
         "load_average_1m": round(os.getloadavg()[0], 2),  # others' work skews wall times
         "media": str(media),
         "profiles": results,
+        "smoke": args.smoke,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

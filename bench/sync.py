@@ -4,7 +4,8 @@ Run with ``.venv/bin/python bench/sync.py [--phones 4] [--screens 2] [--seconds 
 makes a test clip (320×180, 30 fps, 1-s GOP, video only) in a temp media dir, starts a
 server in-process on 127.0.0.1 with a one-scene story on it, opens the screens
 (`/screen/CODE`) and phones (`/j/CODE`, joined by tapping) in Debian's Chromium, starts
-the screening and, once every page has reported, samples each page's latest `playout`
+the screening and, once every page has sent four reports (the first ones steer its
+buffering into place), samples each page's latest `playout`
 report (the median of its offsets over ~2 s: when a frame was shown minus when it was
 due on the room clock) once a second for ``--seconds``. Prints p50/p95 of the **spread**
 (max − min across pages) between the screens, among the phones and across all pages,
@@ -30,11 +31,12 @@ from playwright.async_api import Browser, Page, async_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mobile_bridge.client import PhoneClient
-from server.rooms.playout import percentile
+from server.rooms.playout import RoomPlayout, percentile
 from tests.mobile_bridge.film.clips import make_clip
 from tests.server.conftest import LiveServer, running, settings_for
 from tests.web.conftest import FLAGS
 
+SETTLE_REPORTS = 4  # reports per page before sampling: the first ones steer it into place
 STORY = """
 kinoroom: 1
 title: Sync reel
@@ -49,6 +51,17 @@ async def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> Pag
     page = await context.new_page()
     await page.goto(url)
     return page
+
+
+async def settled(book: RoomPlayout, pages: int, reports: int = SETTLE_REPORTS) -> None:
+    """Until every page has sent ``reports`` more reports (the steering has had that many
+    corrections), or a minute."""
+    seen: dict[str, set[float]] = {}
+    async with asyncio.timeout(60):
+        while len(seen) < pages or min(len(at) for at in seen.values()) < reports:
+            for device, report in book.latest().items():
+                seen.setdefault(device, set()).add(report.at)
+            await asyncio.sleep(0.25)
 
 
 def stats_ms(values: list[float]) -> dict[str, float | None]:
@@ -101,7 +114,7 @@ async def _run(
                     if time.monotonic() - started > 60:
                         raise TimeoutError(f"only {len(book.latest())} pages reported")
                     await asyncio.sleep(0.25)
-                await asyncio.sleep(4)  # two more reports: the steering settles
+                await settled(book, phones + screens)
                 samples: list[dict[str, tuple[str, float]]] = []
                 for _ in range(int(seconds)):
                     await asyncio.sleep(1)
@@ -126,6 +139,9 @@ async def _run(
         "offsets_ms": {
             page: round(statistics.median(values) * 1000, 1) for page, values in per_page.items()
         },
+        "offsets_ms_per_sample": {
+            page: [round(v * 1000, 1) for v in values] for page, values in per_page.items()
+        },
         "server_summary": live.services.playout.summary(code, _room_now(live, code)),
     }
 
@@ -141,7 +157,10 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--out", type=Path, default=Path("bench/results/sync.json"))
+    parser.add_argument("--smoke", action="store_true", help="2 pages, 2 s: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.phones, args.screens, args.seconds = 1, 1, 2.0
     result = asyncio.run(
         asyncio.wait_for(measure(args.phones, args.screens, args.seconds), args.seconds + 90)
     )

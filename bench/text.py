@@ -10,30 +10,26 @@ Each run is one draft: sampled at the studio's temperature with its own seed, at
 ``--new-tokens`` new tokens (``min_new_tokens`` is not forced, so a run that ends early
 counts the tokens it made). tokens/s = new tokens / generation seconds, prompt
 processing included; model load (de-quantising the 98 MB GGUF) is reported apart, as it
-happens once per process.
+happens once per process. ``--smoke``: one run of 2 tokens (the model still loads), to
+check that it works.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
 from pathlib import Path
 
-# Run as a script, this file's folder would come first on sys.path and bench/queue.py
-# would shadow the standard library's `queue` (which concurrent.futures imports).
+from genmodels.drafts import TEMPERATURE, TOP_P, Brief, build_messages, node_context
+from genmodels.text import Device, TextModel
+from narrative.stories import DEMO
+from narrative.validate import load_story
+
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-from genmodels.drafts import TEMPERATURE, TOP_P, Brief, build_messages, node_context  # noqa: E402
-from genmodels.text import Device, TextModel  # noqa: E402
-from narrative.stories import DEMO  # noqa: E402
-from narrative.validate import load_story  # noqa: E402
 
 
 def main() -> None:
@@ -44,7 +40,10 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model id, folder or .gguf (default SmolLM2)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: cores)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "text.json")
+    parser.add_argument("--smoke", action="store_true", help="one 2-token run: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.new_tokens = 1, 2
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
@@ -94,6 +93,7 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "smoke": args.smoke,
     }
     print(
         f"{model.name} on {model.device} ({figures['torch_threads']} threads): "

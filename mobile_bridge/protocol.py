@@ -62,6 +62,7 @@ class CloseCode(enum.IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001  # the server shuts down; reconnect with the same token
+    INVALID_DATA = 1007  # a text frame that is not UTF-8 (the transport closes it)
     POLICY = 1008  # bad Origin
     TOO_LARGE = 1009
     RESTART = 1012  # the server restarts; reconnect with the same token

@@ -33,6 +33,7 @@ RECONNECT_CLOSE_CODES = frozenset(
 CLOSE_CODE_ERRORS: dict[int, str] = {
     CloseCode.GOING_AWAY: "shutting-down",
     CloseCode.RESTART: "shutting-down",
+    CloseCode.INVALID_DATA: "bad-message",
     CloseCode.POLICY: "forbidden",
     CloseCode.TOO_LARGE: "too-large",
     CloseCode.BAD_TOKEN: "bad-token",

@@ -37,6 +37,18 @@ StoryLoader.add_implicit_resolver(
     list("tTfF"),
 )
 
+# libyaml's parser, when PyYAML was built with it, composes the same nodes (with the same
+# marks and StoryLoader's resolvers) ten times faster: the demo story is parsed at every
+# start-up. A document it refuses is parsed again by the pure-Python parser, whose error
+# messages are the ones the validator reports.
+_FastLoader: type[yaml.CSafeLoader] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CStoryLoader(yaml.CSafeLoader):
+        yaml_implicit_resolvers = StoryLoader.yaml_implicit_resolvers
+
+    _FastLoader = _CStoryLoader
+
 
 @dataclass(frozen=True, slots=True)
 class Position:
@@ -82,7 +94,7 @@ def parse_document(text: str) -> Document:
     """
     document = Document(data=None)
     try:
-        root = yaml.compose(text, Loader=StoryLoader)
+        root = _compose(text)
         if root is not None:
             document.data = _build(root, (), document, StoryLoader(""))
     except yaml.MarkedYAMLError as exc:
@@ -96,6 +108,15 @@ def parse_document(text: str) -> Document:
         reason = "YAML syntax error: nested too deeply, or an alias contains itself"
         raise YamlSyntaxError(reason, Position(1, 1)) from exc
     return document
+
+
+def _compose(text: str) -> yaml.Node | None:
+    if _FastLoader is not None:
+        try:
+            return yaml.compose(text, Loader=_FastLoader)
+        except (yaml.YAMLError, RecursionError):
+            pass  # the pure-Python parser says why, as the validator reports it
+    return yaml.compose(text, Loader=StoryLoader)
 
 
 def _mark(node: yaml.Node) -> Position:

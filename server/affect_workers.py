@@ -22,6 +22,10 @@ its skin colour). A usable reading becomes a `narrative.mood.Sample` handed to
 ``deliver`` (the server puts it into the viewer's room as `Sensed`); a flagged one
 (no face, too dark, moving) is dropped.
 
+numpy (and the skin-colour code that needs it) is imported in a thread when the first
+camera frame arrives, not at start-up and not on the event loop: the frames that come
+while it loads (the first ~0.1 s of the first camera) are counted and dropped.
+
 Privacy: frames exist as arrays in this process and, pickled, in the worker for the
 duration of one call; nothing here writes anything. Per-viewer state (in the worker:
 baseline means, the pulse trace of colours, the last landmarks and a 12×12 brightness
@@ -44,14 +48,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import av
-import numpy as np
-import numpy.typing as npt
-
-from affect.rppg import Box, mean_rgb
 from narrative.mood import Sample
 
 if TYPE_CHECKING:
+    import av
+    import numpy as np
+    import numpy.typing as npt
+
+    from affect.rppg import Box
     from affect.viewer import ViewerAnalysis
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,7 @@ class Counts:
     samples: int = 0
     landmarked: int = 0
     failed: int = 0
+    dropped: int = 0  # came while numpy was still loading (the first camera's first frames)
 
 
 class AffectWorkers:
@@ -131,6 +136,7 @@ class AffectWorkers:
         self._last_sweep = clock()
         self._closed = False
         self._restarts = 0
+        self._numpy: asyncio.Future[None] | None = None  # loading in a thread, then done
         self.counts = Counts()
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -152,6 +158,13 @@ class AffectWorkers:
             return
         now = self._clock()
         self.counts.frames += 1
+        if self._numpy is None or not self._numpy.done():
+            if self._numpy is None:
+                self._numpy = asyncio.ensure_future(asyncio.to_thread(_import_numpy))
+            self.counts.dropped += 1
+            return
+        from affect.rppg import mean_rgb  # loaded by now: a dictionary look-up
+
         viewer = self._viewers.get(device)
         if viewer is None:
             viewer = self._viewers[device] = _Viewer(self.worker_of(device), now)
@@ -199,6 +212,8 @@ class AffectWorkers:
             viewer.in_flight = False
         self.counts.analysed += 1
         self.counts.landmarked += result.landmarked
+        from affect.rppg import Box
+
         viewer.patches = [Box(*box) for box in result.patches]
         if result.sample is not None and not self._closed:
             self.counts.samples += 1
@@ -250,14 +265,25 @@ class AffectWorkers:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._numpy is not None:
+            await asyncio.gather(self._numpy, return_exceptions=True)
         loop = asyncio.get_running_loop()
         for executor in self._executors:
             await loop.run_in_executor(None, _shutdown, executor)
         self._viewers.clear()
 
 
+def _import_numpy() -> None:
+    """What `AffectWorkers.sink` needs beyond the standard library (in a thread)."""
+    import numpy  # noqa: F401
+
+    import affect.rppg  # noqa: F401
+
+
 def to_rgb(frame: av.VideoFrame) -> npt.NDArray[np.uint8]:
     """The frame as a 320×240 RGB array (scaled only when the phone sent another size)."""
+    import numpy as np
+
     if (frame.width, frame.height) != (WIDTH, HEIGHT):
         frame = frame.reformat(width=WIDTH, height=HEIGHT)
     rgb: npt.NDArray[np.uint8] = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
@@ -285,6 +311,8 @@ def _init_worker(landmark_model: Path | None, fer_model: Path | None) -> None:
 
 
 def _analyse(device: str, frame: npt.NDArray[np.uint8], at: float, skin: list[Skin]) -> Result:
+    import numpy as np
+
     from affect.viewer import ViewerAnalysis
 
     assert _models is not None, "the initializer loads the models"

@@ -2,8 +2,10 @@
 
 ``kinoroom story validate|simulate|schema|graph``, ``kinoroom tally``, ``kinoroom serve``,
 ``kinoroom worker`` and the media commands. Exit codes:
-0 success, 1 the input has errors (validation errors, an invalid ballot file), 2 the
-command was used wrongly (argparse). Errors print as ``error CODE: message`` on stderr.
+0 success, 1 the input has errors (validation errors, an invalid ballot file) or the
+machine refuses a setting (a port in use, Redis down: `server.preflight`), 2 the command
+was used wrongly (a bad option, ``bad-argument``; a bad ``KINOROOM_*`` value). Errors
+print as one line, ``error CODE: message``, on stderr; never a traceback.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 
 from narrative.errors import NarrativeError, StoryError
 from narrative.stories import DEMO
-from server.cli_args import count, read_file
+from server.cli_args import OneLineParser, count, positive, read_file, web_url
 from server.media_cli import add_media_commands
+from server.network.errors import NetworkSetupError
+from server.preflight import SettingError, check_settings, load_settings, writable_folder
 from server.story_cli import add_import_command
 
 
@@ -96,25 +100,20 @@ def _cmd_protocol_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from server.network import NetworkSetupError
-    from server.serve import serve
-    from server.settings import Settings
-
     overrides: dict[str, object] = {
         k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None
     }
     if args.https:
         overrides["https"] = True
-    try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
-        if args.workers > 1:
-            from server.workers import serve_workers
+    settings = load_settings(**overrides)
+    check_settings(settings)  # before importing the server: a typo is answered at once
+    if args.workers > 1:
+        from server.workers import serve_workers
 
-            return serve_workers(settings, args.workers)
-        serve(settings)
-    except NetworkSetupError as exc:
-        print(exc.line(), file=sys.stderr)
-        return 1
+        return serve_workers(settings, args.workers)
+    from server.serve import serve
+
+    serve(settings)
     return 0
 
 
@@ -122,9 +121,8 @@ def _cmd_cluster_status(args: argparse.Namespace) -> int:
     import asyncio
 
     from server.cluster.nodes import cluster_status
-    from server.settings import Settings
 
-    settings = Settings()
+    settings = load_settings()
     if not settings.redis_url:
         print("error cluster-needs-redis: KINOROOM_REDIS_URL: a cluster meets in Redis; "
               "set its URL", file=sys.stderr)  # fmt: skip
@@ -138,6 +136,8 @@ def _cmd_cluster_status(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
+    if args.data_dir is not None:
+        writable_folder(args.data_dir, "--data-dir")
     return run_demo(
         phones=args.phones,
         policy=args.policy,
@@ -152,6 +152,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_loadtest(args: argparse.Namespace) -> int:
     from server.loadtest import run_loadtest
 
+    if args.out is not None:
+        writable_folder(args.out.parent, "--out")
+    _reachable(args.url)
     return run_loadtest(
         url=args.url,
         phones=args.phones,
@@ -163,6 +166,17 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
         seed=args.seed,
         as_json=args.json,
     )
+
+
+def _reachable(url: str) -> None:
+    """Raises `SettingError` ``server-unreachable`` unless ``url`` answers ``/healthz``."""
+    import httpx
+
+    try:
+        httpx.get(f"{url}/healthz", timeout=10, trust_env=False).raise_for_status()
+    except httpx.HTTPError as exc:
+        reason = f"no Kinoroom answers at {url}: {exc or type(exc).__name__}"
+        raise SettingError("server-unreachable", "--url", reason, exit_status=1) from None
 
 
 def _cmd_tally(args: argparse.Namespace) -> int:
@@ -182,9 +196,7 @@ def _backend_specs(text: str) -> dict[str, str]:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from server.settings import Settings
-
-    settings = Settings()
+    settings = load_settings()
     if not settings.redis_url:
         print(
             "error worker-needs-redis: set KINOROOM_REDIS_URL to the Redis the server uses "
@@ -219,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     from narrative.ink_explore import DEFAULT_LIMIT as INK_LIMIT
     from narrative.policies import POLICY_NAMES
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="kinoroom", description="Kinoroom: group viewing of branching films."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -309,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--json", action="store_true", help="one JSON object per line")
     demo.add_argument(
-        "--time-scale", type=float, default=0.1, metavar="F", help="film durations x F"
+        "--time-scale", type=positive, default=0.1, metavar="F", help="film durations x F"
     )
     demo.add_argument("--data-dir", type=Path, help="keep the database here (default: temp dir)")
     demo.add_argument(
@@ -321,11 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     loadtest = commands.add_parser(
         "loadtest", help="bot phones against a running server; prints figures, writes JSON"
     )
-    loadtest.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000")
+    loadtest.add_argument(
+        "--url", type=web_url, required=True, help="the server, e.g. http://127.0.0.1:8000"
+    )
     loadtest.add_argument("--phones", type=count(1), required=True)
     loadtest.add_argument(
         "--duration",
-        type=float,
+        type=positive,
         default=10.0,
         metavar="S",
         help="the vote window; with --room, how long phones wait for a vote",
@@ -357,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--prefix", help="Redis key prefix (default: KINOROOM_REDIS_PREFIX)")
     worker.add_argument(
         "--claim-idle",
-        type=float,
+        type=positive,
         default=5.0,
         metavar="S",
         help="take over a job its worker stopped refreshing for S seconds",
@@ -384,6 +398,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except NarrativeError as exc:
         print(f"error {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    except SettingError as exc:
+        print(f"error {exc}", file=sys.stderr)
+        return exc.exit_status
+    except NetworkSetupError as exc:  # TLS, proxies, ICE, a cluster's parts
+        print(exc.line(), file=sys.stderr)
         return 1
     except BrokenPipeError:  # `kinoroom story simulate | head`: the reader has enough
         sys.stderr.close()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from narrative.stories import DEMO
-from server.cli_args import count, hours, media_folder, read_file
+from server.cli_args import OneLineParser, count, hours, media_folder, read_file
 from server.cli_args import renditions as rendition_list
 
 
@@ -22,7 +22,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     media_ids = story_media_ids(load_story(read_file(args.story), args.story)) if args.story else []
     try:
         results = ingest_clips(
-            args.clips, media_ids, media_folder(args.media), args.renditions, progress=ProgressBar
+            args.clips,
+            media_ids,
+            media_folder(args.media, write=True),
+            args.renditions,
+            progress=ProgressBar,
         )
     except MediaError as exc:
         print(f"error {exc.code}: {exc.message}", file=sys.stderr)
@@ -50,7 +54,7 @@ def _cmd_film_demo(args: argparse.Namespace) -> int:
 
     path = args.story or str(DEMO)
     story = load_story(read_file(path), path)
-    media_dir = media_folder(args.media)
+    media_dir = media_folder(args.media, write=True)
     began = time.perf_counter()
     try:
         results = generate_demo_film(
@@ -72,10 +76,10 @@ def _cmd_film_demo(args: argparse.Namespace) -> int:
 def _cmd_film_prune(args: argparse.Namespace) -> int:
     from genmodels.retention import prune_generated
     from mobile_bridge.media.errors import MediaError
-    from server.settings import Settings
+    from server.preflight import load_settings
 
-    keep_h = args.hours if args.hours is not None else Settings().gen_keep_hours
-    media_dir = media_folder(args.media)
+    keep_h = args.hours if args.hours is not None else load_settings().gen_keep_hours
+    media_dir = media_folder(args.media, exist=True)
     try:
         pruned = prune_generated(media_dir, keep_h * 3600, dry_run=args.dry_run)
     except MediaError as exc:
@@ -106,7 +110,7 @@ def _media_options(parser: argparse.ArgumentParser, *, renditions: bool) -> None
         )
 
 
-def add_media_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_media_commands(commands: argparse._SubParsersAction[OneLineParser]) -> None:
     """Add ``ingest`` and ``film`` to the ``kinoroom`` subcommands."""
     ingest = commands.add_parser(
         "ingest", help="transcode clips once into stream renditions (MEDIA_DIR/ID/NAME.ts)"

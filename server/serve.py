@@ -1,7 +1,8 @@
 """`kinoroom serve`: the server on its sockets, with a banner telling a person how to join.
 
-Before anything listens, the network settings are checked and the TLS material made or
-checked (`server.network`): a setting that cannot work stops here with one line.
+Before anything listens, every setting is checked (`server.preflight`), the network
+settings and a cluster's parts too, and the TLS material made or checked
+(`server.network`): a setting that cannot work stops here with one line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 
 import segno
 
-from server import logs
+from server import logs, preflight
 from server.app import create_app
 from server.cluster.checks import check_cluster_settings
 from server.network.checks import check_network_settings
@@ -86,9 +87,17 @@ def _terminal_qr(qr: segno.QRCode) -> str:
     return "\n".join(rows)
 
 
+BACKLOG = 2048  # uvicorn's own default
+
+
 def bind(settings: Settings) -> socket.socket:
-    """Bind first, so port 0 becomes a real port before the banner names it."""
-    return bind_socket(settings.host, settings.port)
+    """Bind and listen first, so port 0 becomes a real port before the banner names it,
+    and a client that connects as soon as it reads the banner waits in the backlog
+    until uvicorn accepts (instead of being refused while the services start). A node of
+    a cluster shares its port with the other processes of its box (`--workers`)."""
+    sock = bind_socket(settings.host, settings.port, reuse_port=settings.cluster)
+    sock.listen(BACKLOG)
+    return sock
 
 
 def tune_gc() -> None:
@@ -103,13 +112,19 @@ def tune_gc() -> None:
     gc.set_threshold(20_000, 10, 100)
 
 
-def serve(settings: Settings, *, out: Callable[[str], object] = print) -> None:
-    """Run the server until SIGINT/SIGTERM.
+def _say(text: str) -> None:
+    print(text, flush=True)  # a pipe or a log file sees the banner at once, not at exit
+
+
+def serve(settings: Settings, *, out: Callable[[str], object] = _say) -> None:
+    """Serve until SIGINT or SIGTERM.
 
     Raises:
+        SettingError: a setting it cannot run with (checked before anything starts).
         NetworkSetupError: a TLS, proxy or ICE setting that cannot work, or a cluster
             missing its Redis, PostgreSQL or secret (before listening).
     """
+    preflight.check_settings(settings)
     logs.configure(settings.log_level, settings.log_format)
     tune_gc()
     check_cluster_settings(settings)
@@ -117,15 +132,21 @@ def serve(settings: Settings, *, out: Callable[[str], object] = print) -> None:
     tls = prepare_tls(settings, utc_now())
     for line in [*warnings, *(tls.warnings if tls is not None else ())]:
         sys.stderr.write(line + "\n")
+    sock = preflight.listen(settings, bind)
 
     def ready(services: Services) -> None:
         out(banner(services, listeners.state.public_url, listeners.state))
         gc.freeze()  # what start-up built lives as long as the process: never scan it again
 
     app = create_app(settings, on_ready=ready)
-    listeners = open_listeners(app, settings, tls)
+    listeners = open_listeners(app, settings, tls, main_socket=sock)
+
+    async def main() -> None:
+        await preflight.check_services(settings)  # PostgreSQL and Redis, when configured
+        await run(listeners)
+
     try:
-        asyncio.run(run(listeners))
+        asyncio.run(main())
     except KeyboardInterrupt:
         sys.stderr.write("stopped\n")
     finally:

@@ -3,6 +3,10 @@
 Built by `create_app`'s lifespan from the settings, torn down in the documented order:
 stop accepting, say bye to every page (close 1012, come back), stop the rooms, finish
 the last commits, close the database.
+
+The media libraries (aiortc, PyAV: the pages' WebRTC peers and the rooms' films) are
+imported in a thread once the services run, not before the server answers: they cost
+start-up a quarter of a second (`bench/startup.py`). `Services.media` waits for them.
 """
 
 from __future__ import annotations
@@ -12,14 +16,10 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import av
-from aiortc import MediaStreamTrack
+from typing import TYPE_CHECKING
 
 from genmodels.queue import JobQueue
 from genmodels.retention import prune_generated
-from mobile_bridge.ice import ice_configuration, restrict_host_addresses
-from mobile_bridge.peers import CameraSink, Peers
 from narrative.events import AffectSample
 from narrative.ids import DeviceId
 from narrative.mood import Sample
@@ -40,6 +40,12 @@ from server.rooms.room import Room
 from server.settings import Settings
 from server.tokens import Claims, Tokens
 
+if TYPE_CHECKING:
+    import av
+    from aiortc import MediaStreamTrack
+
+    from mobile_bridge.peers import CameraSink, Peers
+
 PHONE_RENDITION = "360p"
 PRUNE_EVERY_S = 3600.0
 SCREEN_RENDITION = "720p"
@@ -59,11 +65,12 @@ class Services:
     door: Door  # the one way into a room (codes, tokens, the failed-join budget)
     demo: tuple[Room, Seat | None] | None = None
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
-    peers: Peers | None = None  # the pages' WebRTC peers
+    peers: Peers | None = None  # the pages' WebRTC peers, once `media` has loaded them
     camera_sinks: list[CameraSink] = field(default_factory=list)  # who analyses camera frames
     affect: AffectWorkers | None = None  # the server-side camera analysis, if enabled
     playout: Playout = field(default_factory=Playout)  # pages' playout reports, per room
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    media_loaded: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -88,18 +95,6 @@ class Services:
             metrics=metrics,
             gen_queue=gen_queue,
             door=Door(rooms, tokens, _budget(settings, rooms)),
-        )
-        restrict_host_addresses(settings.ice_hosts or None)
-        secret = settings.turn_password
-        turn_password = secret.get_secret_value() if secret is not None else None
-        services.peers = Peers(
-            ice_configuration(
-                stun_urls=settings.stun_urls,
-                turn_urls=settings.turn_urls,
-                turn_username=settings.turn_username,
-                turn_password=turn_password,
-            ),
-            camera_fps=settings.camera_fps,
         )
         if settings.affect_workers:
             services.affect = AffectWorkers(
@@ -133,7 +128,36 @@ class Services:
                     if record.story_id == demo.id and (room := await rooms.find(record.code))
                 ]
             services.demo = await services._demo_room(demo, restored)
+        # Last: the thread importing aiortc and PyAV would slow the start-up above down.
+        services.media_loaded = asyncio.create_task(services._load_media(), name="media")
         return services
+
+    async def media(self) -> Peers:
+        """The pages' WebRTC peers, once aiortc and PyAV are loaded (at most a moment
+        after start-up; they load in a thread, off the event loop)."""
+        assert self.media_loaded is not None, "the services are running"
+        await asyncio.shield(self.media_loaded)
+        assert self.peers is not None
+        return self.peers
+
+    async def _load_media(self) -> None:
+        await asyncio.to_thread(_import_media)
+        from mobile_bridge.ice import ice_configuration, restrict_host_addresses
+        from mobile_bridge.peers import Peers
+
+        settings = self.settings
+        restrict_host_addresses(settings.ice_hosts or None)
+        secret = settings.turn_password
+        turn_password = secret.get_secret_value() if secret is not None else None
+        self.peers = Peers(
+            ice_configuration(
+                stun_urls=settings.stun_urls,
+                turn_urls=settings.turn_urls,
+                turn_username=settings.turn_username,
+                turn_password=turn_password,
+            ),
+            camera_fps=settings.camera_fps,
+        )
 
     async def _demo_room(self, demo: StoryRecord, restored: list[Room]) -> tuple[Room, Seat | None]:
         """The bundled story's room: the one still running from before a restart, or a new one.
@@ -199,6 +223,10 @@ class Services:
                 return
 
     async def stop(self) -> None:
+        if self.media_loaded is not None:
+            self.media_loaded.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.media_loaded
         if self.peers is not None:
             await self.peers.close_all()
         if self.affect is not None:
@@ -234,6 +262,14 @@ async def _cluster_rooms(local: Rooms) -> Rooms:
     rooms = ClusterRooms.of(local)
     await rooms.start()
     return rooms
+
+
+def _import_media() -> None:
+    """What the pages' peers and the rooms' films import: aiortc, PyAV and ours."""
+    import mobile_bridge.film
+    import mobile_bridge.ice
+    import mobile_bridge.peers
+    import mobile_bridge.rtp_origin  # noqa: F401
 
 
 async def _prune_generated(media_dir: Path, keep_hours: float) -> None:

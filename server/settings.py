@@ -1,5 +1,9 @@
 """Every server option, read from ``KINOROOM_*`` environment variables.
 
+A list is written with commas (``KINOROOM_ICE_HOSTS=127.0.0.1,10.0.0.5``) or as JSON
+(``["127.0.0.1"]``). `server.preflight.load_settings` turns a value that does not parse
+into a one-line error naming its variable.
+
 `Settings()` reads the environment; nothing else in Kinoroom does. The defaults run the
 embedded setup (`make run`): SQLite under ``data_dir``, an in-process bus, the bundled
 demo story, listening on 127.0.0.1. The README's settings table is checked against the
@@ -13,8 +17,26 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _listed(value: object) -> object:
+    """A list setting as people write it: ``a,b`` (spaces ignored) or JSON ``["a", "b"]``."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not a JSON list ({exc.args[0]})") from None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+# pydantic-settings reads a list from the environment as JSON only; NoDecode hands the raw
+# text to `_listed` instead, which takes commas too (KINOROOM_ICE_HOSTS=127.0.0.1).
+Listed = Annotated[list[str], NoDecode, BeforeValidator(_listed)]
 
 
 class Settings(BaseSettings):
@@ -45,7 +67,7 @@ class Settings(BaseSettings):
         None,
         description="signs room and device tokens; default: generated once into DATA_DIR/secret",
     )
-    allowed_origins: list[str] = Field(
+    allowed_origins: Listed = Field(
         default_factory=list,
         description="extra Origins allowed to open WebSockets (same-origin is always allowed)",
     )
@@ -87,15 +109,15 @@ class Settings(BaseSettings):
     max_phones: int = Field(
         10_000, ge=1, description="phones one room seats at once; more get `room-full`"
     )
-    ice_hosts: list[str] = Field(
+    ice_hosts: Listed = Field(
         default_factory=list,
         description="addresses the server offers WebRTC peers (host candidates); "
         "default every interface; 127.0.0.1 keeps media on the machine",
     )
-    stun_urls: list[str] = Field(
+    stun_urls: Listed = Field(
         default_factory=list, description="STUN servers for WebRTC (none by default)"
     )
-    turn_urls: list[str] = Field(default_factory=list, description="TURN servers for WebRTC")
+    turn_urls: Listed = Field(default_factory=list, description="TURN servers for WebRTC")
     turn_username: str | None = Field(None, description="TURN username")
     turn_password: SecretStr | None = Field(None, description="TURN password")
     camera_fps: float = Field(
@@ -227,21 +249,11 @@ class Settings(BaseSettings):
         description="with HTTPS, also serve plain HTTP on this port: a phone that opens it is "
         "told the HTTPS address and can fetch the local CA certificate (none by default)",
     )
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+    trusted_proxies: Listed = Field(
         default_factory=list,
         description="addresses or networks of reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed (comma-separated); none by default",
     )
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
 
     def serves_https(self) -> bool:
         """Whether `kinoroom serve` itself speaks TLS (``--https`` or a certificate given)."""
@@ -285,4 +297,4 @@ class Settings(BaseSettings):
         return path.read_text().strip().encode()
 
 
-__all__ = ["Settings"]
+__all__ = ["Listed", "Settings"]

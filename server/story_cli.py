@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from server.cli_args import read_file
+from server.cli_args import OneLineParser, read_file
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -42,7 +42,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 1 if any(d.severity == "error" for d in result.diagnostics) else 0
 
 
-def add_import_command(story: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_import_command(story: argparse._SubParsersAction[OneLineParser]) -> None:
     command = story.add_parser(
         "import", help="convert a Twine story (Twee 3) into a Kinoroom story file (YAML)"
     )

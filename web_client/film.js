@@ -14,6 +14,12 @@
 // common TARGET_OFFSET_S behind due time by steering the receivers' jitterBufferTarget,
 // so every page shows a frame at about the same instant ("start playback on the room
 // clock"): without it each page's delay is whatever its jitter buffer picked.
+// A page's playout moves by whole video frames (33 ms at 30 fps), so an error under half
+// a frame is left alone (STEER_DEADBAND, a little over half, so that noise around the
+// half does not flip a page back and forth): steering it only made the page hunt a frame
+// late and back every few seconds (bench/sync.py saw every page's offset jump by 33 ms
+// and back). What stays is the display's own grid: a frame is shown at one of the
+// screen's refreshes (16.7 ms apart at 60 Hz), and two screens' refreshes do not line up.
 //
 // Events: "status", detail {state, code?}: "connecting" | "playing" | "failed"
 // (code: codec-unsupported | no-webrtc | network | …; the vote works regardless) |
@@ -29,6 +35,8 @@ const REPORT_MS = 2000;
 const MIN_FRAMES = 5; // fewer presented frames than this in a period: nothing to report
 const TARGET_OFFSET_S = 0.25; // shown this long after due, on every page
 const STEER_GAIN = 0.7; // of the error corrected per report (damped: no oscillation)
+const DEFAULT_FRAME_S = 1 / 30; // until the film's own frame interval is measured
+const STEER_DEADBAND = 0.6; // of a frame: smaller errors are not steered
 const MAX_BUFFER_MS = 4000; // jitterBufferTarget's range in Chromium
 const EPOCH_RETRY_MS = 2000;
 const STALL_MS = 2000; // no frame for this long while playing: the peer is gone
@@ -75,6 +83,9 @@ export class FilmPlayer extends EventTarget {
     this.state = "idle";
     this.clock = null; // {clock_rate, rtp_origin, film_epoch}
     this.offsets = []; // seconds, since the last report
+    this.steps = []; // seconds between consecutive frames' RTP timestamps, since the last report
+    this.lastRtp = null;
+    this.frameS = DEFAULT_FRAME_S;
     this.lastOffset = null;
     this.framesShown = 0;
     this.lastFrameAt = 0;
@@ -223,6 +234,7 @@ export class FilmPlayer extends EventTarget {
         this.offsets.push(offset);
         this.lastOffset = offset;
       }
+      this._frameStep(meta);
       video.requestVideoFrameCallback(onFrame);
     };
     this._frameCallback = onFrame;
@@ -241,19 +253,34 @@ export class FilmPlayer extends EventTarget {
     return Number.isFinite(offset) && Math.abs(offset) < 60 ? offset : null;
   }
 
+  /** The film's frame interval: the median step between consecutive RTP timestamps. */
+  _frameStep(meta) {
+    const clock = this.clock;
+    if (!clock || meta.rtpTimestamp === undefined) return;
+    if (this.lastRtp !== null) {
+      const step = ((meta.rtpTimestamp - this.lastRtp) >>> 0) / clock.clock_rate;
+      if (step > 0 && step < 0.5) this.steps.push(step);
+    }
+    this.lastRtp = meta.rtpTimestamp;
+  }
+
   _report() {
     const offsets = this.offsets;
     this.offsets = [];
+    if (this.steps.length >= MIN_FRAMES) this.frameS = median(this.steps);
+    this.steps = [];
     if (offsets.length < MIN_FRAMES) return;
     const offset = median(offsets);
     this.socket.send({ type: "playout", offset_ms: Math.round(offset * 10000) / 10, frames: offsets.length });
     this._steer(offset);
   }
 
-  /** Move the receivers' buffering so the offset approaches TARGET_OFFSET_S. */
+  /** Move the receivers' buffering so the offset approaches TARGET_OFFSET_S; an error
+   * under about half a frame cannot be corrected (playout moves by whole frames). */
   _steer(offset) {
     const receivers = this.pc ? this.pc.getReceivers() : [];
     if (!receivers.length || !("jitterBufferTarget" in receivers[0])) return;
+    if (Math.abs(TARGET_OFFSET_S - offset) < this.frameS * STEER_DEADBAND) return;
     const wanted = this.bufferMs + (TARGET_OFFSET_S - offset) * 1000 * STEER_GAIN;
     this.bufferMs = Math.round(Math.min(MAX_BUFFER_MS, Math.max(0, wanted)));
     for (const receiver of receivers) receiver.jitterBufferTarget = this.bufferMs;
@@ -277,6 +304,8 @@ export class FilmPlayer extends EventTarget {
     clearTimeout(this._epochTimer);
     this._frameCallback = null;
     this.offsets = [];
+    this.steps = [];
+    this.lastRtp = null;
     this.bufferMs = 0;
     if (this.pc) {
       this.pc.close();

@@ -13,6 +13,7 @@ export const SERVER_TYPES = [
 export const CLOSE = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
+  INVALID_DATA: 1007,
   POLICY: 1008,
   TOO_LARGE: 1009,
   RESTART: 1012,
@@ -25,7 +26,7 @@ export const CLOSE = {
 
 // Close codes after which a page stays away instead of reconnecting.
 export const STAY_AWAY = new Set([
-  CLOSE.NORMAL, CLOSE.POLICY, CLOSE.TOO_LARGE, CLOSE.BAD_TOKEN,
+  CLOSE.NORMAL, CLOSE.INVALID_DATA, CLOSE.POLICY, CLOSE.TOO_LARGE, CLOSE.BAD_TOKEN,
   CLOSE.ROOM_NOT_FOUND, CLOSE.PROTOCOL_VERSION, CLOSE.RATE_LIMITED,
 ]);
 

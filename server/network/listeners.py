@@ -32,6 +32,7 @@ from fastapi import FastAPI
 from server.network.addresses import reachable_host, url_host
 from server.network.tls import TlsMaterial
 from server.settings import Settings
+from server.ws_transport import PageSocketProtocol
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def uvicorn_config(
         app,
         log_config=None,
         lifespan=lifespan,
+        ws=PageSocketProtocol,  # hostile frames: their close code and one line, no traceback
         ws_max_size=64 * 1024,  # the protocol's own 4 KiB limit answers with an error first
         ws_ping_interval=20.0,
         timeout_graceful_shutdown=5,

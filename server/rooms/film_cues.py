@@ -25,12 +25,16 @@ which alone knows where a choice leads (`narrative.plot`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mobile_bridge.film import Film
 from narrative.events import Command, Decide, FillIn, OpenVote, PlayScene
 from narrative.plot import Plot
+
+if TYPE_CHECKING:
+    from mobile_bridge.film import Film
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,18 @@ class Cut:
 
 
 FilmOrder = Prepare | Next | Cut
+
+
+def open_film(clock: Callable[[], float], media_dir: Path) -> Film:
+    """A room's film on ``clock`` (the room clock), reading clips from ``media_dir``.
+
+    Imported here, on first use: `mobile_bridge.film` loads aiortc and PyAV, a quarter of
+    a second `kinoroom serve` does not spend before it answers (the services load them in
+    a thread as soon as they run, `server.services.Services.media`).
+    """
+    from mobile_bridge.film import Film, media_dir_lookup
+
+    return Film(clock, media_dir_lookup(media_dir))
 
 
 def play(film: Film, orders: Iterable[FilmOrder]) -> None:
@@ -119,4 +135,4 @@ class FilmCues:
         return [clip for clip in clips if clip is not None]
 
 
-__all__ = ["Cut", "FilmCues", "FilmOrder", "Next", "Prepare", "play"]
+__all__ = ["Cut", "FilmCues", "FilmOrder", "Next", "Prepare", "open_film", "play"]

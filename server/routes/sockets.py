@@ -99,7 +99,9 @@ async def page_socket(websocket: WebSocket, code: str) -> None:
             first = await websocket.receive_text()
         read_at = time.monotonic()
         hello = parse_client_message(first)
-    except (TimeoutError, WebSocketDisconnect, KeyError):
+    except WebSocketDisconnect:
+        return  # gone, or its first frame refused by the transport (1007, 1009): closed already
+    except (TimeoutError, KeyError):  # KeyError: a binary first frame
         await websocket.close(CloseCode.POLICY, "no hello")
         return
     except ProtocolError as exc:

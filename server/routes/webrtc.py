@@ -21,17 +21,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aiortc import RTCSessionDescription
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from mobile_bridge.film.timeline import VIDEO_CLOCK_RATE
-from mobile_bridge.peers import CodecUnsupported, Purpose
-from mobile_bridge.rtp_origin import random_origin
 from server.deps import PageDep, RoomDep, ServicesDep
 from server.errors import ApiError
 
 router = APIRouter(tags=["webrtc"])
+
+# `mobile_bridge.film.timeline.VIDEO_CLOCK_RATE` and `mobile_bridge.peers.Purpose`, spelled
+# here: importing those modules loads aiortc and PyAV, which `Services.media` does in a
+# thread after start-up (a test checks they agree).
+VIDEO_CLOCK_RATE = 90_000
+Purpose = Literal["film", "camera"]
 
 
 class Offer(BaseModel):
@@ -90,17 +92,22 @@ async def film_clock(room: RoomDep, page: PageDep) -> FilmClock:
 @router.post("/api/rooms/{code}/webrtc")
 async def negotiate(room: RoomDep, offer: Offer, claims: PageDep, svc: ServicesDep) -> Answer:
     """Answer a page's offer; 422 ``codec-unsupported`` when it offers no H.264 video."""
-    assert svc.peers is not None, "services start their peers"
     if offer.purpose == "camera" and claims.role != "phone":
         raise ApiError(403, "forbidden", "only a phone sends its camera")
     plays_film = offer.purpose == "film" and (
         claims.role == "screen" or (claims.role == "phone" and room.record.mode == "phones-play")
     )
+    peers = await svc.media()
+    from aiortc import RTCSessionDescription
+
+    from mobile_bridge.peers import CodecUnsupported
+    from mobile_bridge.rtp_origin import random_origin
+
     film = svc.film_tracks(room, claims.role) if plays_film else ()
     camera = svc.camera_frame if claims.role == "phone" else None
     origin = random_origin()
     try:
-        answer = await svc.peers.answer(
+        answer = await peers.answer(
             claims.device,
             RTCSessionDescription(sdp=offer.sdp, type="offer"),
             film=film,
@@ -112,7 +119,7 @@ async def negotiate(room: RoomDep, offer: Offer, claims: PageDep, svc: ServicesD
         raise ApiError(422, exc.code, f"{exc}: Kinoroom streams H.264") from None
     except ValueError as exc:
         raise ApiError(422, "bad-sdp", f"the offer is not usable SDP: {exc}") from None
-    svc.metrics.peers.set(len(svc.peers))
+    svc.metrics.peers.set(len(peers))
     clock = FilmClock(rtp_origin=origin, film_epoch=room.film_epoch) if film else None
     return Answer(sdp=answer.sdp, film=clock)
 
@@ -120,9 +127,9 @@ async def negotiate(room: RoomDep, offer: Offer, claims: PageDep, svc: ServicesD
 @router.delete("/api/rooms/{code}/webrtc/camera", status_code=204)
 async def drop_camera(claims: PageDep, svc: ServicesDep) -> None:
     """Close the page's camera-only peer now (its viewer turned the camera off)."""
-    assert svc.peers is not None, "services start their peers"
-    await svc.peers.close(claims.device, "camera")
-    svc.metrics.peers.set(len(svc.peers))
+    peers = await svc.media()
+    await peers.close(claims.device, "camera")
+    svc.metrics.peers.set(len(peers))
 
 
 __all__ = ["router"]

@@ -18,6 +18,7 @@ from server.network.listeners import uvicorn_config
 from server.serve import bind
 from server.services import Services
 from server.settings import Settings
+from tests.timing import within
 
 # A quick film: every scene a few seconds, so a whole screening takes ~5 s.
 QUICK_STORY = """
@@ -96,8 +97,8 @@ async def running(settings: Settings) -> AsyncIterator[LiveServer]:
     server = uvicorn.Server(uvicorn_config(app, settings))  # as `kinoroom serve` runs it
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
+        async with asyncio.timeout(within(10)):
+            while not server.started:  # uvicorn has no event for it; the socket listens already
                 await asyncio.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=url) as http:

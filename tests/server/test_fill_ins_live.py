@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import time
+import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from server.report import build_report
 from server.settings import Settings
 from tests.mobile_bridge.film.clips import colour_of, make_clip, make_film
 from tests.server.conftest import LiveServer, running, settings_for
+from tests.timing import within
 
 STORY = """
 kinoroom: 1
@@ -55,29 +56,36 @@ scenes:
 
 @dataclass
 class FakeMontage:
-    """Stands in for a backend: after ``delay_s`` writes a magenta clip, or fails."""
+    """Stands in for a backend: copies a magenta clip made beforehand (so a job takes no
+    time worth measuring), or fails; with ``held``, only once the test releases it (a
+    job that is late because the test says so, not because the machine is slow)."""
 
     media_dir: Path
-    delay_s: float = 0.0
+    held: bool = False
     fail: GenerationError | None = None
     audio: bool = True
     name: str = "montage"
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def prepare(self, seconds: float) -> None:
+        make_clip(self.media_dir / "made" / "clip.ts", "magenta", seconds=seconds, audio=self.audio)
 
     def run(self, job: Job, context: JobContext) -> Output:
         context.progress(0.5, "compose")
-        time.sleep(self.delay_s)
+        if self.held:
+            assert self.release.wait(within(60)), "the test never released the job"
         provenance = Provenance(
             backend="montage", model="film-clips", prompt=job.prompt, seed=job.seed,
-            duration_s=job.duration_s, timings={"compose": self.delay_s}, style_score=0.9,
+            duration_s=job.duration_s, timings={"compose": 0.5}, style_score=0.9,
             worker=context.worker,
         )  # fmt: skip
         if self.fail is not None:
             raise self.fail
         media = f"generated/{job.id}"
-        first = self.media_dir / media / f"{job.renditions[0]}.ts"
-        make_clip(first, "magenta", seconds=job.duration_s, audio=self.audio)
-        for rendition in job.renditions[1:]:
-            shutil.copy(first, first.with_name(f"{rendition}.ts"))
+        for rendition in job.renditions:
+            target = self.media_dir / media / f"{rendition}.ts"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.media_dir / "made" / "clip.ts", target)
         return Output(media, provenance)
 
 
@@ -87,6 +95,7 @@ async def server_with(
 ) -> AsyncIterator[LiveServer]:
     media = backend.media_dir
     make_film(media, {"t/hall": "green", "t/red": "red", "t/blue": "blue"}, seconds=3.0)
+    backend.prepare(3.0)  # the bridge scene's length
 
     def open_queue(settings: Settings) -> LocalQueue:
         config = WorkerConfig(media_dir=media)
@@ -101,14 +110,18 @@ def playing(scene: str) -> Callable[[object], bool]:
     return lambda m: isinstance(m, State) and m.scene == scene
 
 
-async def screen(live: LiveServer, *, watch: bool = False) -> tuple[list[State], list[str], str]:
+async def screen(
+    live: LiveServer, backend: FakeMontage, *, watch: bool = False
+) -> tuple[list[State], list[str], str]:
     """Run the story with one phone voting for the bridge; the states it got, the
-    colours its film showed (when ``watch``), and the room code."""
+    colours its film showed (when ``watch``: until a second of the generated clip has
+    played), and the room code. A held job is released once the bridge scene started."""
     story_id = await live.story(STORY)
     room = (await live.http.post("/api/rooms", json={"story_id": story_id})).json()
     code = room["code"]
     seat = await join_room(live.url, code, "Ada", http=live.http)
     colours: list[str] = []
+    generated_shown = asyncio.Event()
     pc = RTCPeerConnection()
     tasks: set[asyncio.Task[None]] = set()
 
@@ -118,6 +131,8 @@ async def screen(live: LiveServer, *, watch: bool = False) -> tuple[list[State],
                 frame = await track.recv()
                 if track.kind == "video":
                     colours.append(colour_of(frame.to_ndarray(format="rgb24")))  # type: ignore[union-attr]
+                    if colours.count("magenta") >= 30:  # a second of the generated clip
+                        generated_shown.set()
 
     pc.on("track", lambda track: tasks.add(asyncio.create_task(consume(track))))
     async with (
@@ -141,18 +156,20 @@ async def screen(live: LiveServer, *, watch: bool = False) -> tuple[list[State],
             )
             assert answer.status_code == 200, answer.text
             await pc.setRemoteDescription(RTCSessionDescription(answer.json()["sdp"], "answer"))
-        opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=10))
-        decided = asyncio.ensure_future(phone.wait_for(DecisionMessage, timeout=10))
+        opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=within(10)))
+        decided = asyncio.ensure_future(phone.wait_for(DecisionMessage, timeout=within(10)))
         scenes = [
-            asyncio.ensure_future(phone.wait_for(playing(scene), timeout=10))
+            asyncio.ensure_future(phone.wait_for(playing(scene), timeout=within(10)))
             for scene in ("hall", "bridge")
         ]
         await host.host("start")
         await phone.vote((await opened).choice, "bridge")
         assert (await decided).option == "bridge"
         states = [State.model_validate(s.model_dump()) for s in await asyncio.gather(*scenes)]
+        backend.release.set()  # a held job comes back now: after its boundary
         if watch:
-            await asyncio.sleep(1.5)  # a second and a half of the bridge scene
+            async with asyncio.timeout(within(10)):
+                await generated_shown.wait()
     await pc.close()
     for task in tasks:
         task.cancel()
@@ -163,7 +180,7 @@ async def screen(live: LiveServer, *, watch: bool = False) -> tuple[list[State],
 async def report_of(live: LiveServer, code: str) -> dict[str, object]:
     """The room's report once its fill-in's provenance is committed (the room writes it
     with its next batch after the job came back)."""
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(within(10)):
         while not await live.services.store.generated_assets(code):
             await asyncio.sleep(0.1)
     report = await build_report(live.services.store, code)
@@ -177,7 +194,7 @@ async def test_a_finished_fill_in_plays_at_its_boundary_labelled_and_recorded(
 ):
     backend = FakeMontage(tmp_path / "media")
     async with server_with(tmp_path, backend, monkeypatch) as live:
-        states, colours, code = await screen(live, watch=True)
+        states, colours, code = await screen(live, backend, watch=True)
         bridge = states[-1]
         hall = next(s for s in states if s.scene == "hall")
         assert bridge.starts_at == hall.ends_at  # on time, at the boundary
@@ -198,7 +215,7 @@ async def test_a_finished_fill_in_plays_at_its_boundary_labelled_and_recorded(
 @pytest.mark.parametrize(
     ("backend_args", "status", "code"),
     [
-        ({"delay_s": 4.0}, "late", "finished-late"),
+        ({"held": True}, "late", "finished-late"),
         (
             {"fail": GenerationError("montage-no-sources", "no clips")},
             "failed",
@@ -231,7 +248,7 @@ async def test_a_slow_failed_or_off_style_fill_in_plays_the_fallback_on_time(
 ):
     backend = FakeMontage(tmp_path / "media", **backend_args)
     async with server_with(tmp_path, backend, monkeypatch) as live:
-        states, _, room_code = await screen(live)
+        states, _, room_code = await screen(live, backend)
         bridge = states[-1]
         hall = next(s for s in states if s.scene == "hall")
         assert bridge.starts_at == hall.ends_at  # the room did not wait for the job
@@ -247,7 +264,7 @@ async def test_a_slow_failed_or_off_style_fill_in_plays_the_fallback_on_time(
 async def test_the_host_sees_each_job_running_then_its_outcome(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    backend = FakeMontage(tmp_path / "media", delay_s=3.0)  # cue time: 3 s less the margin
+    backend = FakeMontage(tmp_path / "media", held=True)  # until the test has seen it overdue
     async with server_with(tmp_path, backend, monkeypatch) as live:
         room = await live.http.post("/api/rooms", json={"story_id": await live.story(STORY)})
         code, token = room.json()["code"], room.json()["host_token"]
@@ -258,13 +275,17 @@ async def test_the_host_sees_each_job_running_then_its_outcome(
         assert (as_phone.status_code, as_phone.json()["error"]) == (403, "forbidden")
         seen: list[dict[str, object]] = []
         async with PhoneClient(live.url, code, token, "host") as host:
-            bridge = asyncio.ensure_future(host.wait_for(playing("bridge"), timeout=10))
+            bridge = asyncio.ensure_future(host.wait_for(playing("bridge"), timeout=within(10)))
             await host.host("start")  # nobody votes: the vote's default is the bridge
-            while not bridge.done():
-                seen += (await live.http.get(path, headers=auth)).json()["jobs"]
-                await asyncio.sleep(0.1)
+            # The board as the host page polls it: queued or running, then overdue once
+            # its cue time has passed; the job is held until the board said so.
+            async with asyncio.timeout(within(10)):
+                while not seen or seen[-1]["phase"] != "overdue":
+                    seen += (await live.http.get(path, headers=auth)).json()["jobs"]
+                    await asyncio.sleep(0.1)
+            backend.release.set()
             await bridge
-            async with asyncio.timeout(5):  # the job's result, after its cue time
+            async with asyncio.timeout(within(5)):  # the job's result, after its cue time
                 while seen[-1]["phase"] != "late":
                     seen += (await live.http.get(path, headers=auth)).json()["jobs"]
                     await asyncio.sleep(0.1)

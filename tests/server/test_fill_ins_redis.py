@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,10 @@ from tests.genmodels.queue_support import REDIS_URL, WorkerProcess, redis_prefix
 from tests.mobile_bridge.film.clips import make_film
 from tests.server.conftest import running, settings_for
 from tests.server.test_fill_ins_live import playing
+from tests.timing import within
 
+# The hall must outlast a worker's death, a second worker's start and its job: its
+# length is sized from how long the first worker took to start (`hall_s`).
 STORY = """
 kinoroom: 1
 title: The bridge
@@ -27,22 +31,28 @@ start: hall
 scenes:
   hall:
     media: t/hall
-    duration: 12
+    duration: {hall_s:.1f}
     choice:
       at: 0.2
       window: 1.0
       prompt: Which way?
       default: bridge
       options:
-        - {id: bridge, label: Over the bridge, goto: bridge}
-        - {id: back, label: Back, goto: back}
+        - {{id: bridge, label: Over the bridge, goto: bridge}}
+        - {{id: back, label: Back, goto: back}}
   bridge:
     media: t/red
     duration: 2
-    generate: {backend: montage, prompt: A bridge at dusk}
+    generate: {{backend: montage, prompt: A bridge at dusk}}
     ending: true
-  back: {media: t/blue, duration: 2, ending: true}
+  back: {{media: t/blue, duration: 2, ending: true}}
 """
+
+
+def hall_s(worker_start_s: float) -> float:
+    """Kill, a second worker's start (as slow as the first, twice over), its claim of the
+    job (1 s idle) and the job (a 2 s clip), before the margin."""
+    return max(12.0, 6.0 + 3.0 * worker_start_s)
 
 
 async def worker(tmp_path: Path, prefix: str, delay_s: float) -> WorkerProcess:
@@ -67,29 +77,37 @@ async def test_a_killed_workers_job_is_taken_over_or_the_fallback_plays_on_time(
     media = tmp_path / "media"
     make_film(media, {"t/hall": "green", "t/red": "red", "t/blue": "blue"}, seconds=3.0)
     async with redis_prefix() as (redis, keys):
+        began = time.monotonic()
         first = await worker(tmp_path, keys.prefix, 60.0)  # slow: it will not finish
+        hall = hall_s(time.monotonic() - began)
         settings = settings_for(tmp_path, media_dir=media, gen_margin_s=1.0,
                                 redis_url=REDIS_URL, redis_prefix=keys.prefix)  # fmt: skip
         async with running(settings) as live:
             assert isinstance(live.services.gen_queue, RedisQueue)
-            story_id = await live.story(STORY)
+            story_id = await live.story(STORY.format(hall_s=hall))
             room = (await live.http.post("/api/rooms", json={"story_id": story_id})).json()
             seat = await join_room(live.url, room["code"], "Ada", http=live.http)
             async with (
                 PhoneClient(live.url, room["code"], room["host_token"], "host") as host,
                 PhoneClient(live.url, room["code"], seat.token) as phone,
             ):
-                hall = asyncio.ensure_future(phone.wait_for(playing("hall"), timeout=10))
-                bridge = asyncio.ensure_future(phone.wait_for(playing("bridge"), timeout=30))
-                opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=10))
+                hall_state = asyncio.ensure_future(
+                    phone.wait_for(playing("hall"), timeout=within(10))
+                )
+                bridge = asyncio.ensure_future(
+                    phone.wait_for(playing("bridge"), timeout=hall + within(10))
+                )
+                opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=within(10)))
                 await host.host("start")
                 await phone.vote((await opened).choice, "bridge")
-                async with asyncio.timeout(10):  # the first worker's progress: it has the job
-                    while not await redis.xlen(keys.updates):
-                        await asyncio.sleep(0.05)
+                # The first worker's progress on the job: it has taken it (a blocking read).
+                progress = await redis.xread(
+                    {keys.updates: "0"}, count=1, block=int(within(10) * 1000)
+                )
+                assert progress, "the first worker never reported progress"
                 await first.kill()
                 second = await worker(tmp_path, keys.prefix, 0.2) if rescued else None
-                started, shown = await hall, await bridge
+                started, shown = await hall_state, await bridge
                 assert isinstance(started, State) and isinstance(shown, State)
                 assert shown.starts_at == started.ends_at  # on time either way
                 code = room["code"]

@@ -29,7 +29,7 @@ scenes:
       at: 0.2
       window: 1.0
       prompt: Which door?
-      default: red
+      default: blue  # the phone's vote too: the film test does not race the window
       options:
         - {id: red, label: The red door, goto: red}
         - {id: blue, label: The blue door, goto: blue}

@@ -12,6 +12,10 @@ kills the server twice without warning:
    every one of them;
 2. right after that decision reached the phones: the restarted room must keep it as it
    was (the phones get it again, the report lists it once) and go on to the next vote.
+
+Nothing here assumes how fast this machine is today: before the story is uploaded the
+test kills and restarts the server once and times it, and the door's vote window is
+sized from that restart (a busy machine restarts slower, and gets a longer window).
 """
 
 from __future__ import annotations
@@ -49,20 +53,21 @@ PHONES = 6
 # Phones come back soon after the server does, and keep trying well past a slow restart.
 BACKOFF = Backoff(attempts=60, first_s=0.05, cap_s=0.2)
 
-# The door's vote is open for 3.3 s (scaled with the timeouts): room for a kill and a
-# restart inside it (about 1 s here). The hall's vote stays open until the host skips.
-DOOR_WINDOW_S = 3.3 * SCALE
-STORY = f"""
+# The door's vote must stay open through a kill, a restart and the phones' return, so its
+# window is sized from a restart the test has just timed (`door_window_s`). The hall's
+# vote stays open until the host skips.
+DOOR_MIN_WINDOW_S = 3.0
+STORY = """
 kinoroom: 1
 title: Power cut
 start: door
 scenes:
   door:
     media: cut/door
-    duration: {DOOR_WINDOW_S + 1.2:.2f}
+    duration: {door_s:.2f}
     choice:
       at: 0.2
-      window: {DOOR_WINDOW_S:.2f}
+      window: {window_s:.2f}
       prompt: Open the door?
       default: wait
       options:
@@ -82,6 +87,17 @@ scenes:
         - {{id: right, label: Right, goto: end}}
   end: {{media: cut/end, duration: 0.5, ending: true}}
 """
+
+
+def door_window_s(restart_s: float) -> float:
+    """A window holding four votes, a kill, a restart as slow as the one just timed (with
+    room to be twice as slow), the phones' return and two more votes."""
+    return max(DOOR_MIN_WINDOW_S, 1.5 + 3.0 * restart_s)
+
+
+def story_source(restart_s: float) -> str:
+    window_s = door_window_s(restart_s)
+    return STORY.format(window_s=window_s, door_s=window_s + 1.5)
 
 
 def free_port() -> int:
@@ -127,6 +143,13 @@ class ServerProcess:
                         if (await http.get("/healthz")).status_code == 200:
                             return
                     await asyncio.sleep(0.02)
+
+    async def restart(self) -> float:
+        """Kill and start again; how long until it answered ``/healthz``."""
+        began = time.monotonic()
+        await self.kill()
+        await self.start()
+        return time.monotonic() - began
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no goodbye to the phones, no last commit."""
@@ -184,8 +207,9 @@ def welcomes(phones: list[PhoneClient]) -> list[asyncio.Future[tuple[Welcome, fl
 
 @pytest.mark.asyncio
 async def test_sigkill_and_restart_lose_no_acked_vote_and_no_decision(server):
+    restart_s = await server.restart()  # how fast a restart is here, now
     async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
-        story = await http.post("/api/stories", json={"source": STORY})
+        story = await http.post("/api/stories", json={"source": story_source(restart_s)})
         assert story.status_code == 201, story.text
         created = await http.post("/api/rooms", json={"story_id": story.json()["id"]})
         assert created.status_code == 201, created.text
@@ -232,8 +256,7 @@ async def _screening(server, http, code, host_token, host, phones) -> None:
     in_flight = asyncio.ensure_future(phones[4].vote("door", option="wait", timeout=STARTUP_S))
     await asyncio.sleep(0)  # the waiters are registered and the vote is on the wire
     room_at_kill, killed_at = phones[0].room_now(), time.monotonic()
-    await server.kill()
-    await server.start()
+    downtime_s = await server.restart()
 
     # -- after the first restart ------------------------------------------------------
     info = await http.get(f"/api/rooms/{code}")
@@ -242,7 +265,11 @@ async def _screening(server, http, code, host_token, host, phones) -> None:
     welcomed = [welcome for welcome, _ in await asyncio.gather(*back)]
     first, received_at = back[0].result()
     moved, elapsed = first.now - room_at_kill, received_at - killed_at
-    assert moved == pytest.approx(elapsed, abs=0.15), "the room clock must run on while down"
+    # The room clock ran on while the server was down: the welcome was stamped before it
+    # arrived (and the phone's clock is synced to ~1 ms), and a clock that had stopped
+    # would be short by about the whole downtime.
+    assert moved <= elapsed + 0.01
+    assert moved > elapsed - downtime_s / 2, "the room clock must run on while down"
     for i, welcome in enumerate(welcomed):
         assert welcome.state.scene == "door"
         assert welcome.state.starts_at == pytest.approx(door_state.starts_at, abs=1e-6)
@@ -261,7 +288,11 @@ async def _screening(server, http, code, host_token, host, phones) -> None:
     ballots[5] = "knock"
 
     # -- the door's window closes on the restarted server --------------------------------
-    decided = [asyncio.ensure_future(p.wait_for(DecisionMessage, timeout=TIMEOUT)) for p in phones]
+    closes_in = max(0.0, door.closes_at - phones[0].room_now())
+    decided = [
+        asyncio.ensure_future(p.wait_for(DecisionMessage, timeout=closes_in + TIMEOUT))
+        for p in phones
+    ]
     door_decisions = await asyncio.gather(*decided)
     door_decision = door_decisions[0]
     assert all(d == door_decision for d in door_decisions)
@@ -274,8 +305,7 @@ async def _screening(server, http, code, host_token, host, phones) -> None:
     # -- the second kill, right after the decision reached the phones -------------------
     back = welcomes(phones)
     await asyncio.sleep(0)
-    await server.kill()
-    await server.start()
+    await server.restart()
     await asyncio.gather(*back)
     for phone in phones:  # the decision is given back as it was, not made again
         assert phone.last_decision == door_decision

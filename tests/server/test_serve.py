@@ -11,15 +11,32 @@ from pathlib import Path
 
 import httpx
 
+# Libraries `kinoroom serve` must not load until a camera needs them (the affect workers,
+# their own processes, do): ~1 s of start-up between them (`bench/startup.py`).
+HEAVY = ("mediapipe", "matplotlib", "onnxruntime", "cv2", "torch")
+
+
+def imported(log: str) -> set[str]:
+    """The top-level packages ``-X importtime`` (PYTHONPROFILEIMPORTTIME) saw imported."""
+    found = re.findall(r"^import time:\s+\d+ \|\s+\d+ \| *([\w.]+)$", log, re.MULTILINE)
+    return {name.split(".")[0] for name in found}
+
 
 def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
-    env = {**os.environ, "KINOROOM_DATA_DIR": str(tmp_path), "KINOROOM_PORT": "0"}
+    env = {
+        **os.environ,
+        "KINOROOM_DATA_DIR": str(tmp_path),
+        "KINOROOM_PORT": "0",
+        "KINOROOM_ICE_HOSTS": "127.0.0.1",  # as the README writes it: a plain address
+        "PYTHONPROFILEIMPORTTIME": "1",  # every import, to stderr
+    }
     kinoroom = Path(sys.executable).with_name("kinoroom")
+    log = (tmp_path / "serve.log").open("w+")
     process = subprocess.Popen(
         [str(kinoroom), "serve"],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
     )
     try:
@@ -46,14 +63,24 @@ def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
             timeout=10,
         )
         assert roster.status_code == 200
-        # Generation is lazy: the serving process has not loaded torch (nor its libraries).
+        # The phone's landmarker model is served without loading MediaPipe.
+        model = httpx.head(f"{url[1]}/models/face_landmarker.task", timeout=10)
+        assert model.status_code == 200
+        # Generation and camera analysis are lazy: the serving process has loaded neither
+        # torch nor MediaPipe, matplotlib, OpenCV or onnxruntime (nor their libraries).
         maps = Path(f"/proc/{process.pid}/maps").read_text()
-        assert "libtorch" not in maps and "/torch/" not in maps
+        assert "libtorch" not in maps
+        assert [name for name in HEAVY if f"/{name}/" in maps] == []
+        log.seek(0)
+        assert imported(log.read()) & set(HEAVY) == set()
     finally:
         process.send_signal(signal.SIGINT)
         returncode = process.wait(timeout=20)
         assert process.stdout is not None
         process.stdout.close()
+    log.seek(0)
+    assert "Traceback" not in log.read()
+    log.close()
     assert returncode == 0
     assert (tmp_path / "kinoroom.db").exists()
     assert (tmp_path / "secret").stat().st_mode & 0o077 == 0  # the signing key is private

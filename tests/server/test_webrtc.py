@@ -99,3 +99,15 @@ async def test_a_camera_only_peer_sits_beside_the_film_peer_until_dropped(live):
     body = {"type": "offer", "sdp": "v=0", "purpose": "camera"}  # refused before it is read
     refused = await live.http.post(url, json=body, headers=host)
     assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
+
+
+async def test_the_route_spells_the_film_clock_and_purposes_as_the_media_modules_do():
+    # server.routes.webrtc spells them itself so that importing it loads no aiortc.
+    from typing import get_args
+
+    from mobile_bridge.film.timeline import VIDEO_CLOCK_RATE
+    from mobile_bridge.peers import Purpose
+    from server.routes import webrtc
+
+    assert webrtc.VIDEO_CLOCK_RATE == VIDEO_CLOCK_RATE
+    assert get_args(webrtc.Purpose) == get_args(Purpose)

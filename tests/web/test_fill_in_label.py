@@ -53,14 +53,15 @@ scenes:
 
 @contextlib.asynccontextmanager
 async def serving_fill_ins(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delay_s: float
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: FakeMontage
 ) -> AsyncIterator[LiveServer]:
-    """A live server whose fill-in jobs take ``delay_s`` and then write a green clip."""
+    """A live server whose fill-in jobs ``backend`` makes (a magenta clip, at once or
+    when the test releases it)."""
     media = tmp_path / "media"
     for clip, colour in {"quick/door": "red", "quick/hall": "green", "quick/end": "blue"}.items():
         make_clip(media / clip / "360p.ts", colour, seconds=10.0, audio=False)
         shutil.copy(media / clip / "360p.ts", media / clip / "720p.ts")
-    backend = FakeMontage(media, delay_s=delay_s, audio=False)
+    backend.prepare(6.0)  # the bridge scene's length
 
     def open_queue(settings: Settings) -> LocalQueue:
         return LocalQueue(WorkerConfig(media_dir=media), 1, backends={"montage": backend})
@@ -74,7 +75,8 @@ async def serving_fill_ins(
 async def fill_in_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[LiveServer]:
-    async with serving_fill_ins(tmp_path, monkeypatch, delay_s=0.5) as live:
+    backend = FakeMontage(tmp_path / "media", audio=False)
+    async with serving_fill_ins(tmp_path, monkeypatch, backend) as live:
         yield live
 
 
@@ -120,8 +122,10 @@ async def test_the_pages_label_a_generated_scene_while_it_plays(
 async def test_the_host_page_shows_a_fill_in_job_running_then_ready(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pages: Pages
 ) -> None:
-    # The job starts when the vote opens (0.5 s) and takes 4 s; its cue time is 8.5 s.
-    async with serving_fill_ins(tmp_path, monkeypatch, delay_s=4.0) as server:
+    # The job starts when the vote opens (0.5 s); its cue time is 8.5 s. It is held until
+    # the page has shown it running, then finishes long before its cue.
+    backend = FakeMontage(tmp_path / "media", audio=False, held=True)
+    async with serving_fill_ins(tmp_path, monkeypatch, backend) as server:
         room = await support.make_room(server, story=STORY)
         host = await pages.open(
             f"{server.url}/host#room={room['code']}&token={room['host_token']}",
@@ -139,5 +143,6 @@ async def test_the_host_page_shows_a_fill_in_job_running_then_ready(
         await expect(row.locator("progress")).to_have_attribute("value", "50")
         await expect(row.locator(".cue")).to_have_text(re.compile(r"in \d+ s"))
         await pages.shot(host, "host-fill-in-running")
+        backend.release.set()
         await expect(row.locator(".progress")).to_have_text("ready ✓", timeout=10_000)
         await pages.shot(host, "host-fill-in-ready")

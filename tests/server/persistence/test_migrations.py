@@ -106,3 +106,11 @@ def test_alembic_ini_at_the_repository_root_points_at_the_same_migrations():
 def test_every_revision_file_is_named_rev_underscore_slug():
     for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
         assert Path(script.path).name.startswith(f"{script.revision}_")
+
+
+def test_the_start_up_shortcut_knows_the_newest_migration():
+    # `upgrade` skips Alembic on a database already at HEAD_REVISION: a new migration
+    # must move it, or restarted servers would never run that migration.
+    from server.persistence.migrate import HEAD_REVISION
+
+    assert head() == HEAD_REVISION

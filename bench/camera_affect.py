@@ -1,7 +1,7 @@
 """Benchmark of server-side camera analysis: per-stage cost, phones per core, latency.
 
-Run with ``.venv/bin/python bench/affect.py [--seconds S] [--phones N] [--out FILE]``.
-Prints the figures and writes them as JSON (default ``bench/results/affect.json``);
+Run with ``.venv/bin/python bench/camera_affect.py [--seconds S] [--phones N] [--out FILE]``.
+Prints the figures and writes them as JSON (default ``bench/results/camera_affect.json``);
 takes about a minute. Target (issue "Audience affect"): at least 60 phones per core
 analysed at 2 frames a second.
 
@@ -17,8 +17,13 @@ Three parts:
    ``--phones`` simulated phones, each sending 16 frames a second (``camera_fps``) of
    which 2 are analysed, in real time; the worker's and this process's CPU are read
    from ``/proc``. Phones per core = phones / (worker CPU + event-loop CPU, in cores).
-3. **Latency**: camera frame handed to the sink → the sample applied to a `Screening`
-   and its mood recomputed (what the room does with it), over the pool run's frames.
+3. **Latency**: camera frame handed to the sink → the room's mood recomputed with the
+   sample and fed to its `Screening` (what the room does with it: the phone's sample
+   goes into the room's `LiveMood`, the aggregate reaches the screening as a `RoomMood`),
+   over the pool run's frames.
+
+``--smoke`` runs each part for a moment (a few calls per stage, 2 phones for 1 s), to
+check that it works; its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -38,17 +43,13 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-# Run as a script, this file's folder comes first on sys.path and its own name, affect.py,
-# would hide the `affect` package: put the repository first.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from affect.face_crop import grey_crop
 from affect.landmarks import Landmarker
 from affect.rppg import mean_rgb
 from affect.viewer import ViewerAnalysis
-from narrative.events import AffectSample, Join
+from narrative.events import Join, RoomMood
 from narrative.ids import DeviceId
-from narrative.mood import Sample
+from narrative.mood import LiveMood, Sample
 from narrative.policies import policy_from_spec
 from narrative.screening import Screening
 from narrative.story import Story
@@ -122,7 +123,12 @@ def classifier():  # the expression model when one was exported (`make fer-model
     return ExpressionClassifier(path) if path.is_file() else None
 
 
-def stages(still: list[av.VideoFrame], moving: list[av.VideoFrame]) -> dict[str, object]:
+def stages(
+    still: list[av.VideoFrame], moving: list[av.VideoFrame], scale: float = 1.0
+) -> dict[str, object]:
+    def n(calls: int) -> int:
+        return max(2, int(calls * scale))
+
     rgb = to_rgb(still[0])
     with Landmarker() as landmarker:
         mesh = landmarker.detect(rgb)
@@ -134,18 +140,18 @@ def stages(still: list[av.VideoFrame], moving: list[av.VideoFrame]) -> dict[str,
         crop = grey_crop(rgb, mesh.points_px)
         figures: dict[str, object] = {
             "h264_decode_ms": h264_decode_ms(still[:60]),
-            "to_rgb_ms": per_call_ms(lambda: to_rgb(still[1]), 2000),
-            "skin_colour_ms": per_call_ms(lambda: mean_rgb(rgb, patches), 2000),
-            "landmarks_ms": per_call_ms(lambda: landmarker.detect(rgb), 100),
-            "crop_ms": per_call_ms(lambda: grey_crop(rgb, mesh.points_px), 500),
-            "classifier_ms": per_call_ms(lambda: fer.classify(crop), 500) if fer else None,
+            "to_rgb_ms": per_call_ms(lambda: to_rgb(still[1]), n(2000)),
+            "skin_colour_ms": per_call_ms(lambda: mean_rgb(rgb, patches), n(2000)),
+            "landmarks_ms": per_call_ms(lambda: landmarker.detect(rgb), n(100)),
+            "crop_ms": per_call_ms(lambda: grey_crop(rgb, mesh.points_px), n(500)),
+            "classifier_ms": per_call_ms(lambda: fer.classify(crop), n(500)) if fer else None,
             "classifier_loaded": fer is not None,
         }
         figures["analyse_still_ms"], figures["landmarked_share_still"] = analyse_ms(
-            landmarker, still, 120
+            landmarker, still, n(120)
         )
         figures["analyse_moving_ms"], figures["landmarked_share_moving"] = analyse_ms(
-            landmarker, moving, 60
+            landmarker, moving, n(60)
         )
     return figures
 
@@ -167,22 +173,23 @@ async def pool_run(
     frames: list[av.VideoFrame], phones: int, seconds: float, decode_ms: float
 ) -> dict[str, object]:
     screening = Screening(bench_story(), policy_from_spec({"name": "mood"}))
+    live = LiveMood()  # the room's per-phone samples (`server.rooms.room.Room` keeps one)
+    present = [f"phone-{i}" for i in range(phones)]
     latencies: list[float] = []
 
     def deliver(device: str, sample: Sample) -> None:
-        v, a, e = sample.valence, sample.arousal, sample.engagement
-        event = AffectSample(DeviceId(device), v, a, e, 0.0)
-        screening.handle(event)
-        screening.mood(0.0)
+        now = time.monotonic()  # the bench's room clock: the samples are stamped with it
+        live.add(Sample(DeviceId(device), sample.valence, sample.arousal, sample.engagement, now))
+        screening.handle(RoomMood.of(live.reading(now, present=present), now))
         latencies.append(time.monotonic() - sample.at)  # at: when the sink got the frame
 
-    for i in range(phones):
-        screening.handle(Join(DeviceId(f"phone-{i}"), 0.0))
+    for device in present:
+        screening.handle(Join(DeviceId(device), 0.0))
     pool = AffectWorkers(deliver, workers=1, analyse_fps=ANALYSE_FPS)
     loop = asyncio.get_running_loop()
     # Start the worker (spawn, model load) before measuring.
-    pool.sink("warm-up", frames[0])
-    while pool.counts.analysed == 0:
+    while pool.counts.analysed == 0:  # the first frames only start numpy's import
+        pool.sink("warm-up", frames[0])
         await asyncio.sleep(0.05)
     pid = next(iter(pool._executors[0]._processes))  # type: ignore[attr-defined]
     latencies.clear()
@@ -237,11 +244,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="each pool run")
     parser.add_argument("--phones", type=int, default=0, help="pool run size (0: modelled)")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/affect.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/camera_affect.json"))
+    parser.add_argument("--smoke", action="store_true", help="a moment of each part: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.phones = 1.0, 2
     still = face_frames(32, sway_px=0.0)
     moving = face_frames(32, sway_px=6.0)
-    s = stages(still, moving)
+    s = stages(still, moving, scale=0.02 if args.smoke else 1.0)
     print("per-stage CPU cost (ms):")
     for key, value in s.items():
         print(f"  {key:26} {value if not isinstance(value, float) else round(value, 3)}")
@@ -274,6 +284,7 @@ def main() -> None:
         "stages": s,
         "modelled_phones_per_core": modelled,
         "pool": runs,
+        "smoke": args.smoke,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

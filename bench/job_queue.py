@@ -1,8 +1,8 @@
 """Benchmark of the fill-in job queue: jobs/s through Redis, and the round trip of one job.
 
-Run with ``.venv/bin/python -m bench.queue [--jobs N] [--workers 1,2] [--out FILE]`` (Redis
+Run with ``.venv/bin/python bench/job_queue.py [--jobs N] [--workers 1,2] [--out FILE]`` (Redis
 at ``--redis``, default redis://127.0.0.1:6379). Prints the figures and writes them as
-JSON (default ``bench/results/queue.json``).
+JSON (default ``bench/results/job_queue.json``).
 
 The backend does nothing (`NoopBackend`), so the figures are the queue's own cost:
 the server's XADD, a ``kinoroom worker`` process's XREADGROUP, thread hand-off and
@@ -13,36 +13,33 @@ ownership-checked settle, and the server's XREAD and dispatch to the room's list
   first submit to the last result delivered to the room;
 - round trip: one job at a time, submit to result, p50 and p95;
 - in-process: the same N jobs through `LocalQueue` with one thread, for comparison.
+
+``--smoke``: 20 jobs to one worker, 3 round trips, to check that it works.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
 import sys
+import time
+import uuid
 from pathlib import Path
 
-# Run as a script, this file's folder would come first on sys.path and this module would
-# shadow the standard library's `queue` (which asyncio's executors import).
+from redis.asyncio import Redis
+
+from genmodels.backend import JobContext, Output, WorkerConfig
+from genmodels.jobs import Job, Provenance, Result, Update
+from genmodels.local_queue import LocalQueue
+from genmodels.queue import JobQueue
+from genmodels.redis_queue import RedisQueue
+from genmodels.redis_streams import StreamKeys
+
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-
-from redis.asyncio import Redis  # noqa: E402
-
-from genmodels.backend import JobContext, Output, WorkerConfig  # noqa: E402
-from genmodels.jobs import Job, Provenance, Result, Update  # noqa: E402
-from genmodels.local_queue import LocalQueue  # noqa: E402
-from genmodels.queue import JobQueue  # noqa: E402
-from genmodels.redis_queue import RedisQueue  # noqa: E402
-from genmodels.redis_streams import StreamKeys  # noqa: E402
-
 ROOT = HERE.parent
 ROOM = "BENCH"
 
@@ -109,7 +106,7 @@ async def start_workers(
     env |= {"KINOROOM_REDIS_URL": url, "PYTHONPATH": str(ROOT)}
     env.pop("PYTHONASYNCIODEBUG", None)
     args = ["-m", "server.cli", "worker", "--prefix", keys.prefix]
-    args += ["--backends", "montage=bench.queue:NoopBackend"]
+    args += ["--backends", "montage=bench.job_queue:NoopBackend"]
     ready = asyncio.Semaphore(0)
 
     async def drain(stream: asyncio.StreamReader) -> None:
@@ -190,8 +187,11 @@ def main() -> None:
     parser.add_argument("--workers", type=lambda s: [int(w) for w in s.split(",")], default=[1, 2])
     parser.add_argument("--round-trips", type=int, default=200)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "queue.json")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "job_queue.json")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run: does it work?")
     args = parser.parse_args()
+    if args.smoke:
+        args.jobs, args.workers, args.round_trips = 20, [1], 3
     runs, local = asyncio.run(bench(args))
     for run in runs:
         print(
@@ -207,6 +207,7 @@ def main() -> None:
         "cores": os.cpu_count(),
         "redis": runs,
         "in_process": local,
+        "smoke": args.smoke,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
