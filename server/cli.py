@@ -404,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_status
     except NetworkSetupError as exc:  # TLS, proxies, ICE, a cluster's parts
         print(exc.line(), file=sys.stderr)
-        return 1
+        return exc.exit_status
     except BrokenPipeError:  # `kinoroom story simulate | head`: the reader has enough
         sys.stderr.close()
         return 0

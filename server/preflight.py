@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import re
 import socket
 import uuid
@@ -93,16 +92,13 @@ def load_settings(**overrides: object) -> Settings:
 def check_settings(settings: Settings) -> None:
     """Everything that can be checked without the network: URLs, folders, names.
 
+    The network's own settings (ICE, proxies, the public URL) are checked by
+    `server.network.checks`, with aiortc's parser, when ``serve`` starts.
+
     Raises:
         SettingError: the first setting that cannot work.
     """
     _check_urls(settings)
-    for host in settings.ice_hosts:
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            reason = f"{host!r} is not an IP address (comma-separated addresses, e.g. 127.0.0.1)"
-            raise SettingError("bad-setting", variable("ice_hosts"), reason) from None
     if settings.log_level.upper() not in LOG_LEVELS:
         reason = f"{settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
         raise SettingError("bad-setting", variable("log_level"), reason)
@@ -130,15 +126,8 @@ def check_settings(settings: Settings) -> None:
 
 
 def _check_urls(settings: Settings) -> None:
-    if settings.public_url is not None:
-        _web_url(settings.public_url, variable("public_url"))
     for origin in settings.allowed_origins:
         _web_url(origin, variable("allowed_origins"))
-    for field, schemes in (("stun_urls", ("stun", "stuns")), ("turn_urls", ("turn", "turns"))):
-        for url in getattr(settings, field):
-            if url.split(":", 1)[0] not in schemes or ":" not in url:
-                reason = f"{url!r} is not a {schemes[0]}: URL (e.g. {schemes[0]}:host:3478)"
-                raise SettingError("bad-url", variable(field), reason)
     if settings.database_url:
         _database_url(settings.database_url)
     if settings.redis_url and urlsplit(settings.redis_url).scheme not in (

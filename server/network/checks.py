@@ -21,6 +21,11 @@ from server.network.errors import NetworkSetupError
 from server.settings import Settings
 
 
+def _never_works(code: str, setting: str, why: str) -> NetworkSetupError:
+    """A value that cannot work on any machine: exit status 2."""
+    return NetworkSetupError(code, setting, why, exit_status=2)
+
+
 def check_network_settings(settings: Settings) -> list[str]:
     """Raise on the first network setting that cannot work; return warning lines.
 
@@ -34,12 +39,12 @@ def check_network_settings(settings: Settings) -> list[str]:
         _ice_url(url, "TURN_URLS", ("turn", "turns"))
     if settings.turn_urls and not (settings.turn_username and settings.turn_password):
         missing = "TURN_USERNAME" if not settings.turn_username else "TURN_PASSWORD"
-        raise NetworkSetupError(
+        raise _never_works(
             "turn-credentials", missing, "a TURN server needs a username and a password"
         )
     for host in settings.ice_hosts:
         if not is_ip(host):
-            raise NetworkSetupError(
+            raise _never_works(
                 "bad-ice-host", "ICE_HOSTS", f"{host!r} is not an IP address of this machine"
             )
     for proxy in settings.trusted_proxies:
@@ -47,7 +52,7 @@ def check_network_settings(settings: Settings) -> list[str]:
     if settings.public_url is not None:
         parts = urlsplit(settings.public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise NetworkSetupError(
+            raise _never_works(
                 "bad-public-url",
                 "PUBLIC_URL",
                 f"{settings.public_url!r} is not an http:// or https:// URL with a host",
@@ -66,20 +71,20 @@ def _ice_url(url: str, setting: str, schemes: tuple[str, ...]) -> None:
     try:
         parsed = parse_stun_turn_uri(url)
     except ValueError as exc:
-        raise NetworkSetupError(
+        raise _never_works(
             "bad-ice-url", setting, f"{url!r}: {exc} (e.g. {schemes[0]}:host:3478)"
         ) from None
     scheme, transport = parsed["scheme"], parsed.get("transport")
     if scheme not in schemes:
         allowed = " or ".join(f"{s}:" for s in schemes)
-        raise NetworkSetupError(
+        raise _never_works(
             "bad-ice-url", setting, f"{url!r}: a {scheme} URL; this setting takes {allowed}"
         )
     # aiortc would skip these silently, leaving the server's peers without the relay.
     if (scheme == "turn" and transport not in ("udp", "tcp")) or (
         scheme == "turns" and transport != "tcp"
     ):
-        raise NetworkSetupError(
+        raise _never_works(
             "bad-ice-url",
             setting,
             f"{url!r}: transport={transport} is not offered with {scheme}: (turn: udp or tcp, "
@@ -93,7 +98,7 @@ def _proxy(text: str) -> None:
     try:
         ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise NetworkSetupError(
+        raise _never_works(
             "bad-proxy-address",
             "TRUSTED_PROXIES",
             f"{text!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)",

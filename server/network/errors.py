@@ -6,8 +6,9 @@
                           tls-incomplete, tls-folder, bad-ice-url, bad-ice-host,
                           bad-proxy-address, bad-public-url)
 
-The CLI prints ``error CODE: KINOROOM_SETTING: why`` and exits 1: one line, never a
-traceback, never a private key.
+The CLI prints ``error CODE: KINOROOM_SETTING: why``: one line, never a traceback, never
+a private key. It exits 2 for a value that can never work (the ICE, proxy and public URL
+codes), 1 for one the machine refuses now (the files: certificates, keys, folders).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ class NetworkSetupError(Exception):
         code: stable kebab-case code (listed in the README).
         setting: the ``KINOROOM_*`` variable to fix, without the prefix (``TLS_CERT``).
         why: what is wrong, naming the file or value.
+        exit_status: 2 for a value that can never work, 1 for a file or folder.
     """
 
-    def __init__(self, code: str, setting: str, why: str) -> None:
+    def __init__(self, code: str, setting: str, why: str, *, exit_status: int = 1) -> None:
         self.code, self.setting, self.why = code, setting, why
+        self.exit_status = exit_status
         super().__init__(f"{code}: KINOROOM_{setting}: {why}")
 
     def line(self) -> str:

@@ -1,6 +1,6 @@
 """`kinoroom serve` with a network setting that cannot work: one line, a stable code, the
-setting and the file, exit 1, no traceback; a certificate phones will not trust: a
-one-line warning, and the server runs over HTTPS."""
+setting and the file, exit 1 (2 for a value that can never work), no traceback; a
+certificate phones will not trust: a one-line warning, and the server runs over HTTPS."""
 
 from __future__ import annotations
 
@@ -39,8 +39,10 @@ def serve(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedPr
     )
 
 
-def one_line(result: subprocess.CompletedProcess[str], code: str, setting: str) -> str:
-    assert result.returncode == 1, (result.stdout, result.stderr)
+def one_line(
+    result: subprocess.CompletedProcess[str], code: str, setting: str, status: int = 1
+) -> str:
+    assert result.returncode == status, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"error {code}: KINOROOM_{setting}: "), lines[0]
@@ -92,25 +94,26 @@ def test_certificate_problems_are_one_line_naming_the_file(monkeypatch, capsys, 
     assert str(old.cert) in line and "expired on" in line
     one_line(run(tls_cert=str(good.cert)), "tls-incomplete", "TLS_KEY")
     data = tmp_path / "data"
-    data.mkdir()
+    data.mkdir(exist_ok=True)  # the settings check may have made it (a probe file)
     (data / "tls").write_text("a file where the CA's folder goes")
     one_line(run("--https"), "tls-folder", "DATA_DIR")
 
 
 def test_a_malformed_stun_url_stops_the_process_with_one_line(tmp_path):
-    line = one_line(serve(tmp_path, stun_urls='["stun//nowhere"]'), "bad-ice-url", "STUN_URLS")
+    result = serve(tmp_path, stun_urls='["stun//nowhere"]')
+    line = one_line(result, "bad-ice-url", "STUN_URLS", status=2)
     assert "stun//nowhere" in line
 
 
 def test_ice_and_proxy_settings_are_checked_at_start(monkeypatch, capsys, tmp_path):
     run = functools.partial(in_process, monkeypatch, capsys, tmp_path)
-    one_line(run(stun_urls='["turn:relay.lan:3478"]'), "bad-ice-url", "STUN_URLS")
-    one_line(run(turn_urls='["turns:relay.lan?transport=udp"]'), "bad-ice-url", "TURN_URLS")
-    one_line(run(turn_urls='["turn:relay.lan:3478"]'), "turn-credentials", "TURN_USERNAME")
-    one_line(run(ice_hosts='["my-laptop"]'), "bad-ice-host", "ICE_HOSTS")
+    one_line(run(stun_urls='["turn:relay.lan:3478"]'), "bad-ice-url", "STUN_URLS", 2)
+    one_line(run(turn_urls='["turns:relay.lan?transport=udp"]'), "bad-ice-url", "TURN_URLS", 2)
+    one_line(run(turn_urls='["turn:relay.lan:3478"]'), "turn-credentials", "TURN_USERNAME", 2)
+    one_line(run(ice_hosts='["my-laptop"]'), "bad-ice-host", "ICE_HOSTS", 2)
     result = run(trusted_proxies="127.0.0.1, proxy.lan")
-    assert "proxy.lan" in one_line(result, "bad-proxy-address", "TRUSTED_PROXIES")
-    one_line(run(public_url="kino.test:8000"), "bad-public-url", "PUBLIC_URL")
+    assert "proxy.lan" in one_line(result, "bad-proxy-address", "TRUSTED_PROXIES", 2)
+    one_line(run(public_url="kino.test:8000"), "bad-public-url", "PUBLIC_URL", 2)
 
 
 def test_an_untrusted_certificate_warns_once_and_serves_https(tmp_path, made):
