@@ -41,16 +41,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import itertools
 import json
 import platform
+import socket
 import statistics
 import sys
 import tempfile
 import time
-from asyncio import selector_events
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from struct import unpack
 from typing import Any
 
 import aioice.ice
@@ -60,6 +62,7 @@ from aiortc.contrib.media import MediaPlayer, MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 from fanout_media import loop_clip, make_clip
 from fanout_sink import FRAME_S, FrameLateness
+from film_before import Film as FilmBefore
 
 from mobile_bridge.film import Film, media_dir_lookup
 
@@ -67,6 +70,7 @@ HERE = Path(__file__).parent
 DEFAULT_STEPS = (10, 25, 50, 100, 150, 200, 250, 300, 400, 500, 600, 800)
 CLIP_S = 10
 BATCH = 25
+GSO = (17, 103)  # SOL_UDP, UDP_SEGMENT
 
 
 class Sink:
@@ -105,27 +109,61 @@ class Sink:
 
 
 class SendWatch:
-    """Every datagram this process sends goes past `FrameLateness` (see the docstring)."""
+    """Every datagram this process sends goes past `FrameLateness` (see the docstring).
+
+    Patched into the socket class itself: asyncio's transports call its ``sendto``, and
+    the film's GSO batches its ``sendmsg`` (a batch's frame ends in its last segment).
+    """
 
     def __init__(self) -> None:
         self.lateness = FrameLateness()
         self.packets = 0
-        transport = selector_events._SelectorDatagramTransport
-        original = transport.sendto
+        sendto, sendmsg = socket.socket.sendto, socket.socket.sendmsg
         watch = self
 
-        def sendto(self: Any, data: bytes, addr: Any = None) -> None:
+        def watched_sendto(self: socket.socket, data: Any, *args: Any) -> int:
             watch.packets += 1
-            watch.lateness.see(data, time.monotonic())
-            original(self, data, addr)
+            if len(data) > 11 and data[1] & 0x80:  # a marker bit: maybe a frame's end
+                watch.lateness.see(data, time.monotonic())
+            return sendto(self, data, *args)
 
-        transport.sendto = sendto  # type: ignore[method-assign]
+        def watched_sendmsg(
+            self: socket.socket, buffers: Any, ancdata: Any = (), *args: Any
+        ) -> int:
+            data = buffers[0]
+            segment = next((unpack("=H", c[2])[0] for c in ancdata if c[:2] == GSO), len(data))
+            last = (len(data) - 1) // segment * segment
+            watch.packets += last // segment + 1
+            watch.lateness.see(data[last:], time.monotonic())
+            return sendmsg(self, buffers, ancdata, *args)
+
+        socket.socket.sendto = watched_sendto  # type: ignore[assignment,method-assign]
+        socket.socket.sendmsg = watched_sendmsg  # type: ignore[method-assign]
 
     def take(self) -> dict[str, Any]:
         out = self.lateness.take()
         out["packets"] = self.packets
         self.packets = 0
         return out
+
+
+class GcWatch:
+    """The garbage collector's pauses in this process (a full collection stops the film)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._start)
+
+    def take(self) -> dict[str, Any]:
+        pauses, self.pauses = self.pauses, []
+        return {"gc_pauses": len(pauses), "gc_max_ms": round(1e3 * max(pauses, default=0), 1)}
 
 
 Tracks = Callable[[], Sequence[MediaStreamTrack]]
@@ -159,6 +197,7 @@ async def ramp(
     mode: str, tracks: Tracks, steps: Sequence[int], args: argparse.Namespace, watch: SendWatch
 ) -> list[dict[str, Any]]:
     sink = await Sink.start()
+    gc_watch = GcWatch()
     pcs: list[RTCPeerConnection] = []
     results: list[dict[str, Any]] = []
     deadline = time.monotonic() + args.budget_s
@@ -168,13 +207,17 @@ async def ramp(
                 print(f"  {mode}: time budget spent before N={n}")
                 break
             failed, connect_s = await add_peers(sink, n - len(pcs), tracks, pcs)
+            if args.freeze:
+                gc.freeze()  # the peers' objects: full collections no longer walk them
             await asyncio.sleep(args.settle_s)
             watch.take()
-            await sink.call(op="stats")
+            gc_watch.take()
+            sink_cpu0 = (await sink.call(op="stats"))["cpu_s"]
             wall0, cpu0 = time.monotonic(), time.process_time()
             await asyncio.sleep(args.step_s)
             wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
             sent = watch.take()
+            pauses = gc_watch.take()
             received = await sink.call(op="stats")
             due = n * wall / FRAME_S
             step = {
@@ -193,6 +236,8 @@ async def ramp(
                 "sink_late_frames": received["late_frames"],
                 "sink_max_late_ms": round(received["max_late_ms"], 1),
                 "sink_frames_ratio": round(received["frames"] / due, 4),
+                "sink_cpu_fraction": round((received["cpu_s"] - sink_cpu0) / wall, 4),
+                **pauses,
             }
             step["keeps_up"] = (
                 failed == 0 and step["behind_frames"] == 0 and step["frames_sent_ratio"] >= 0.99
@@ -203,7 +248,8 @@ async def ramp(
                 f"  {mode:11} N={n:4}  cpu {step['cpu_fraction']:6.1%}  "
                 f"phones/core {step['phones_per_core']:7.1f}  late {step['late_frames']:5} "
                 f"behind {step['behind_frames']:5} (max {step['max_late_ms']:6.1f} ms)  "
-                f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']}  "
+                f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']} "
+                f"cpu {step['sink_cpu_fraction']:.0%}  gc max {step['gc_max_ms']} ms  "
                 f"{'ok' if step['ok'] else 'keeps up' if step['keeps_up'] else 'FAIL'}",
                 flush=True,
             )
@@ -215,11 +261,11 @@ async def ramp(
     return results
 
 
-async def run_ours(film_root: Path, steps: Sequence[int], args: argparse.Namespace,
-                   watch: SendWatch, *, direct: bool = True) -> list[dict[str, Any]]:  # fmt: skip
-    film = Film(time.monotonic, media_dir_lookup(film_root), direct=direct)
+async def run_ours(name: str, film_type: Any, film_root: Path, steps: Sequence[int],
+                   args: argparse.Namespace, watch: SendWatch, *, direct: bool = True,
+                   ) -> list[dict[str, Any]]:  # fmt: skip
+    film = film_type(time.monotonic, media_dir_lookup(film_root), direct=direct)
     film.play("long", starts_at=time.monotonic() + 0.05)
-    name = "ours" if direct else "ours-aiortc"
     try:
         return await ramp(name, lambda: film.subscribe("360p"), steps, args, watch)
     finally:
@@ -241,6 +287,14 @@ async def run_stock(film_root: Path, steps: Sequence[int], args: argparse.Namesp
     finally:
         player.video.stop()
         player.audio.stop()
+
+
+MODES: dict[str, Callable[..., Awaitable[list[dict[str, Any]]]]] = {
+    "ours": functools.partial(run_ours, "ours", Film),
+    "ours-before": functools.partial(run_ours, "ours-before", FilmBefore),
+    "ours-aiortc": functools.partial(run_ours, "ours-aiortc", Film, direct=False),
+    "stock": run_stock,
+}
 
 
 async def watch_quality(film_root: Path) -> dict[str, Any]:
@@ -342,15 +396,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         loops = int(args.budget_s * 1.5 // CLIP_S) + 6
         loop_clip(root / "a" / "360p.ts", root / "long" / "360p.ts", loops)
         watch = SendWatch()
-        modes = {
-            "ours": run_ours,
-            "ours-aiortc": functools.partial(run_ours, direct=False),
-            "stock": run_stock,
-        }
         ramps: dict[str, list[dict[str, Any]]] = {}
         for mode in args.modes:
             print(f"{mode}: ramping {steps}", flush=True)
-            ramps[mode] = await modes[mode](root, steps, args, watch)
+            ramps[mode] = await MODES[mode](root, steps, args, watch)
         quality = await watch_quality(root) if not args.no_quality else None
     figures: dict[str, Any] = {}
     for mode, results in ramps.items():
@@ -397,20 +446,27 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         nargs="+",
-        default=["ours", "stock"],
-        choices=["ours", "ours-aiortc", "stock"],
-        help="ours-aiortc: our reader, aiortc's sender (the film before direct send)",
+        default=["ours", "ours-before", "stock"],
+        choices=list(MODES),
+        help="ours-before: the film track before issue 17 (bench/film_before/); "
+        "ours-aiortc: our reader, aiortc's sender (the film before direct send)",
     )
     parser.add_argument("--no-quality", action="store_true", help="skip late join and switch")
+    parser.add_argument(
+        "--freeze",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="gc.freeze() after connecting each step's peers (full collections skip them)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "fanout.json")
     args = parser.parse_args()
     result = asyncio.run(measure(args))
-    print(f"\n{'mode':6} {'criterion':10} {'max N':>6} {'cpu there':>10} {'phones/core':>12}")
+    print(f"\n{'mode':11} {'criterion':10} {'max N':>6} {'cpu there':>10} {'phones/core':>12}")
     for mode, fig in result["modes"].items():
         for key in ("no_late", "keeps_up"):
             k = fig[key]
             cpu = f"{k['cpu_fraction_there']:.1%}" if k["cpu_fraction_there"] else "-"
-            print(f"{mode:6} {key:10} {k['max_peers']:>6} {cpu:>10} {k['phones_per_core']!s:>12}")
+            print(f"{mode:11} {key:10} {k['max_peers']:>6} {cpu:>10} {k['phones_per_core']!s:>12}")
     print(f"ours / stock phones per core: {result['ours_over_stock']} (target ≥ 2)")
     if result["quality"]:
         q = result["quality"]

@@ -13,7 +13,11 @@ scheduled, which takes milliseconds; only a scene decided after its own start is
 and then its packets go out at once (their timestamps still say when they were due).
 
 Pacing reads the room clock through a `Pacer`; `RealTimePacer` sleeps on the event
-loop, tests may pass a virtual one. Every wait also wakes on a schedule change.
+loop, tests may pass a virtual one. Every wait also wakes on a schedule change. Video
+frames other than big keyframes are held a little after they are due (`pacing.Pacing`,
+learnt from how long the passes over the peers take), so that a keyframe's long pass
+leaves each peer's frames evenly spaced; a GOP's packets go out in the order of their
+send times, audio never held.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Protocol
 import av
 
 from mobile_bridge.film.fanout import FanOut
+from mobile_bridge.film.pacing import Pacing
 from mobile_bridge.film.packet import FilmPacket
 from mobile_bridge.film.source import ClipStream, EncodedPacket, Kind
 from mobile_bridge.film.timeline import (
@@ -106,8 +111,10 @@ class Reader:
         self._lines = {Kind.VIDEO: RtpLine(VIDEO_CLOCK_RATE), Kind.AUDIO: RtpLine(AUDIO_CLOCK_RATE)}
         self._wake = asyncio.Event()
         self._prepared: dict[str, asyncio.Future[ClipStream]] = {}
+        self.pacing = Pacing()
+        self._video_at = -math.inf  # the last video frame's send time: frames keep order
         self.scenes_started: list[Scene] = []
-        self.late_packets = 0  # published more than a frame after they were due
+        self.late_packets = 0  # published more than a frame after their send time
         self.unreadable_clips = 0
 
     def poke(self) -> None:
@@ -189,19 +196,18 @@ class Reader:
                     return True
                 pending = loop.run_in_executor(None, stream.next_gop)  # one GOP ahead
                 cut = False
-                for packet in gop:
-                    due = scene.starts_at + packet.pts_s
+                for at, due, packet in self._send_times(scene, gop):
                     if skip_before is not None and due < skip_before:
                         continue  # a reader that starts mid-scene joins at "now"
                     if waiting_keyframe and packet.kind is Kind.VIDEO:
                         if not packet.keyframe:
                             continue
                         waiting_keyframe = False
-                    outcome = await self._wait_for(scene, due)
+                    outcome = await self._wait_for(scene, due, at)
                     if outcome is None:
                         return False
                     if outcome:
-                        self._publish(packet, due)
+                        self._publish(packet, due, at)
                     else:
                         cut = True  # later packets of this GOP may still be before the cut
                 if cut:
@@ -209,29 +215,52 @@ class Reader:
         finally:
             _close_when_done(pending, stream)
 
-    async def _wait_for(self, scene: Scene, due: float) -> bool | None:
-        """Wait until ``due``: True to play, False if cut, None if the scene was replaced."""
+    def _send_times(
+        self, scene: Scene, gop: list[EncodedPacket]
+    ) -> list[tuple[float, float, EncodedPacket]]:
+        """The GOP's packets as (send at, due, packet), in send order (video in order)."""
+        peers, last = len(self.video.peers), self._video_at
+        timed = []
+        for packet in gop:
+            due = scene.starts_at + packet.pts_s
+            at = due
+            if packet.kind is Kind.VIDEO:
+                at = last = max(due + self.pacing.hold(len(packet.data), peers), last)
+            timed.append((at, due, packet))
+        timed.sort(key=_send_time)  # stable: video frames and audio packets keep order
+        return timed
+
+    async def _wait_for(self, scene: Scene, due: float, at: float) -> bool | None:
+        """Wait until ``at``: True to play, False if cut, None if the scene was replaced."""
         while True:
             self._wake.clear()
             if not self._timeline.is_live(scene):
                 return None
             if not self._timeline.plays(scene, due - scene.starts_at):
                 return False
-            if due <= self._pacer.now():
+            if at <= self._pacer.now():
                 return True
-            await self._pacer.wait(due, self._wake)
+            await self._pacer.wait(at, self._wake)
 
-    def _publish(self, packet: EncodedPacket, due: float) -> None:
+    def _publish(self, packet: EncodedPacket, due: float, at: float) -> None:
         pts = self._lines[packet.kind].stamp(self._timeline.line_time(due))
         if pts is None:
             return
         if packet.kind is Kind.VIDEO:
-            if self._pacer.now() - due > 1 / 30:
+            self._video_at = at
+            start = self._pacer.now()
+            if start - at > 1 / 30:
                 self.late_packets += 1
             frame = FilmPacket(packet.data, pts, video=True, keyframe=packet.keyframe)
             self.video.publish(frame, due=due, keyframe=packet.keyframe)
+            seconds, peers = self._pacer.now() - start, len(self.video.peers)
+            self.pacing.observe(seconds, len(packet.data), peers, keyframe=packet.keyframe)
         else:
             self.audio.publish(FilmPacket(packet.data, pts, video=False), due=due, keyframe=True)
+
+
+def _send_time(entry: tuple[float, float, EncodedPacket]) -> float:
+    return entry[0]
 
 
 def _close_when_done(
