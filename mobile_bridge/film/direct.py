@@ -256,6 +256,7 @@ class DirectSender:
             self._tag, self._layout_key = protected, (self._header, protected)
             for offset, size, _ in layout.packets:
                 udp.sendto(buffer.view[offset : offset + size + protected], link.addr)
+            self.datagrams += len(layout.packets)
         elif link.sendmsg is not None and not backlog:
             self._send_batches(link, ready)
         else:

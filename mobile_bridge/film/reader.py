@@ -144,7 +144,7 @@ class Reader:
         if future is None:
             future = asyncio.get_running_loop().run_in_executor(None, self._open_clip, clip)
         try:
-            return await future
+            return await asyncio.shield(future)  # cancelled, the thread still runs: see below
         except asyncio.CancelledError:
             _close_when_done(future)
             raise
@@ -188,15 +188,20 @@ class Reader:
         self.scenes_started.append(scene)
         logger.debug("film-scene %s at %.3f (%s)", scene.clip, scene.starts_at, self.name)
         waiting_keyframe = skip_before is not None
+        pending: asyncio.Future[list[EncodedPacket]] | None
         pending = loop.run_in_executor(None, stream.next_gop)
         try:
             while True:
-                gop = await pending
+                gop = await asyncio.shield(pending)  # cancelled, the read goes on: see below
+                pending = None
                 if not gop:
                     return True
-                pending = loop.run_in_executor(None, stream.next_gop)  # one GOP ahead
                 cut = False
                 for at, due, packet in self._send_times(scene, gop):
+                    if pending is None and packet.kind is Kind.VIDEO and not packet.keyframe:
+                        # One GOP ahead, read once the keyframe is out: the executor's
+                        # demuxing holds the GIL in turns with the keyframe's long pass.
+                        pending = loop.run_in_executor(None, stream.next_gop)
                     if skip_before is not None and due < skip_before:
                         continue  # a reader that starts mid-scene joins at "now"
                     if waiting_keyframe and packet.kind is Kind.VIDEO:
@@ -212,8 +217,13 @@ class Reader:
                         cut = True  # later packets of this GOP may still be before the cut
                 if cut:
                     return True
+                if pending is None:  # a GOP of a keyframe alone
+                    pending = loop.run_in_executor(None, stream.next_gop)
         finally:
-            _close_when_done(pending, stream)
+            if pending is not None:
+                _close_when_done(pending, stream)
+            else:
+                stream.close()
 
     def _send_times(
         self, scene: Scene, gop: list[EncodedPacket]
@@ -267,7 +277,13 @@ def _close_when_done(
     future: asyncio.Future[ClipStream] | asyncio.Future[list[EncodedPacket]],
     stream: ClipStream | None = None,
 ) -> None:
-    """Close a clip once no executor thread reads it any more (never under a reader)."""
+    """Close a clip once no executor thread reads it any more (never under a reader).
+
+    ``future`` must be the executor's own future, never cancelled while its thread
+    runs: the reader awaits it through `asyncio.shield`, because cancelling the await
+    would cancel the future at once and this would close the clip under the thread
+    still demuxing it (a crash in FFmpeg).
+    """
 
     def close(done: asyncio.Future[ClipStream] | asyncio.Future[list[EncodedPacket]]) -> None:
         failed = done.cancelled() or done.exception() is not None  # retrieves the exception

@@ -96,6 +96,39 @@ def test_unsubscribe_and_close_wake_the_peer_and_keep_the_counts():
     assert late.closed
 
 
+def test_consumers_take_each_packet_in_one_delivery_once_their_gate_is_open():
+    fanout: FanOut[str] = FanOut(max_len=64, catch_up_s=0.0)
+    deliveries: list[tuple[str, list[object]]] = []
+    fanout.deliver = lambda item, consumers: deliveries.append((item, list(consumers)))
+    gop(fanout, "a", 0.0, frames=3)
+    early, late, reader = fanout.subscribe(), fanout.subscribe(), fanout.subscribe()
+    early.consumer, late.consumer = "early", "late"
+    fanout.publish("a3", due=0.1, keyframe=False)
+    assert deliveries == []  # both gated: waiting for a keyframe
+    fanout.publish("b0", due=1.0, keyframe=True)
+    # the keyframe opens the gates through the queues (the tracks drain them) ...
+    assert drain(early) == ["b0"] and drain(late) == ["b0"] and drain(reader) == ["b0"]
+    fanout.publish("b1", due=1.03, keyframe=False)
+    # ... then each packet goes to every open, empty consumer in one call
+    assert deliveries == [("b1", ["early", "late"])]
+    assert drain(reader) == ["b1"]  # a peer without a consumer still queues
+    assert early.delivered == 2 and len(early) == 0
+    fanout.unsubscribe(late)
+    fanout.publish("b2", due=1.06, keyframe=False)
+    assert deliveries[-1] == ("b2", ["early"])
+    assert late.consumer is None
+
+
+def test_a_consumer_without_a_deliver_is_a_bug_said_out_loud():
+    fanout: FanOut[str] = FanOut(max_len=8)
+    fanout.publish("k", due=0.0, keyframe=True)
+    queue = fanout.subscribe()
+    drain(queue)
+    queue.consumer = object()
+    with pytest.raises(RuntimeError, match="no deliver"):
+        fanout.publish("p", due=0.03, keyframe=False)
+
+
 def test_start_from_refuses_a_gop_that_does_not_start_on_a_keyframe():
     queue: PeerQueue[str] = PeerQueue(4)
     queue.start_from([Published("p", 0.0, keyframe=False)])
