@@ -86,7 +86,8 @@ class FilmTrack(MediaStreamTrack):
         queue = self.attach()
         if self.direct is not None and queue.consumer is None and not queue.closed:
             self.direct.on_gone = self._gone
-            self._fanout.deliver = send_frame
+            if self._fanout.deliver is None:  # a fan-out of our own (the reader sets one)
+                self._fanout.deliver = send_frame
             queue.consumer = self.direct  # the fan-out hands it each frame in its pass
         while True:
             if self.direct is None and (packet := queue.pop()) is not None:
