@@ -137,7 +137,7 @@ def test_start_from_refuses_a_gop_that_does_not_start_on_a_keyframe():
         PeerQueue(0)
 
 
-@pytest.mark.parametrize("name", ["timeline.py", "fanout.py", "errors.py"])
+@pytest.mark.parametrize("name", ["timeline.py", "fanout.py", "errors.py", "pacing.py", "rtp.py"])
 def test_the_film_cores_stay_pure(name):
     banned = {"asyncio", "aiortc", "av", "socket", "time", "os", "logging", "server"}
     tree = ast.parse((FILM / name).read_text(encoding="utf-8"))
