@@ -8,26 +8,27 @@ peers would get it later than their other frames by ``peers × (keyframe cost �
 cost)``, a late frame on a phone.
 
 So every frame is sent at the keyframe's pace: peer *k* gets its frames ``k × slot``
-after they are due, where ``slot`` is what the largest recent keyframe costs one peer,
-with room to spare for the other work the event loop does meanwhile (``margin``; the
-frames due while a keyframe goes out, audio, RTCP). A keyframe's pass then never falls
-behind that schedule, small frames wait for their turn, and each peer's offset is the
-same for every frame. That only holds while the slot stays put (every change moves the
-later peers' frames), so it changes at keyframes only, goes up at once (a keyframe
-must not fall behind) and down slowly, and the largest keyframe is forgotten over
-minutes. The whole pass is capped at ``max_spread_s``: past that the box is out of time
-anyway, and the keyframe's last peers get it late.
+after they are due, ``slot`` being what the largest recent keyframe costs one peer,
+with room to spare (``margin``) for the other work the event loop does meanwhile (the
+frames due while a keyframe goes out, audio, RTCP). A keyframe's pass then does not
+fall behind that timetable, smaller frames wait for their turn, and each peer's offset
+is the same for every frame.
 
-`Pacing` learns the cost from the sends themselves: per peer, a frame costs about
-``a + b × bytes`` (SRTP and the system calls grow with the packets, the rest is per
-frame), fitted by least squares over the recent sends (exponentially weighted: the
-box's load changes). Until it has seen frames of different sizes it has no slot, and
-frames go out flat out, as before.
+That holds only while the slot stays put: every change moves the later peers' frames,
+which a phone sees as late (a longer slot) or early (a shorter one) frames. A slot too
+long costs only latency; too short, the largest keyframes fall behind. So the cost is
+measured on keyframe passes only, taken at a high percentile of the recent ones (a pass
+the box interrupted does not count), and the slot changes only when that estimate moves
+by more than ``hysteresis``. The whole pass is capped at ``max_spread_s``: past that the
+box is out of time anyway, and a keyframe's last peers get it late.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
+
+KEYFRAMES_KEPT = 20  # about 20 s of film at a 1-s GOP
 
 
 @dataclass(slots=True)
@@ -35,67 +36,45 @@ class Pacing:
     """The pace of a pass over the peers (see the module docstring).
 
     Args:
-        margin: the slot over the largest keyframe's cost for one peer.
+        margin: the slot over the largest recent keyframe's cost for one peer.
+        hysteresis: how far (a fraction) the estimate must move to change the slot.
         max_spread_s: the longest a pass may take, first peer to last.
-        memory: the weight of the newest send in the fit (1 / sends remembered).
-        keyframe_memory: how fast ``high`` forgets a large keyframe, per keyframe (and
-            ten times that, how fast the slot comes down).
+        percentile: which of the recent keyframe costs is taken.
+        keyframe_memory: how fast ``high`` forgets a large keyframe, per keyframe.
     """
 
     margin: float = 2.0
+    hysteresis: float = 0.3
     max_spread_s: float = 0.25
-    memory: float = 0.01
-    keyframe_memory: float = 0.002
+    percentile: float = 0.75
+    keyframe_memory: float = 0.005
     high: float = 0.0  # bytes: the largest recent keyframe, decaying
-    slot: float = 0.0  # seconds per peer: set at each keyframe, up at once, down slowly
-    _n: float = 0.0
-    _x: float = 0.0
-    _y: float = 0.0
-    _xx: float = 0.0
-    _xy: float = 0.0
+    slot: float = 0.0  # seconds per peer
+    _per_byte: deque[float] = field(default_factory=lambda: deque(maxlen=KEYFRAMES_KEPT))
 
     def keyframe(self, size: int) -> None:
-        """A keyframe of ``size`` bytes is being sent: the slot follows the largest's cost."""
+        """A keyframe of ``size`` bytes is about to be sent: the slot may change now."""
         self.high = max(float(size), self.high * (1.0 - self.keyframe_memory))
-        target = self.margin * self.cost_s(self.high)
-        if target >= self.slot:
+        target = self.margin * self.per_byte_s * self.high
+        if abs(target - self.slot) > self.hysteresis * self.slot:
             self.slot = target
-        else:  # every change moves the later peers' frames: go down slowly
-            self.slot -= (self.slot - target) * self.keyframe_memory * 10
 
-    def observe(self, seconds: float, size: int, peers: int) -> None:
-        """Sending a ``size``-byte frame to ``peers`` peers took ``seconds``."""
-        if peers <= 0 or size <= 0 or seconds < 0:
-            return
-        x, y, keep = float(size), seconds / peers, 1.0 - self.memory
-        self._n = self._n * keep + 1.0
-        self._x = self._x * keep + x
-        self._y = self._y * keep + y
-        self._xx = self._xx * keep + x * x
-        self._xy = self._xy * keep + x * y
+    def observe(self, seconds: float, size: int, peers: int, *, keyframe: bool) -> None:
+        """Sending a ``size``-byte frame to ``peers`` peers took ``seconds`` in all."""
+        if keyframe and peers > 0 and size > 0 and seconds >= 0:
+            self._per_byte.append(seconds / peers / size)
 
     @property
     def per_byte_s(self) -> float:
-        """The fitted cost of one more byte of frame for one peer, in seconds (``b``)."""
-        if self._n <= 0:
+        """A recent keyframe's cost for one peer per byte of it (the percentile), seconds."""
+        if not self._per_byte:
             return 0.0
-        mean_x = self._x / self._n
-        variance = self._xx / self._n - mean_x * mean_x
-        if variance <= 1e-9 * max(1.0, mean_x * mean_x):
-            return 0.0  # every send the same size: nothing to tell bytes from frames
-        return max(0.0, (self._xy / self._n - mean_x * self._y / self._n) / variance)
-
-    def cost_s(self, size: int | float) -> float:
-        """The fitted cost of sending a ``size``-byte frame to one peer (0 before a fit)."""
-        b = self.per_byte_s
-        if b <= 0.0:
-            return 0.0
-        a = (self._y - b * self._x) / self._n
-        return max(0.0, a + b * size)
+        ranked = sorted(self._per_byte)
+        return ranked[min(len(ranked) - 1, int(self.percentile * len(ranked)))]
 
     def slot_s(self, peers: int) -> float:
         """Seconds between two consecutive peers' turns in a pass over ``peers`` peers."""
         return min(self.slot, self.max_spread_s / peers) if peers > 0 else 0.0
 
 
-__all__ = ["Pacing"]
+__all__ = ["KEYFRAMES_KEPT", "Pacing"]

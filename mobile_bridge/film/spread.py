@@ -6,8 +6,8 @@ each further chunk one slot later (``loop.call_at``), the slot being what the la
 recent keyframe costs that many peers, with a margin (`pacing.Pacing.slot_s`). A
 keyframe's pass then takes the time it needs without pushing its last peers later than
 their other frames, small frames wait for their turn, and between two chunks the event
-loop does everything else (audio, RTCP, ICE). Each frame's chunks are timed, and their
-sum fed back to the `Pacing`.
+loop does everything else (audio, RTCP, ICE). Each frame's chunks are timed, and a
+keyframe's sum fed back to the `Pacing`.
 
 A peer's frames keep their order: a chunk goes out after the same chunk of the frame
 before, even when the slot shrinks from one frame to the next, and a peer moves to an
@@ -91,7 +91,9 @@ class Spread:
         tally.peers += len(peers)
         tally.left -= 1
         if tally.left == 0:  # the frame's whole pass, once: the fit's unit
-            self.pacing.observe(tally.seconds, len(frame.data), tally.peers)
+            self.pacing.observe(
+                tally.seconds, len(frame.data), tally.peers, keyframe=frame.keyframe
+            )
         self.chunks_sent += 1
 
     def cancel(self) -> None:

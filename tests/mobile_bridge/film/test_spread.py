@@ -22,7 +22,7 @@ class FixedPace(Pacing):
     def keyframe(self, size: int) -> None:
         pass
 
-    def observe(self, seconds: float, size: int, peers: int) -> None:
+    def observe(self, seconds: float, size: int, peers: int, *, keyframe: bool) -> None:
         self.seen.append((seconds, size, peers))
 
 
