@@ -24,9 +24,11 @@ non-empty or is closed, and the track (the async shell) wakes its ``recv()`` fro
 
 A peer that takes each packet the moment it is published (a `direct` sender: it
 protects and sends it there and then) names itself the queue's ``consumer``. While its
-queue is open and empty, `FanOut.publish` does not queue the packet for it: it hands the
-packet to ``FanOut.deliver`` once, with the list of all such consumers, so the film goes
-to hundreds of peers in one pass with no per-peer queue traffic.
+queue is empty and open (or opens at this packet, a keyframe), `FanOut.publish` does not
+queue the packet for it: it hands the packet to ``FanOut.deliver`` once, with the list of
+all such consumers in the peers' order, so the film goes to hundreds of peers in one
+pass with no per-peer queue traffic, each peer at its own place in the pass from its
+first keyframe on.
 """
 
 from __future__ import annotations
@@ -179,7 +181,8 @@ class FanOut(Generic[T]):
         self.published += 1
         direct: list[object] = []
         for queue in self._peers:
-            if queue.consumer is not None and not queue.gated and not queue._items:
+            if queue.consumer is not None and not queue._items and (keyframe or not queue.gated):
+                queue.gated = False  # a new peer's first keyframe goes in turn too
                 direct.append(queue.consumer)
                 queue.delivered += 1
             else:
