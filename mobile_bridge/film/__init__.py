@@ -9,7 +9,7 @@ calls (`film.Film`). See DESIGN.md, "Media: passthrough, never re-encode per pho
 Sending to many peers: a frame is cut into RTP payloads and laid out once (`rtp`,
 `packet`); per peer, `direct` stamps the headers, protects them in place with SRTP
 (`srtp`) and sends the peer's packets of the frame in one UDP GSO system call (`gso`);
-`spread` goes through the peers in chunks at the pace `pacing` learns, so that a
+the reader holds frames other than big keyframes a little (`pacing`), so that a
 keyframe's long pass leaves every peer's frames on time.
 
 ``timeline``, ``fanout``, ``pacing`` and ``rtp`` import neither asyncio, sockets, aiortc nor av;

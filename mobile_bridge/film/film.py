@@ -140,8 +140,7 @@ class Film:
     def stats(self) -> dict[str, dict[str, int]]:
         """Per rendition: peers, packets published, dropped for slow peers, late, refused.
 
-        ``spread_ms``: how long a pass over the peers takes at the keyframe's pace, first
-        peer to last (`pacing`).
+        ``hold_ms``: how long a 2-KB frame is held after it is due (`pacing`).
         """
         return {
             name: {
@@ -152,7 +151,7 @@ class Film:
                 "late_video_packets": r.late_packets,
                 "refused": r.refused,
                 "unreadable_clips": r.unreadable_clips,
-                "spread_ms": round(1e3 * r.pacing.slot_s(len(r.video.peers)) * len(r.video.peers)),
+                "hold_ms": round(1e3 * r.pacing.hold(2_000, len(r.video.peers))),
             }
             for name, r in self.readers.items()
         }

@@ -1,80 +1,80 @@
-"""How fast to go through the peers so that every peer gets every frame on time (pure).
+"""When to send each video frame so that every peer gets every frame on time (pure).
 
 The fan-out sends a frame to its peers one after another, always in the same order, so
-a peer gets each frame at an offset after it is due: the work for the peers before it.
-A keyframe is many times a frame's size (20–60 KB against 2–3 KB at 360p), so with
-hundreds of peers its pass takes longer than a frame interval: sent flat out, the last
-peers would get it later than their other frames by ``peers × (keyframe cost − frame
-cost)``, a late frame on a phone.
+each peer gets a frame at an offset after its due time: the work for the peers before
+it. A keyframe is many times a frame's size (20–60 KB against 2–3 KB at 360p), so with
+hundreds of peers its pass takes longer than a frame interval, and the last peers would
+get it later than their other frames by ``peers × (keyframe cost − frame cost)``: a late
+frame on a phone.
 
-So every frame is sent at the keyframe's pace: peer *k* gets its frames ``k × slot``
-after they are due, ``slot`` being what the largest recent keyframe costs one peer,
-with room to spare (``margin``) for the other work the event loop does meanwhile (the
-frames due while a keyframe goes out, audio, RTCP). A keyframe's pass then does not
-fall behind that timetable, smaller frames wait for their turn, and each peer's offset
-is the same for every frame.
+Sending the keyframe early would break the film's rule that nothing is sent before it
+is due (the timeline lets the room change whatever is not due yet). So the other frames
+are **held** instead: a frame goes out ``peers × (cost(high) − cost(frame)) / 2`` after
+it is due, ``high`` being the largest recent keyframe and ``cost`` what a frame costs
+one peer. Peer *k* of *N* then gets every frame within ``N × (cost(high) − cost(frame))
+/ 2`` of one steady offset (a big keyframe a little late, the frames around it a little
+early) instead of twice that late; a frame never waits longer than one frame interval,
+so frames still leave in order. Audio is never held.
 
-That holds only while the slot stays put: every change moves the later peers' frames,
-which a phone sees as late (a longer slot) or early (a shorter one) frames. A slot too
-long costs only latency; too short, the largest keyframes fall behind. So the cost is
-measured on keyframe passes only, taken at a high percentile of the recent ones (a pass
-the box interrupted does not count), and the slot changes only when that estimate moves
-by more than ``hysteresis``. The whole pass is capped at ``max_spread_s``: past that the
-box is out of time anyway, and a keyframe's last peers get it late.
+A hold that moves is itself a late (or early) frame for every peer, so the cost is
+estimated robustly and changes rarely: what one more byte of frame costs one peer is the
+median, over the last `KEPT` keyframe passes, of the slope from the typical frame (the
+median size and cost of the last `KEPT` frame passes) to that keyframe; a pass the box
+interrupted moves a median little. The slope changes only when its new estimate is more
+than ``hysteresis`` away. Until a keyframe and a frame were measured nothing is held.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
-KEYFRAMES_KEPT = 20  # about 20 s of film at a 1-s GOP
+KEPT = 20  # passes of each kind an estimate is made from
+
+
+def _kept() -> deque[tuple[int, float]]:
+    return deque(maxlen=KEPT)
 
 
 @dataclass(slots=True)
 class Pacing:
-    """The pace of a pass over the peers (see the module docstring).
+    """How long to hold each video frame after its due time (see the module docstring).
 
     Args:
-        margin: the slot over the largest recent keyframe's cost for one peer.
-        hysteresis: how far (a fraction) the estimate must move to change the slot.
-        max_spread_s: the longest a pass may take, first peer to last.
-        percentile: which of the recent keyframe costs is taken.
+        max_hold_s: the longest a frame is held (one frame interval).
+        hysteresis: how far (a fraction) the estimate must move to be taken.
         keyframe_memory: how fast ``high`` forgets a large keyframe, per keyframe.
     """
 
-    margin: float = 2.0
+    max_hold_s: float = 1 / 30
     hysteresis: float = 0.3
-    max_spread_s: float = 0.25
-    percentile: float = 0.75
     keyframe_memory: float = 0.005
     high: float = 0.0  # bytes: the largest recent keyframe, decaying
-    slot: float = 0.0  # seconds per peer
-    _per_byte: deque[float] = field(default_factory=lambda: deque(maxlen=KEYFRAMES_KEPT))
-
-    def keyframe(self, size: int) -> None:
-        """A keyframe of ``size`` bytes is about to be sent: the slot may change now."""
-        self.high = max(float(size), self.high * (1.0 - self.keyframe_memory))
-        target = self.margin * self.per_byte_s * self.high
-        if abs(target - self.slot) > self.hysteresis * self.slot:
-            self.slot = target
+    per_byte_s: float = 0.0  # what one more byte of frame costs one peer
+    _keyframes: deque[tuple[int, float]] = field(default_factory=_kept)
+    _frames: deque[tuple[int, float]] = field(default_factory=_kept)
 
     def observe(self, seconds: float, size: int, peers: int, *, keyframe: bool) -> None:
-        """Sending a ``size``-byte frame to ``peers`` peers took ``seconds`` in all."""
-        if keyframe and peers > 0 and size > 0 and seconds >= 0:
-            self._per_byte.append(seconds / peers / size)
+        """One video pass took ``seconds`` for ``peers`` peers and a ``size``-byte frame."""
+        if keyframe:
+            self.high = max(float(size), self.high * (1.0 - self.keyframe_memory))
+        if peers <= 0 or size <= 0 or seconds < 0:
+            return
+        (self._keyframes if keyframe else self._frames).append((size, seconds / peers))
+        if keyframe and self._frames:
+            size_p = statistics.median(s for s, _ in self._frames)
+            cost_p = statistics.median(c for _, c in self._frames)
+            slopes = [(c - cost_p) / (s - size_p) for s, c in self._keyframes if s > 2 * size_p]
+            if slopes:
+                estimate = max(0.0, statistics.median(slopes))
+                if abs(estimate - self.per_byte_s) > self.hysteresis * self.per_byte_s:
+                    self.per_byte_s = estimate
 
-    @property
-    def per_byte_s(self) -> float:
-        """A recent keyframe's cost for one peer per byte of it (the percentile), seconds."""
-        if not self._per_byte:
-            return 0.0
-        ranked = sorted(self._per_byte)
-        return ranked[min(len(ranked) - 1, int(self.percentile * len(ranked)))]
-
-    def slot_s(self, peers: int) -> float:
-        """Seconds between two consecutive peers' turns in a pass over ``peers`` peers."""
-        return min(self.slot, self.max_spread_s / peers) if peers > 0 else 0.0
+    def hold(self, size: int, peers: int) -> float:
+        """Seconds after its due time to send a ``size``-byte video frame to ``peers``."""
+        extra = peers * self.per_byte_s * (self.high - size)
+        return min(self.max_hold_s, max(0.0, extra / 2))
 
 
-__all__ = ["KEYFRAMES_KEPT", "Pacing"]
+__all__ = ["KEPT", "Pacing"]

@@ -13,10 +13,11 @@ scheduled, which takes milliseconds; only a scene decided after its own start is
 and then its packets go out at once (their timestamps still say when they were due).
 
 Pacing reads the room clock through a `Pacer`; `RealTimePacer` sleeps on the event
-loop, tests may pass a virtual one. Every wait also wakes on a schedule change. The
-video fan-out's peers that are sent directly get each frame at the pace of its
-`spread.Spread` (learnt in `pacing.Pacing`), so that a keyframe's long pass leaves every
-peer's frames on time.
+loop, tests may pass a virtual one. Every wait also wakes on a schedule change. Video
+frames other than big keyframes are held a little after they are due (`pacing.Pacing`,
+learnt from how long the passes over the peers take), so that a keyframe's long pass
+leaves each peer's frames evenly spaced; a GOP's packets go out in the order of their
+send times, audio never held.
 """
 
 from __future__ import annotations
@@ -30,12 +31,10 @@ from typing import Protocol
 
 import av
 
-from mobile_bridge.film.direct import send_frame
 from mobile_bridge.film.fanout import FanOut
 from mobile_bridge.film.pacing import Pacing
 from mobile_bridge.film.packet import FilmPacket
 from mobile_bridge.film.source import ClipStream, EncodedPacket, Kind
-from mobile_bridge.film.spread import Spread
 from mobile_bridge.film.timeline import (
     AUDIO_CLOCK_RATE,
     VIDEO_CLOCK_RATE,
@@ -113,11 +112,9 @@ class Reader:
         self._wake = asyncio.Event()
         self._prepared: dict[str, asyncio.Future[ClipStream]] = {}
         self.pacing = Pacing()
-        self.spread = Spread(self.pacing)
-        self.video.deliver = self.spread
-        self.audio.deliver = send_frame  # one packet a peer: no pace needed
+        self._video_at = -math.inf  # the last video frame's send time: frames keep order
         self.scenes_started: list[Scene] = []
-        self.late_packets = 0  # published more than a frame after they were due
+        self.late_packets = 0  # published more than a frame after their send time
         self.unreadable_clips = 0
 
     def poke(self) -> None:
@@ -171,7 +168,6 @@ class Reader:
                 skip_before = None
                 scene = None
         finally:
-            self.spread.cancel()
             self.video.close()
             self.audio.close()
             for future in self._prepared.values():
@@ -201,8 +197,7 @@ class Reader:
                 if not gop:
                     return True
                 cut = False
-                for packet in gop:
-                    due = scene.starts_at + packet.pts_s
+                for at, due, packet in self._send_times(scene, gop):
                     if pending is None and packet.kind is Kind.VIDEO and not packet.keyframe:
                         # One GOP ahead, read once the keyframe is out: the executor's
                         # demuxing holds the GIL in turns with the keyframe's long pass.
@@ -213,11 +208,11 @@ class Reader:
                         if not packet.keyframe:
                             continue
                         waiting_keyframe = False
-                    outcome = await self._wait_for(scene, due)
+                    outcome = await self._wait_for(scene, due, at)
                     if outcome is None:
                         return False
                     if outcome:
-                        self._publish(packet, due)
+                        self._publish(packet, due, at)
                     else:
                         cut = True  # later packets of this GOP may still be before the cut
                 if cut:
@@ -230,29 +225,52 @@ class Reader:
             else:
                 stream.close()
 
-    async def _wait_for(self, scene: Scene, due: float) -> bool | None:
-        """Wait until ``due``: True to play, False if cut, None if the scene was replaced."""
+    def _send_times(
+        self, scene: Scene, gop: list[EncodedPacket]
+    ) -> list[tuple[float, float, EncodedPacket]]:
+        """The GOP's packets as (send at, due, packet), in send order (video in order)."""
+        peers, last = len(self.video.peers), self._video_at
+        timed = []
+        for packet in gop:
+            due = scene.starts_at + packet.pts_s
+            at = due
+            if packet.kind is Kind.VIDEO:
+                at = last = max(due + self.pacing.hold(len(packet.data), peers), last)
+            timed.append((at, due, packet))
+        timed.sort(key=_send_time)  # stable: video frames and audio packets keep order
+        return timed
+
+    async def _wait_for(self, scene: Scene, due: float, at: float) -> bool | None:
+        """Wait until ``at``: True to play, False if cut, None if the scene was replaced."""
         while True:
             self._wake.clear()
             if not self._timeline.is_live(scene):
                 return None
             if not self._timeline.plays(scene, due - scene.starts_at):
                 return False
-            if due <= self._pacer.now():
+            if at <= self._pacer.now():
                 return True
-            await self._pacer.wait(due, self._wake)
+            await self._pacer.wait(at, self._wake)
 
-    def _publish(self, packet: EncodedPacket, due: float) -> None:
+    def _publish(self, packet: EncodedPacket, due: float, at: float) -> None:
         pts = self._lines[packet.kind].stamp(self._timeline.line_time(due))
         if pts is None:
             return
         if packet.kind is Kind.VIDEO:
-            if self._pacer.now() - due > 1 / 30:
+            self._video_at = at
+            start = self._pacer.now()
+            if start - at > 1 / 30:
                 self.late_packets += 1
             frame = FilmPacket(packet.data, pts, video=True, keyframe=packet.keyframe)
             self.video.publish(frame, due=due, keyframe=packet.keyframe)
+            seconds, peers = self._pacer.now() - start, len(self.video.peers)
+            self.pacing.observe(seconds, len(packet.data), peers, keyframe=packet.keyframe)
         else:
             self.audio.publish(FilmPacket(packet.data, pts, video=False), due=due, keyframe=True)
+
+
+def _send_time(entry: tuple[float, float, EncodedPacket]) -> float:
+    return entry[0]
 
 
 def _close_when_done(

@@ -14,7 +14,9 @@ from collections import Counter
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from mobile_bridge.film import Film, FilmClosed, media_dir_lookup
+from mobile_bridge.film import Film, FilmClosed, PeerQueue, media_dir_lookup
+from mobile_bridge.film.pacing import Pacing
+from mobile_bridge.film.packet import FilmPacket
 from mobile_bridge.film.source import Kind, open_clip
 from tests.mobile_bridge.film.clips import make_film
 from tests.mobile_bridge.film.virtualclock import VirtualClock
@@ -200,3 +202,46 @@ async def test_a_missing_clip_holds_the_picture_and_the_next_scene_still_plays(m
     assert packets[60].pts == round((3.0 + 0.0065) * 90_000)
     assert film.readers["360p"].unreadable_clips == 1
     assert "film-clip-unreadable no-such-clip" in caplog.text
+
+
+class HoldEveryFrame(Pacing):
+    """A pacing that holds every video frame 20 ms (the real one learns how long)."""
+
+    def hold(self, size: int, peers: int) -> float:
+        return 0.02
+
+    def observe(self, seconds: float, size: int, peers: int, *, keyframe: bool) -> None:
+        pass
+
+
+@pytest.mark.asyncio
+async def test_video_frames_leave_when_the_pacing_says_and_audio_when_due(media):
+    clock = VirtualClock()
+    film = film_on(clock, media, video_queue=1000, audio_queue=1000)
+    film.subscribe("360p")
+    reader = film.readers["360p"]
+    reader.pacing = HoldEveryFrame()
+    sent: dict[str, list[tuple[float, FilmPacket]]] = {"video": [], "audio": []}
+    enough = asyncio.Event()
+
+    def record(kind: str, queue: PeerQueue[FilmPacket]) -> None:
+        while (packet := queue.pop()) is not None:
+            sent[kind].append((clock.now(), packet))
+        if len(sent["video"]) >= 90:
+            enough.set()
+
+    for kind, fanout in (("video", reader.video), ("audio", reader.audio)):
+        queues: list[PeerQueue[FilmPacket]] = []
+        queues.append(fanout.subscribe(lambda kind=kind, q=queues: record(kind, q[0])))
+    film.play("a", starts_at=0.0)
+    film.next("b", starts_at=2.0)
+    async with asyncio.timeout(TIMEOUT_S):
+        await enough.wait()
+    await film.close()
+
+    video, audio = sent["video"], sent["audio"]
+    assert [bytes(p) for _, p in video[:90]] == clip_video(media, "a") + clip_video(media, "b")[:30]
+    assert {b.pts - a.pts for (_, a), (_, b) in itertools.pairwise(video)} == {3000}
+    assert all(abs(t - (p.pts / 90_000 + 0.02)) < 1e-4 for t, p in video)  # held 20 ms
+    assert all(abs(t - p.pts / 48_000) < 1e-4 for t, p in audio)  # never held
+    assert len(audio) > 20
