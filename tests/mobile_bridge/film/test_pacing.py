@@ -79,7 +79,7 @@ def test_an_estimate_moves_only_when_it_moves_far():
     hold = pacing.hold(2_000, 300)
     for size, keyframe in sizes(3):  # a 20 % dearer box: within the hysteresis
         pacing.observe(1.2 * 300 * cost(size), size, 300, keyframe=keyframe)
-    assert pacing.hold(2_000, 300) == hold
+    assert pacing.hold(2_000, 300) == pytest.approx(hold, rel=0.02)  # high's slow decay
     for size, keyframe in sizes(20, seed=6):  # twice as dear: new estimates
         pacing.observe(2 * 300 * cost(size), size, 300, keyframe=keyframe)
     assert pacing.hold(2_000, 300) > 1.5 * hold
