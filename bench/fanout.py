@@ -1,27 +1,42 @@
-"""Fan-out benchmark: phones per core at 360p, ours (`Film`) against stock aiortc.
+"""Fan-out benchmark: phones per core at 360p, ours (`Film`) before and after, and stock aiortc.
 
 Run with::
 
-    .venv/bin/python bench/fanout.py [--max-peers 400] [--step-s 10] [--out FILE]
+    .venv/bin/python bench/fanout.py [--max-peers 500] [--step-s 8] [--out FILE]
+    .venv/bin/python bench/fanout.py --smoke        # 4 phones, a second a step: that it runs
 
 This process is the server, and the only one measured. It serves N receivers the same
 360p film (ingest's profile, ~0.8 Mbps, 30 fps, 1-s GOP, Opus 60 ms; made by
-``fanout_media.py`` in a temporary folder), first with our `Film` tracks, then with
-aiortc's stock ``MediaPlayer(file, decode=False)`` + ``MediaRelay``, under identical
-conditions. The receivers are aiortc peers in a second process (``fanout_sink.py``)
-that drops SRTP at its socket, so they cost the server nothing beyond a real phone.
+``fanout_media.py`` in a temporary folder) in each mode, one after another, under
+identical conditions:
 
-N ramps (25, 50, 100, 150, 200, 300, 400, …) up to ``--max-peers``: new peers connect, the
-film settles ``--settle-s``, then ``--step-s`` is measured: the server's CPU
-(``process_time / wall``, all its threads) and **late frames**, counted where every
-packet leaves the server (a wrapper around the datagram transport's ``sendto`` reads
-the clear RTP header): a video frame is late when its last packet left more than one
-frame interval (33 ms) later than its timestamp says, relative to that stream's
-earliest frame. A step passes with no late frame and ≥ 99 % of the frames due actually
-sent (a fan-out that drops a slow peer to the next keyframe sends fewer). A mode stops
-at its first failing step or after ``--budget-s``. **Phones per core** is N / CPU
-fraction at the largest passing N (CPU below one core there, so this extrapolates to
-one full core; the knee says where it actually stops).
+* ``ours``: today's `Film` (one GSO system call per phone and frame, SRTP in place,
+  frames paced at the keyframe's speed: `mobile_bridge.film`);
+* ``ours-before``: the film track before issue 17 (``film_before/``, a frozen copy of
+  the modules it changed: one ``sendto`` per packet, copying SRTP, flat-out passes);
+* ``stock``: aiortc's ``MediaPlayer(file, decode=False)`` + ``MediaRelay``;
+* ``ours-aiortc`` (only when asked): our reader, aiortc's own sender for each peer.
+
+The receivers are aiortc peers in a second process (``fanout_sink.py``) that drops SRTP
+at its socket, so they cost the server nothing beyond a real phone. On loopback the
+kernel's receive path runs in the sender's system call, so the server pays part of what
+the phones' kernels would; every mode alike.
+
+N ramps (10, 25, 50, 100, 150, 200, 250, 300, 400, …) up to ``--max-peers``: new peers
+connect, the film settles ``--settle-s``, then ``--step-s`` is measured: the server's
+CPU (``process_time / wall``, all its threads), its garbage collector's pauses, and
+**late frames**, counted where every packet leaves the server (the socket class's
+``sendto`` and ``sendmsg`` are wrapped and read the clear RTP header; a GSO batch's
+frame ends in its last segment): a frame is **late** when its last packet left more
+than one frame interval (33 ms) later than its timestamp says, relative to that
+stream's earliest frame, and **behind** when more than 250 ms. A step **keeps up** with
+no frame behind and ≥ 99 % of the frames due actually sent (a fan-out that drops a slow
+peer to the next keyframe sends fewer), and is **ok** (strict) when it also has no late
+frame. A mode stops at its first step that does not keep up, or after ``--budget-s``.
+**Phones per core** is N / CPU fraction at the largest N that passed the criterion at
+every step up to it (CPU below one core there, so this extrapolates to one full core;
+the knee says where it actually stops). ``--freeze`` calls ``gc.freeze()`` after each
+step's peers connect (full collections then skip their objects); off by default.
 
 Then, for ours only, one decoding receiver at a time (``fanout_sink.py --decode``):
 **late join** (connected → first decoded frame, joining mid-GOP at three phases) and
@@ -29,11 +44,9 @@ Then, for ours only, one decoding receiver at a time (``fanout_sink.py --decode`
 compared with the clips' own frames in order (none missing, repeated or frozen), the
 first frame of the new branch, and arrival gaps around it.
 
-``--modes ours ours-aiortc stock`` adds our reader with aiortc's own sender (each peer
-packs and sends through `RTCRtpSender`: the film track before it sent directly).
-
-Prints a table and writes JSON (default ``bench/results/fanout.json``). Target (issue 6):
-ours ≥ 2× stock.
+Prints a table and writes JSON (default ``bench/results/fanout.json``). Targets: ours ≥
+2× stock (issue 6); ≥ 600 phones/core keeping up, ≥ 300 with no late frame, late join
+≤ 1 s (issue 17).
 """
 
 from __future__ import annotations
@@ -41,15 +54,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import itertools
 import json
+import os
 import platform
 import statistics
 import sys
 import tempfile
 import time
-from asyncio import selector_events
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +73,15 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer, MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 from fanout_media import loop_clip, make_clip
-from fanout_sink import FRAME_S, FrameLateness
+from fanout_sink import FRAME_S
+from fanout_watch import GcWatch, SendWatch
+from film_before import Film as FilmBefore
 
 from mobile_bridge.film import Film, media_dir_lookup
 
 HERE = Path(__file__).parent
 DEFAULT_STEPS = (10, 25, 50, 100, 150, 200, 250, 300, 400, 500, 600, 800)
+SMOKE_STEPS = (4,)
 CLIP_S = 10
 BATCH = 25
 
@@ -104,30 +121,6 @@ class Sink:
             await self._process.wait()
 
 
-class SendWatch:
-    """Every datagram this process sends goes past `FrameLateness` (see the docstring)."""
-
-    def __init__(self) -> None:
-        self.lateness = FrameLateness()
-        self.packets = 0
-        transport = selector_events._SelectorDatagramTransport
-        original = transport.sendto
-        watch = self
-
-        def sendto(self: Any, data: bytes, addr: Any = None) -> None:
-            watch.packets += 1
-            watch.lateness.see(data, time.monotonic())
-            original(self, data, addr)
-
-        transport.sendto = sendto  # type: ignore[method-assign]
-
-    def take(self) -> dict[str, Any]:
-        out = self.lateness.take()
-        out["packets"] = self.packets
-        self.packets = 0
-        return out
-
-
 Tracks = Callable[[], Sequence[MediaStreamTrack]]
 
 
@@ -159,6 +152,7 @@ async def ramp(
     mode: str, tracks: Tracks, steps: Sequence[int], args: argparse.Namespace, watch: SendWatch
 ) -> list[dict[str, Any]]:
     sink = await Sink.start()
+    gc_watch = GcWatch()
     pcs: list[RTCPeerConnection] = []
     results: list[dict[str, Any]] = []
     deadline = time.monotonic() + args.budget_s
@@ -168,13 +162,17 @@ async def ramp(
                 print(f"  {mode}: time budget spent before N={n}")
                 break
             failed, connect_s = await add_peers(sink, n - len(pcs), tracks, pcs)
+            if args.freeze:
+                gc.freeze()  # the peers' objects: full collections no longer walk them
             await asyncio.sleep(args.settle_s)
             watch.take()
-            await sink.call(op="stats")
+            gc_watch.take()
+            sink_cpu0 = (await sink.call(op="stats"))["cpu_s"]
             wall0, cpu0 = time.monotonic(), time.process_time()
             await asyncio.sleep(args.step_s)
             wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
             sent = watch.take()
+            pauses = gc_watch.take()
             received = await sink.call(op="stats")
             due = n * wall / FRAME_S
             step = {
@@ -193,6 +191,8 @@ async def ramp(
                 "sink_late_frames": received["late_frames"],
                 "sink_max_late_ms": round(received["max_late_ms"], 1),
                 "sink_frames_ratio": round(received["frames"] / due, 4),
+                "sink_cpu_fraction": round((received["cpu_s"] - sink_cpu0) / wall, 4),
+                **pauses,
             }
             step["keeps_up"] = (
                 failed == 0 and step["behind_frames"] == 0 and step["frames_sent_ratio"] >= 0.99
@@ -203,23 +203,25 @@ async def ramp(
                 f"  {mode:11} N={n:4}  cpu {step['cpu_fraction']:6.1%}  "
                 f"phones/core {step['phones_per_core']:7.1f}  late {step['late_frames']:5} "
                 f"behind {step['behind_frames']:5} (max {step['max_late_ms']:6.1f} ms)  "
-                f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']}  "
+                f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']} "
+                f"cpu {step['sink_cpu_fraction']:.0%}  gc max {step['gc_max_ms']} ms  "
                 f"{'ok' if step['ok'] else 'keeps up' if step['keeps_up'] else 'FAIL'}",
                 flush=True,
             )
             if not step["keeps_up"]:
                 break
     finally:
+        gc_watch.close()
         await asyncio.gather(*(pc.close() for pc in pcs), return_exceptions=True)
         await sink.stop()
     return results
 
 
-async def run_ours(film_root: Path, steps: Sequence[int], args: argparse.Namespace,
-                   watch: SendWatch, *, direct: bool = True) -> list[dict[str, Any]]:  # fmt: skip
-    film = Film(time.monotonic, media_dir_lookup(film_root), direct=direct)
+async def run_ours(name: str, film_type: Any, film_root: Path, steps: Sequence[int],
+                   args: argparse.Namespace, watch: SendWatch, *, direct: bool = True,
+                   ) -> list[dict[str, Any]]:  # fmt: skip
+    film = film_type(time.monotonic, media_dir_lookup(film_root), direct=direct)
     film.play("long", starts_at=time.monotonic() + 0.05)
-    name = "ours" if direct else "ours-aiortc"
     try:
         return await ramp(name, lambda: film.subscribe("360p"), steps, args, watch)
     finally:
@@ -241,6 +243,14 @@ async def run_stock(film_root: Path, steps: Sequence[int], args: argparse.Namesp
     finally:
         player.video.stop()
         player.audio.stop()
+
+
+MODES: dict[str, Callable[..., Awaitable[list[dict[str, Any]]]]] = {
+    "ours": functools.partial(run_ours, "ours", Film),
+    "ours-before": functools.partial(run_ours, "ours-before", FilmBefore),
+    "ours-aiortc": functools.partial(run_ours, "ours-aiortc", Film, direct=False),
+    "stock": run_stock,
+}
 
 
 async def watch_quality(film_root: Path) -> dict[str, Any]:
@@ -330,27 +340,32 @@ def knee(results: list[dict[str, Any]], key: str) -> dict[str, Any]:
     }
 
 
+def ratio(figures: dict[str, Any], ours: str, theirs: str) -> dict[str, float | None]:
+    """Phones per core of ``ours`` over ``theirs``, per criterion (None where one is missing)."""
+    out: dict[str, float | None] = {}
+    for key in ("no_late", "keeps_up"):
+        a, b = (figures.get(m, {}).get(key, {}).get("phones_per_core") for m in (ours, theirs))
+        out[key] = round(a / b, 2) if a and b else None
+    return out
+
+
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-    steps = [n for n in DEFAULT_STEPS if n <= args.max_peers] or [args.max_peers]
+    steps = [n for n in (SMOKE_STEPS if args.smoke else DEFAULT_STEPS) if n <= args.max_peers]
+    clip_s = 2 if args.smoke else CLIP_S
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for clip, tint in (("a", 0), ("b", 60), ("c", -60)):
+        for clip, tint in (("a", 0), ("b", 60), ("c", -60))[: 1 if args.no_quality else 3]:
             (root / clip).mkdir()
-            make_clip(root / clip / "360p.ts", seconds=CLIP_S, tint=tint, seed=ord(clip))
+            make_clip(root / clip / "360p.ts", seconds=clip_s, tint=tint, seed=ord(clip))
         (root / "long").mkdir()
-        loops = int(args.budget_s * 1.5 // CLIP_S) + 6
+        loops = int(args.budget_s * 1.5 // clip_s) + 6
         loop_clip(root / "a" / "360p.ts", root / "long" / "360p.ts", loops)
         watch = SendWatch()
-        modes = {
-            "ours": run_ours,
-            "ours-aiortc": functools.partial(run_ours, direct=False),
-            "stock": run_stock,
-        }
         ramps: dict[str, list[dict[str, Any]]] = {}
         for mode in args.modes:
             print(f"{mode}: ramping {steps}", flush=True)
-            ramps[mode] = await modes[mode](root, steps, args, watch)
+            ramps[mode] = await MODES[mode](root, steps, args, watch)
         quality = await watch_quality(root) if not args.no_quality else None
     figures: dict[str, Any] = {}
     for mode, results in ramps.items():
@@ -359,31 +374,27 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "keeps_up": knee(results, "keeps_up"),
             "steps": results,
         }
-    ratio = {
-        key: round(
-            figures["ours"][key]["phones_per_core"] / figures["stock"][key]["phones_per_core"], 2
-        )
-        if "ours" in figures
-        and "stock" in figures
-        and figures["ours"][key]["phones_per_core"]
-        and figures["stock"][key]["phones_per_core"]
-        else None
-        for key in ("no_late", "keeps_up")
-    }
     return {
         "benchmark": "fanout",
         "rendition": "360p",
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "settings": {
             "steps": steps,
             "step_s": args.step_s,
             "settle_s": args.settle_s,
             "budget_s": args.budget_s,
+            "freeze": args.freeze,
             "late_threshold_ms": round(FRAME_S * 1e3, 1),
         },
         "modes": figures,
-        "ours_over_stock": ratio,
-        "target_ratio": 2.0,
+        "ours_over_stock": ratio(figures, "ours", "stock"),
+        "ours_over_before": ratio(figures, "ours", "ours-before"),
+        "targets": {
+            "ours_over_stock": 2.0,
+            "keeps_up_phones_per_core": 600,
+            "no_late_phones_per_core": 300,
+            "late_join_s": 1.0,
+        },
         "quality": quality,
     }
 
@@ -397,24 +408,39 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         nargs="+",
-        default=["ours", "stock"],
-        choices=["ours", "ours-aiortc", "stock"],
-        help="ours-aiortc: our reader, aiortc's sender (the film before direct send)",
+        default=["ours", "ours-before", "stock"],
+        choices=list(MODES),
+        help="ours-before: the film track before issue 17 (bench/film_before/); "
+        "ours-aiortc: our reader, aiortc's sender (the film before direct send)",
     )
     parser.add_argument("--no-quality", action="store_true", help="skip late join and switch")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "fanout.json")
-    parser.add_argument("--smoke", action="store_true", help="2 peers, 1 s: does it work?")
+    parser.add_argument(
+        "--freeze",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="gc.freeze() after connecting each step's peers (full collections skip them)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a few peers for a second a step, no late join or switch: that it runs",
+    )
+    parser.add_argument("--out", type=Path, help="default: bench/results/fanout[-smoke].json")
     args = parser.parse_args()
     if args.smoke:
-        args.max_peers, args.step_s, args.settle_s, args.budget_s = 2, 1.0, 0.5, 30.0
+        args.step_s, args.settle_s, args.budget_s, args.no_quality = 1.5, 1.2, 30.0, True
+    if args.out is None:
+        args.out = HERE / "results" / ("fanout-smoke.json" if args.smoke else "fanout.json")
     result = asyncio.run(measure(args))
-    print(f"\n{'mode':6} {'criterion':10} {'max N':>6} {'cpu there':>10} {'phones/core':>12}")
+    print(f"\n{'mode':11} {'criterion':10} {'max N':>6} {'cpu there':>10} {'phones/core':>12}")
     for mode, fig in result["modes"].items():
         for key in ("no_late", "keeps_up"):
             k = fig[key]
             cpu = f"{k['cpu_fraction_there']:.1%}" if k["cpu_fraction_there"] else "-"
-            print(f"{mode:6} {key:10} {k['max_peers']:>6} {cpu:>10} {k['phones_per_core']!s:>12}")
+            print(f"{mode:11} {key:10} {k['max_peers']:>6} {cpu:>10} {k['phones_per_core']!s:>12}")
     print(f"ours / stock phones per core: {result['ours_over_stock']} (target ≥ 2)")
+    print(f"ours / ours-before phones per core: {result['ours_over_before']}")
+    print("targets (issue 17): keeps up ≥ 600 phones/core, no late frame ≥ 300 phones/core")
     if result["quality"]:
         q = result["quality"]
         print(f"late join (connected → first decoded frame): {q['late_join_s']} s")

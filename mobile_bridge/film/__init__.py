@@ -6,8 +6,14 @@ the per-peer bounded queues (`fanout`, pure), one paced reader per room and rend
 (`reader`), aiortc tracks whose `recv()` returns packets (`track`) and the API the server
 calls (`film.Film`). See DESIGN.md, "Media: passthrough, never re-encode per phone".
 
-``timeline`` and ``fanout`` import neither asyncio nor aiortc nor av; nothing here
-imports ``server``.
+Sending to many peers: a frame is cut into RTP payloads and laid out once (`rtp`,
+`packet`); per peer, `direct` stamps the headers, protects them in place with SRTP
+(`srtp`) and sends the peer's packets of the frame in one UDP GSO system call (`gso`);
+the reader holds frames other than big keyframes a little (`pacing`), so that a
+keyframe's long pass leaves every peer's frames on time.
+
+``timeline``, ``fanout``, ``pacing`` and ``rtp`` import neither asyncio, sockets, aiortc nor av;
+nothing here imports ``server``.
 """
 
 from mobile_bridge.film.errors import FilmClosed, FilmError, TimelineError

@@ -21,6 +21,14 @@ For audio every packet is a keyframe, so the gate only ever waits one packet.
 
 Nothing here knows asyncio: a queue calls ``on_ready`` when it goes from empty to
 non-empty or is closed, and the track (the async shell) wakes its ``recv()`` from there.
+
+A peer that takes each packet the moment it is published (a `direct` sender: it
+protects and sends it there and then) names itself the queue's ``consumer``. While its
+queue is empty and open (or opens at this packet, a keyframe), `FanOut.publish` does not
+queue the packet for it: it hands the packet to ``FanOut.deliver`` once, with the list of
+all such consumers in the peers' order, so the film goes to hundreds of peers in one
+pass with no per-peer queue traffic, each peer at its own place in the pass from its
+first keyframe on.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ class PeerQueue(Generic[T]):
             raise ValueError("a peer queue holds at least one packet")
         self.max_len = max_len
         self.on_ready = on_ready
+        self.consumer: object | None = None  # takes packets at once (module docstring)
         self._items: deque[T] = deque()
         self.gated = True  # waiting for a keyframe
         self.closed = False
@@ -104,6 +113,7 @@ class PeerQueue(Generic[T]):
         if self.closed:
             return
         self.closed = True
+        self.consumer = None
         self._items.clear()
         if self.on_ready is not None:
             self.on_ready()
@@ -116,11 +126,16 @@ class FanOut(Generic[T]):
         max_len: each peer queue's bound, in packets.
         catch_up_s: a new peer starts from the current keyframe if it is at most this
             old (relative to the newest packet); otherwise it waits for the next one.
+
+    Attributes:
+        deliver: called with each packet and the consumers that take it at once (the
+            module docstring); set by whoever names consumers.
     """
 
     def __init__(self, max_len: int, catch_up_s: float = 0.25) -> None:
         self.max_len = max_len
         self.catch_up_s = catch_up_s
+        self.deliver: Callable[[T, list[object]], None] | None = None
         self._peers: list[PeerQueue[T]] = []
         self._gop: list[Published[T]] = []  # since the last keyframe, for late joiners
         self.published = 0
@@ -164,8 +179,18 @@ class FanOut(Generic[T]):
             else:
                 self._gop.clear()  # a GOP longer than a queue: no catch-up from it
         self.published += 1
+        direct: list[object] = []
         for queue in self._peers:
-            queue.offer(packet)
+            if queue.consumer is not None and not queue._items and (keyframe or not queue.gated):
+                queue.gated = False  # a new peer's first keyframe goes in turn too
+                direct.append(queue.consumer)
+                queue.delivered += 1
+            else:
+                queue.offer(packet)
+        if direct:
+            if self.deliver is None:
+                raise RuntimeError("a peer queue has a consumer but the fan-out no deliver")
+            self.deliver(item, direct)
 
     def reset(self) -> None:
         """Forget the current GOP: the next peer waits for the next keyframe."""

@@ -60,6 +60,8 @@ class Film:
             old, else from the next one.
         direct: send straight to each peer's SRTP transport (`direct`); False leaves
             packing and sending to aiortc's `RTCRtpSender` (for comparison).
+        gso: send each peer's packets of a frame in one system call where the kernel
+            can (`gso`); False sends one datagram per packet.
     """
 
     def __init__(
@@ -72,9 +74,11 @@ class Film:
         audio_queue: int = DEFAULT_AUDIO_QUEUE,
         catch_up_s: float = 0.25,
         direct: bool = True,
+        gso: bool = True,
     ) -> None:
         self._now = room_clock
         self._direct = direct
+        self._gso = gso
         self._lookup = media_lookup
         self._pacer = pacer if pacer is not None else RealTimePacer(room_clock)
         self._queues = (video_queue, audio_queue)
@@ -131,12 +135,15 @@ class Film:
         if reader is None:
             reader = self._start_reader(rendition)
         return (
-            FilmTrack("video", reader.video, direct=self._direct),
-            FilmTrack("audio", reader.audio, direct=self._direct),
+            FilmTrack("video", reader.video, direct=self._direct, gso=self._gso),
+            FilmTrack("audio", reader.audio, direct=self._direct, gso=self._gso),
         )
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Per rendition: peers, packets published, dropped for slow peers, late, refused."""
+        """Per rendition: peers, packets published, dropped for slow peers, late, refused.
+
+        ``hold_ms``: how long a 2-KB frame is held after it is due (`pacing`).
+        """
         return {
             name: {
                 "peers": len(r.video.peers),
@@ -146,6 +153,7 @@ class Film:
                 "late_video_packets": r.late_packets,
                 "refused": r.refused,
                 "unreadable_clips": r.unreadable_clips,
+                "hold_ms": round(1e3 * r.pacing.hold(2_000, len(r.video.peers))),
             }
             for name, r in self.readers.items()
         }

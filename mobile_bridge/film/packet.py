@@ -3,8 +3,10 @@
 The reader stamps a frame once on the film's continuous RTP line and publishes one
 `FilmPacket`; each peer gets a reference to the same object. What a peer's sending path
 needs is made on first use and kept, so it is made once per room and rendition however
-many peers there are: the RTP payloads for peers sent directly (`direct`), or an
-`av.Packet` for peers whose aiortc `RTCRtpSender` packs it itself (the fallback).
+many peers there are: the RTP payloads and their layout in a send buffer for peers sent
+directly (`direct`; one layout per header and tag size, which all peers of a room
+usually share), or an `av.Packet` for peers whose aiortc `RTCRtpSender` packs it itself
+(the fallback).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import fractions
 import av
 from av.stream import Stream
 
-from mobile_bridge.film.rtp import packetize
+from mobile_bridge.film.rtp import Layout, packetize
 from mobile_bridge.film.timeline import AUDIO_CLOCK_RATE, VIDEO_CLOCK_RATE
 
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
@@ -31,7 +33,7 @@ class FilmPacket:
         keyframe: a picture a decoder can start from (every Opus packet is one).
     """
 
-    __slots__ = ("_av", "_payloads", "data", "keyframe", "pts", "video")
+    __slots__ = ("_av", "_layouts", "_payloads", "data", "keyframe", "pts", "video")
 
     def __init__(self, data: bytes, pts: int, *, video: bool, keyframe: bool = True) -> None:
         self.data = data
@@ -40,6 +42,7 @@ class FilmPacket:
         self.keyframe = keyframe
         self._av: av.Packet[Stream] | None = None
         self._payloads: tuple[bytes, ...] | None = None
+        self._layouts: dict[tuple[int, int], Layout] = {}
 
     def __bytes__(self) -> bytes:
         return self.data
@@ -49,6 +52,14 @@ class FilmPacket:
         if self._payloads is None:
             self._payloads = packetize(self.data, video=self.video)
         return self._payloads
+
+    def layout(self, header: int, tag: int) -> Layout:
+        """The payloads laid out for ``header`` and ``tag`` bytes (`rtp.Layout`), made once."""
+        key = (header, tag)
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = self._layouts[key] = Layout.of(self.payloads(), header, tag)
+        return layout
 
     def av_packet(self) -> av.Packet[Stream]:
         """The `av.Packet` an aiortc `RTCRtpSender` packs itself, made on the first call."""

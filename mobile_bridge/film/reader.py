@@ -13,7 +13,11 @@ scheduled, which takes milliseconds; only a scene decided after its own start is
 and then its packets go out at once (their timestamps still say when they were due).
 
 Pacing reads the room clock through a `Pacer`; `RealTimePacer` sleeps on the event
-loop, tests may pass a virtual one. Every wait also wakes on a schedule change.
+loop, tests may pass a virtual one. Every wait also wakes on a schedule change. Video
+frames other than big keyframes are held a little after they are due (`pacing.Pacing`,
+learnt from how long the passes over the peers take), so that a keyframe's long pass
+leaves each peer's frames evenly spaced; a GOP's packets go out in the order of their
+send times, audio never held.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Protocol
 import av
 
 from mobile_bridge.film.fanout import FanOut
+from mobile_bridge.film.pacing import Pacing
 from mobile_bridge.film.packet import FilmPacket
 from mobile_bridge.film.source import ClipStream, EncodedPacket, Kind
 from mobile_bridge.film.timeline import (
@@ -106,8 +111,10 @@ class Reader:
         self._lines = {Kind.VIDEO: RtpLine(VIDEO_CLOCK_RATE), Kind.AUDIO: RtpLine(AUDIO_CLOCK_RATE)}
         self._wake = asyncio.Event()
         self._prepared: dict[str, asyncio.Future[ClipStream]] = {}
+        self.pacing = Pacing()
+        self._video_at = -math.inf  # the last video frame's send time: frames keep order
         self.scenes_started: list[Scene] = []
-        self.late_packets = 0  # published more than a frame after they were due
+        self.late_packets = 0  # published more than a frame after their send time
         self.unreadable_clips = 0
 
     def poke(self) -> None:
@@ -137,7 +144,7 @@ class Reader:
         if future is None:
             future = asyncio.get_running_loop().run_in_executor(None, self._open_clip, clip)
         try:
-            return await future
+            return await asyncio.shield(future)  # cancelled, the thread still runs: see below
         except asyncio.CancelledError:
             _close_when_done(future)
             raise
@@ -184,64 +191,102 @@ class Reader:
         self.scenes_started.append(scene)
         logger.debug("film-scene %s at %.3f (%s)", scene.clip, scene.starts_at, self.name)
         waiting_keyframe = skip_before is not None
+        pending: asyncio.Future[list[EncodedPacket]] | None
         pending = loop.run_in_executor(None, stream.next_gop)
         try:
             while True:
-                gop = await pending
+                gop = await asyncio.shield(pending)  # cancelled, the read goes on: see below
+                pending = None
                 if not gop:
                     return True
-                pending = loop.run_in_executor(None, stream.next_gop)  # one GOP ahead
                 cut = False
-                for packet in gop:
-                    due = scene.starts_at + packet.pts_s
+                for at, due, packet in self._send_times(scene, gop):
+                    if pending is None and packet.kind is Kind.VIDEO and not packet.keyframe:
+                        # One GOP ahead, read once the keyframe is out: the executor's
+                        # demuxing holds the GIL in turns with the keyframe's long pass.
+                        pending = loop.run_in_executor(None, stream.next_gop)
                     if skip_before is not None and due < skip_before:
                         continue  # a reader that starts mid-scene joins at "now"
                     if waiting_keyframe and packet.kind is Kind.VIDEO:
                         if not packet.keyframe:
                             continue
                         waiting_keyframe = False
-                    outcome = await self._wait_for(scene, due)
+                    outcome = await self._wait_for(scene, due, at)
                     if outcome is None:
                         return False
                     if outcome:
-                        self._publish(packet, due)
+                        self._publish(packet, due, at)
                     else:
                         cut = True  # later packets of this GOP may still be before the cut
                 if cut:
                     return True
+                if pending is None:  # a GOP of a keyframe alone
+                    pending = loop.run_in_executor(None, stream.next_gop)
         finally:
-            _close_when_done(pending, stream)
+            if pending is not None:
+                _close_when_done(pending, stream)
+            else:
+                stream.close()
 
-    async def _wait_for(self, scene: Scene, due: float) -> bool | None:
-        """Wait until ``due``: True to play, False if cut, None if the scene was replaced."""
+    def _send_times(
+        self, scene: Scene, gop: list[EncodedPacket]
+    ) -> list[tuple[float, float, EncodedPacket]]:
+        """The GOP's packets as (send at, due, packet), in send order (video in order)."""
+        peers, last = len(self.video.peers), self._video_at
+        timed = []
+        for packet in gop:
+            due = scene.starts_at + packet.pts_s
+            at = due
+            if packet.kind is Kind.VIDEO:
+                at = last = max(due + self.pacing.hold(len(packet.data), peers), last)
+            timed.append((at, due, packet))
+        timed.sort(key=_send_time)  # stable: video frames and audio packets keep order
+        return timed
+
+    async def _wait_for(self, scene: Scene, due: float, at: float) -> bool | None:
+        """Wait until ``at``: True to play, False if cut, None if the scene was replaced."""
         while True:
             self._wake.clear()
             if not self._timeline.is_live(scene):
                 return None
             if not self._timeline.plays(scene, due - scene.starts_at):
                 return False
-            if due <= self._pacer.now():
+            if at <= self._pacer.now():
                 return True
-            await self._pacer.wait(due, self._wake)
+            await self._pacer.wait(at, self._wake)
 
-    def _publish(self, packet: EncodedPacket, due: float) -> None:
+    def _publish(self, packet: EncodedPacket, due: float, at: float) -> None:
         pts = self._lines[packet.kind].stamp(self._timeline.line_time(due))
         if pts is None:
             return
         if packet.kind is Kind.VIDEO:
-            if self._pacer.now() - due > 1 / 30:
+            self._video_at = at
+            start = self._pacer.now()
+            if start - at > 1 / 30:
                 self.late_packets += 1
             frame = FilmPacket(packet.data, pts, video=True, keyframe=packet.keyframe)
             self.video.publish(frame, due=due, keyframe=packet.keyframe)
+            seconds, peers = self._pacer.now() - start, len(self.video.peers)
+            self.pacing.observe(seconds, len(packet.data), peers, keyframe=packet.keyframe)
         else:
             self.audio.publish(FilmPacket(packet.data, pts, video=False), due=due, keyframe=True)
+
+
+def _send_time(entry: tuple[float, float, EncodedPacket]) -> float:
+    return entry[0]
 
 
 def _close_when_done(
     future: asyncio.Future[ClipStream] | asyncio.Future[list[EncodedPacket]],
     stream: ClipStream | None = None,
 ) -> None:
-    """Close a clip once no executor thread reads it any more (never under a reader)."""
+    """Close a clip once no executor thread reads it any more (never under a reader).
+
+    ``future`` must be the executor's own future, never cancelled while its thread
+    runs: the reader awaits it through `asyncio.shield`, because cancelling the await
+    would cancel the future at once and this would close the clip under the thread
+    still demuxing it (a crash in FFmpeg).
+    """
 
     def close(done: asyncio.Future[ClipStream] | asyncio.Future[list[EncodedPacket]]) -> None:
         failed = done.cancelled() or done.exception() is not None  # retrieves the exception

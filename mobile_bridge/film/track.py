@@ -27,7 +27,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.stream import Stream
 
-from mobile_bridge.film.direct import DirectSender
+from mobile_bridge.film.direct import DirectSender, send_frame
 from mobile_bridge.film.fanout import FanOut, PeerQueue
 from mobile_bridge.film.packet import FilmPacket
 
@@ -37,10 +37,13 @@ logger = logging.getLogger(__name__)
 class FilmTrack(MediaStreamTrack):
     """One peer's video or audio of the film, fed by a bounded `PeerQueue`."""
 
-    def __init__(self, kind: str, fanout: FanOut[FilmPacket], *, direct: bool = True) -> None:
+    def __init__(
+        self, kind: str, fanout: FanOut[FilmPacket], *, direct: bool = True, gso: bool = True
+    ) -> None:
         super().__init__()
         self.kind = kind
         self._may_send_directly = direct
+        self._gso = gso
         self._fanout = fanout
         self.queue: PeerQueue[FilmPacket] | None = None
         self.direct: DirectSender | None = None
@@ -60,13 +63,15 @@ class FilmTrack(MediaStreamTrack):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def _gone(self) -> None:
+        """End the track (its transport is gone), but not within the fan-out's pass."""
+        asyncio.get_running_loop().call_soon(self.stop)
+
     def _send_direct(self, queue: PeerQueue[FilmPacket], direct: DirectSender) -> None:
         """Send what the queue holds now (called from the fan-out, in the reader's task)."""
         while (frame := queue.pop()) is not None:
             if not direct.send(frame):
-                # The peer's transport is gone: end the track, but not while the fan-out
-                # is iterating its peers.
-                asyncio.get_running_loop().call_soon(self.stop)
+                self._gone()
                 return
 
     async def recv(self) -> av.Packet[Stream]:
@@ -77,8 +82,13 @@ class FilmTrack(MediaStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         if self.queue is None and self._may_send_directly:
-            self.direct = DirectSender.of_running_sender(video=self.kind == "video")
+            self.direct = DirectSender.of_running_sender(video=self.kind == "video", gso=self._gso)
         queue = self.attach()
+        if self.direct is not None and queue.consumer is None and not queue.closed:
+            self.direct.on_gone = self._gone
+            if self._fanout.deliver is None:  # a fan-out of our own (the reader sets one)
+                self._fanout.deliver = send_frame
+            queue.consumer = self.direct  # the fan-out hands it each frame in its pass
         while True:
             if self.direct is None and (packet := queue.pop()) is not None:
                 return packet.av_packet()

@@ -29,9 +29,17 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 }
 
 
-def picture(colour: tuple[int, int, int], index: int) -> np.ndarray:
+def picture(
+    colour: tuple[int, int, int], index: int, texture: np.ndarray | None = None
+) -> np.ndarray:
     img = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
     img[HEIGHT // 2 :, :] = colour
+    if texture is not None:  # scrolling grey blocks over the colour: every frame is big
+        shift = (index * 3) % WIDTH
+        img[HEIGHT // 2 :, :] //= 2
+        img[HEIGHT // 2 :, :] += texture[: HEIGHT - HEIGHT // 2, shift : shift + WIDTH, None] // 2
+        grain = np.random.default_rng(index).integers(0, 12, (HEIGHT - HEIGHT // 2, WIDTH, 1))
+        img[HEIGHT // 2 :, :] += grain.astype(np.uint8)  # noise no motion search predicts
     x = (index * BAR_STEP) % (WIDTH - 16)
     img[: HEIGHT // 2, x : x + 16] = 255
     return img
@@ -45,8 +53,17 @@ def make_clip(
     tone_hz: float = 440.0,
     audio: bool = True,
     audio_path: Path | None = None,
+    textured: bool = False,
 ) -> Path:
-    """Write a clip of ``seconds`` to ``path`` (audio to ``audio_path`` if given)."""
+    """Write a clip of ``seconds`` to ``path`` (audio to ``audio_path`` if given).
+
+    ``textured``: scrolling random blocks and grain under the colour, so that each frame
+    takes several RTP packets (a flat picture fits one), as a real film's do.
+    """
+    texture = None
+    if textured:
+        blocks = np.random.default_rng(len(colour)).integers(0, 255, (HEIGHT // 8, WIDTH // 4))
+        texture = np.repeat(np.repeat(blocks.astype(np.uint8), 8, axis=0), 8, axis=1)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = av.open(str(path), "w", format="mpegts")
     video = out.add_stream("libx264", rate=FPS)
@@ -62,7 +79,7 @@ def make_clip(
         sound.layout = "mono"
         sound.options = {"frame_duration": "60"}
     for i in range(round(seconds * FPS)):
-        frame = av.VideoFrame.from_ndarray(picture(COLOURS[colour], i), format="rgb24")
+        frame = av.VideoFrame.from_ndarray(picture(COLOURS[colour], i, texture), format="rgb24")
         frame.pts = i
         out.mux(video.encode(frame))
     out.mux(video.encode(None))

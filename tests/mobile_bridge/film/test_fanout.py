@@ -96,6 +96,51 @@ def test_unsubscribe_and_close_wake_the_peer_and_keep_the_counts():
     assert late.closed
 
 
+def test_consumers_take_each_packet_in_one_delivery_from_their_first_keyframe_on():
+    fanout: FanOut[str] = FanOut(max_len=64, catch_up_s=0.0)
+    deliveries: list[tuple[str, list[object]]] = []
+    fanout.deliver = lambda item, consumers: deliveries.append((item, list(consumers)))
+    gop(fanout, "a", 0.0, frames=3)
+    early, reader, late = fanout.subscribe(), fanout.subscribe(), fanout.subscribe()
+    early.consumer, late.consumer = "early", "late"
+    fanout.publish("a3", due=0.1, keyframe=False)
+    assert deliveries == [] and drain(reader) == []  # all gated: waiting for a keyframe
+    fanout.publish("b0", due=1.0, keyframe=True)
+    # the keyframe opens the gates; the consumers get it in the peers' order, in one call
+    assert deliveries == [("b0", ["early", "late"])]
+    assert drain(reader) == ["b0"]  # a peer without a consumer still queues
+    fanout.publish("b1", due=1.03, keyframe=False)
+    assert deliveries[-1] == ("b1", ["early", "late"]) and drain(reader) == ["b1"]
+    assert early.delivered == 2 and len(early) == 0 and not early.gated
+    fanout.unsubscribe(late)
+    fanout.publish("b2", due=1.06, keyframe=False)
+    assert deliveries[-1] == ("b2", ["early"])
+    assert late.consumer is None
+
+
+def test_a_consumer_with_packets_queued_gets_them_through_its_queue_first():
+    fanout: FanOut[str] = FanOut(max_len=64, catch_up_s=0.5)
+    deliveries: list[tuple[str, list[object]]] = []
+    fanout.deliver = lambda item, consumers: deliveries.append((item, list(consumers)))
+    gop(fanout, "a", 0.0, frames=3)
+    catching_up = fanout.subscribe()  # the current GOP is recent: it starts from it
+    catching_up.consumer = "catching up"
+    fanout.publish("a3", due=0.1, keyframe=False)
+    assert deliveries == [] and drain(catching_up) == ["a0", "a1", "a2", "a3"]
+    fanout.publish("a4", due=0.13, keyframe=False)
+    assert deliveries == [("a4", ["catching up"])]
+
+
+def test_a_consumer_without_a_deliver_is_a_bug_said_out_loud():
+    fanout: FanOut[str] = FanOut(max_len=8)
+    fanout.publish("k", due=0.0, keyframe=True)
+    queue = fanout.subscribe()
+    drain(queue)
+    queue.consumer = object()
+    with pytest.raises(RuntimeError, match="no deliver"):
+        fanout.publish("p", due=0.03, keyframe=False)
+
+
 def test_start_from_refuses_a_gop_that_does_not_start_on_a_keyframe():
     queue: PeerQueue[str] = PeerQueue(4)
     queue.start_from([Published("p", 0.0, keyframe=False)])
@@ -104,7 +149,7 @@ def test_start_from_refuses_a_gop_that_does_not_start_on_a_keyframe():
         PeerQueue(0)
 
 
-@pytest.mark.parametrize("name", ["timeline.py", "fanout.py", "errors.py"])
+@pytest.mark.parametrize("name", ["timeline.py", "fanout.py", "errors.py", "pacing.py", "rtp.py"])
 def test_the_film_cores_stay_pure(name):
     banned = {"asyncio", "aiortc", "av", "socket", "time", "os", "logging", "server"}
     tree = ast.parse((FILM / name).read_text(encoding="utf-8"))

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import socket
 import time
 from dataclasses import dataclass, field
 
 import aioice.ice
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
+from aiortc.rtp import RtpPacket
 
-from mobile_bridge.film import Film, media_dir_lookup
+from mobile_bridge.film import Film, gso, media_dir_lookup
 from tests.mobile_bridge.film.clips import BAR_STEP, WIDTH, bar_x, colour_of, make_film
 
 TIMEOUT_S = 10
@@ -40,6 +43,14 @@ def media(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def textured(tmp_path_factory):
+    """A clip whose frames take several packets each (GSO batches), like a real film's."""
+    root = tmp_path_factory.mktemp("textured")
+    make_film(root, {"t": "red"}, textured=True)
+    return root
+
+
 @dataclass
 class Phone:
     """A Python receiver: what it decoded and when."""
@@ -50,6 +61,8 @@ class Phone:
     audio_frames: int = 0
     audio_rate: int = 0
     sent: list = field(default_factory=list)  # the server's tracks for this phone
+    server: RTCPeerConnection | None = None
+    rtp: list[RtpPacket] = field(default_factory=list)  # video RTP as aiortc received it
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -87,11 +100,19 @@ async def connect(film: Film, rendition: str = "360p") -> Phone:
     """Offer from a phone (H.264 only), answer with the film's tracks, wait until connected."""
     config = RTCConfiguration(iceServers=[])
     phone = Phone(RTCPeerConnection(config))
-    server = RTCPeerConnection(config)
+    server = phone.server = RTCPeerConnection(config)
     video_tx = phone.pc.addTransceiver("video", direction="recvonly")
     h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
     video_tx.setCodecPreferences(h264)
     phone.pc.addTransceiver("audio", direction="recvonly")
+    receiver = video_tx.receiver
+    handle = receiver._handle_rtp_packet
+
+    async def record(packet: RtpPacket, arrival_time_ms: int) -> None:
+        phone.rtp.append(packet)
+        await handle(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = record  # type: ignore[method-assign]
 
     @phone.pc.on("track")
     def on_track(track):
@@ -180,3 +201,86 @@ async def test_a_late_joiner_gets_its_first_picture_within_a_second_and_sound_ar
         await film.close()
     stats = film.stats()["360p"]
     assert stats["dropped"] == 0 and stats["refused"] == 0
+
+
+def by_frame(phone: Phone) -> dict[int, list[tuple[bytes, int]]]:
+    """The phone's video packets (payload, marker) per frame, keyed by the film's RTP time."""
+    origin = phone.sent[0].direct.stream.timestamp_origin
+    frames: dict[int, list[tuple[bytes, int]]] = {}
+    for packet in phone.rtp:
+        frames.setdefault((packet.timestamp - origin) % 2**32, []).append(
+            (packet.payload, packet.marker)
+        )
+    return frames
+
+
+def in_order_and_complete(phone: Phone) -> bool:
+    first = phone.rtp[0].sequence_number
+    return [(p.sequence_number - first) % 2**16 for p in phone.rtp] == list(range(len(phone.rtp)))
+
+
+async def play_until(films, phones, frames: int = 45) -> None:
+    for phone in phones:
+        await phone.wait_for(lambda phone=phone: phone.connected_at is not None)
+    start = time.monotonic() + 0.2
+    for film in films:
+        film.play("t", starts_at=start)
+    for phone in phones:
+        await phone.wait_for(lambda phone=phone: len(phone.frames) >= frames)
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("loopback_only")
+async def test_a_gso_batch_arrives_as_the_same_rtp_packets_in_order_as_one_datagram_each(textured):
+    if not gso.supported():
+        pytest.skip("this kernel has no UDP GSO")
+    batched = Film(time.monotonic, media_dir_lookup(textured))
+    one_by_one = Film(time.monotonic, media_dir_lookup(textured), gso=False)
+    phones = [await connect(batched), await connect(one_by_one)]
+    try:
+        await play_until([batched, one_by_one], phones)
+    finally:
+        for phone in phones:
+            await phone.close()
+        await batched.close()
+        await one_by_one.close()
+
+    sent_batched, sent_one_by_one = (phone.sent[0].direct for phone in phones)
+    assert sent_batched.batches > 0  # frames of several packets went in one system call
+    assert sent_one_by_one.batches == 0
+    assert sent_one_by_one.datagrams == sent_one_by_one.stream.packets_sent
+    frames = [by_frame(phone) for phone in phones]
+    common = frames[0].keys() & frames[1].keys()
+    assert len(common) >= 40
+    assert all(frames[0][pts] == frames[1][pts] for pts in common)  # payloads and markers
+    assert sum(len(frames[0][pts]) for pts in common) > len(common)  # multi-packet frames
+    assert all(in_order_and_complete(phone) for phone in phones)
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("loopback_only")
+async def test_a_socket_that_refuses_gso_is_sent_one_datagram_per_packet_logged_once(
+    textured, caplog, monkeypatch
+):
+    if not gso.supported():
+        pytest.skip("this kernel has no UDP GSO")
+    monkeypatch.setattr(gso, "_noted", False)
+    caplog.set_level(logging.WARNING, logger="mobile_bridge.film.gso")
+    film = Film(time.monotonic, media_dir_lookup(textured))
+    phone = await connect(film)
+    try:
+        await phone.wait_for(lambda: phone.connected_at is not None)
+        assert phone.server is not None
+        pair = phone.server.getTransceivers()[0].sender.transport.transport._connection._nominated
+        ice_socket = pair[1].protocol.transport.get_extra_info("socket")
+        ice_socket.setsockopt(socket.SOL_SOCKET, 11, 1)  # SO_NO_CHECK: Linux refuses GSO
+        await play_until([film], [phone])
+    finally:
+        await phone.close()
+        await film.close()
+
+    sender = phone.sent[0].direct
+    assert sender.batches == 0 and sender.datagrams == sender.stream.packets_sent
+    assert caplog.text.count("film-gso-refused") == 1
+    assert in_order_and_complete(phone)
+    assert {b[0] - a[0] for a, b in itertools.pairwise(phone.frames)} == {3000}  # all decoded

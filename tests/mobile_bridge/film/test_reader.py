@@ -14,7 +14,9 @@ from collections import Counter
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from mobile_bridge.film import Film, FilmClosed, media_dir_lookup
+from mobile_bridge.film import Film, FilmClosed, PeerQueue, media_dir_lookup
+from mobile_bridge.film.pacing import Pacing
+from mobile_bridge.film.packet import FilmPacket
 from mobile_bridge.film.source import Kind, open_clip
 from tests.mobile_bridge.film.clips import make_film
 from tests.mobile_bridge.film.virtualclock import VirtualClock
@@ -167,6 +169,7 @@ async def test_a_peer_that_stops_reading_stays_bounded_while_others_play_on(medi
     assert stalled.queue.dropped > 0
     assert stats["dropped"] == stalled.queue.dropped
     assert stats["peers"] == 2
+    assert stats["hold_ms"] == 0  # a virtual clock: every pass takes no time, nothing held
 
 
 @pytest.mark.asyncio
@@ -219,3 +222,46 @@ async def test_a_text_scene_cuts_the_picture_and_the_next_clip_plays_on_time(med
     assert packets[30].pts == round((3.0 + 0.0065) * 90_000)  # a gap, then on time
     assert film.readers["360p"].unreadable_clips == 0
     assert "film-clip" not in caplog.text
+
+
+class HoldEveryFrame(Pacing):
+    """A pacing that holds every video frame 20 ms (the real one learns how long)."""
+
+    def hold(self, size: int, peers: int) -> float:
+        return 0.02
+
+    def observe(self, seconds: float, size: int, peers: int, *, keyframe: bool) -> None:
+        pass
+
+
+@pytest.mark.asyncio
+async def test_video_frames_leave_when_the_pacing_says_and_audio_when_due(media):
+    clock = VirtualClock()
+    film = film_on(clock, media, video_queue=1000, audio_queue=1000)
+    film.subscribe("360p")
+    reader = film.readers["360p"]
+    reader.pacing = HoldEveryFrame()
+    sent: dict[str, list[tuple[float, FilmPacket]]] = {"video": [], "audio": []}
+    enough = asyncio.Event()
+
+    def record(kind: str, queue: PeerQueue[FilmPacket]) -> None:
+        while (packet := queue.pop()) is not None:
+            sent[kind].append((clock.now(), packet))
+        if len(sent["video"]) >= 90:
+            enough.set()
+
+    for kind, fanout in (("video", reader.video), ("audio", reader.audio)):
+        queues: list[PeerQueue[FilmPacket]] = []
+        queues.append(fanout.subscribe(lambda kind=kind, q=queues: record(kind, q[0])))
+    film.play("a", starts_at=0.0)
+    film.next("b", starts_at=2.0)
+    async with asyncio.timeout(TIMEOUT_S):
+        await enough.wait()
+    await film.close()
+
+    video, audio = sent["video"], sent["audio"]
+    assert [bytes(p) for _, p in video[:90]] == clip_video(media, "a") + clip_video(media, "b")[:30]
+    assert {b.pts - a.pts for (_, a), (_, b) in itertools.pairwise(video)} == {3000}
+    assert all(abs(t - (p.pts / 90_000 + 0.02)) < 1e-4 for t, p in video)  # held 20 ms
+    assert all(abs(t - p.pts / 48_000) < 1e-4 for t, p in audio)  # never held
+    assert len(audio) > 20
