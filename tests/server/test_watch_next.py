@@ -10,7 +10,7 @@ import sys
 import pytest
 from sqlalchemy import event
 
-from server.persistence import Batch, DecisionRecord, MoodRecord, RoomStatus
+from server.persistence import Batch, MoodRecord, RoomStatus
 from server.recommend.measures import measure_media
 from tests.server.conftest import running, settings_for
 from tests.server.recommend.clips import ingest

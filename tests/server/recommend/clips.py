@@ -40,7 +40,9 @@ def make_cut_clip(
         sound = click.astype(np.float32)
         for pos in range(0, len(sound), 1024):
             chunk = sound[pos : pos + 1024]
-            frame = av.AudioFrame.from_ndarray(np.stack([chunk, chunk]), format="fltp", layout="stereo")
+            frame = av.AudioFrame.from_ndarray(
+                np.stack([chunk, chunk]), format="fltp", layout="stereo"
+            )
             frame.sample_rate, frame.pts, frame.time_base = rate, pos, Fraction(1, rate)
             out.mux(audio.encode(frame))
         out.mux(audio.encode())
