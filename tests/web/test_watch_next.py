@@ -24,7 +24,9 @@ async def test_the_host_page_shows_watch_next_when_the_screening_ends(
     await host.click("#end-confirm")
     picks = host.locator("#watch-next .pick")
     await expect(picks).to_have_count(3, timeout=20_000)
-    await expect(host.locator("#watch-next .pick.explore .badge")).to_have_text("Outside your habit")
+    await expect(host.locator("#watch-next .pick.explore .badge")).to_have_text(
+        "Outside your habit"
+    )
     for i in range(3):
         await expect(picks.nth(i).locator(".reason")).not_to_be_empty()
     await pages.shot(host, "watch-next")
