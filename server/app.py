@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from server import errors
 from server.routes import (
+    groups,
     models,
     ops,
     pages,
@@ -49,7 +50,9 @@ def create_app(
 
     app = FastAPI(title="Kinoroom", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    for module in (ops, stories, policies, rooms, reports, webrtc, sockets, models, tls, pages):
+    for module in (
+        ops, stories, policies, rooms, reports, groups, webrtc, sockets, models, tls, pages
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(studio_router)  # the writers' script assistant (/studio)
     app.mount("/static", pages.static_files(), name="static")

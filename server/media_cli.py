@@ -10,6 +10,7 @@ from pathlib import Path
 from narrative.stories import DEMO
 from server.cli_args import OneLineParser, count, hours, media_folder, read_file
 from server.cli_args import renditions as rendition_list
+from server.recommend_cli import add_recommend_commands, measure_clips
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -37,12 +38,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         elif result.status == "skipped":
             print(f"{result.media_id}: unchanged, skipped", file=sys.stderr)
     counts = {s: sum(r.status == s for r in results) for s in ("encoded", "skipped", "failed")}
+    ingested = [r.media_id for r in results if r.status != "failed"]
+    measure_failed = measure_clips(media_folder(args.media), ingested) if ingested else 0
     print(
         f"{len(results)} clip(s): {counts['encoded']} encoded, {counts['skipped']} skipped, "
         f"{counts['failed']} failed",
         file=sys.stderr,
     )
-    return 1 if counts["failed"] else 0
+    return 1 if counts["failed"] or measure_failed else 0
 
 
 def _cmd_film_demo(args: argparse.Namespace) -> int:
@@ -63,6 +66,7 @@ def _cmd_film_demo(args: argparse.Namespace) -> int:
     except MediaError as exc:
         print(f"error {exc.code}: {exc.message}", file=sys.stderr)
         return 1
+    measure_clips(media_dir, [r.media_id for r in results])
     made = [r for r in results if r.status == "encoded"]
     film_s = sum(r.duration_s for r in made)
     print(
@@ -147,6 +151,7 @@ def add_media_commands(commands: argparse._SubParsersAction[OneLineParser]) -> N
     )
     film_prune.add_argument("--dry-run", action="store_true", help="list, delete nothing")
     film_prune.set_defaults(run=_cmd_film_prune)
+    add_recommend_commands(commands, film)
 
 
 __all__ = ["add_media_commands"]

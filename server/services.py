@@ -31,7 +31,9 @@ from server.budget import Budget, LocalBudget, RedisBudget
 from server.gen_queue import open_queue
 from server.metrics import Metrics
 from server.persistence import Store, StoryRecord
+from server.persistence.groups import Groups
 from server.ratelimit import KeyedLimiter
+from server.recommend.service import Recommender
 from server.rooms.committer import Committer
 from server.rooms.inbox import Sensed
 from server.rooms.playout import Playout
@@ -63,6 +65,8 @@ class Services:
     metrics: Metrics
     gen_queue: JobQueue  # fill-in jobs: in-process, or Redis Streams (`server.gen_queue`)
     door: Door  # the one way into a room (codes, tokens, the failed-join budget)
+    groups: Groups  # groups that come back, and their rooms
+    recommender: Recommender  # what a group should watch next
     demo: tuple[Room, Seat | None] | None = None
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
     peers: Peers | None = None  # the pages' WebRTC peers, once `media` has loaded them
@@ -95,6 +99,8 @@ class Services:
             metrics=metrics,
             gen_queue=gen_queue,
             door=Door(rooms, tokens, _budget(settings, rooms)),
+            groups=(groups := Groups(store.engine)),
+            recommender=Recommender(store, groups, settings.resolved_media_dir()),
         )
         if settings.affect_workers:
             services.affect = AffectWorkers(

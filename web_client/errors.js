@@ -4,6 +4,7 @@ const FRIENDLY = {
   "room-not-found": ["No room with that code.", "Check the code on the big screen and try again."],
   "room-full": ["This room is full.", "Ask the host to open another room."],
   "room-ended": ["This screening has ended.", "Ask the host for the code of the next one."],
+  "group-not-found": ["This browser's group is not on this server.", "Clear the group name and create a room to start a new group."],
   "rate-limited": ["Too many tries.", "Wait a minute, then try again."],
   "bad-token": ["Your seat in this room is no longer valid.", "Join again with the room code."],
   "protocol-version": ["This page is out of date.", "Reload the page."],

@@ -17,6 +17,7 @@ import { drawTally as drawBars } from "./tally.js";
 import { hostTokenKey, loadReport } from "./report.js";
 import { RoomSocket } from "./room_socket.js";
 import { showTrust } from "./trust_panel.js";
+import { currentGroup, ensureGroup, showWatchNext } from "./watch_next.js";
 
 const ROSTER_EVERY_MS = 2000;
 const ROSTER_MAX_ROWS = 200;
@@ -117,8 +118,17 @@ async function upload() {
 async function create(event) {
   event.preventDefault();
   $("#create").disabled = true;
+  const joined = await ensureGroup($("#group-name").value);  // the room joins the group's history
+  if (!joined.ok) {
+    $("#create").disabled = false;
+    notice($("#page-message"), joined.code, joined.message);
+    return;
+  }
   const result = await api("POST", "/api/rooms", {
-    body: { story_id: Number($("#story").value), policy: $("#policy").value, mode: $("#mode").value },
+    body: {
+      story_id: Number($("#story").value), policy: $("#policy").value, mode: $("#mode").value,
+      group: joined.group.id,
+    },
   });
   $("#create").disabled = false;
   if (!result.ok) {
@@ -366,12 +376,15 @@ async function showReport() {
   reportShown = true;
   $("#report-area").hidden = false;
   await loadReport($("#report"), room.code, room.token);
+  await showWatchNext($("#watch-next"));
 }
 
 // -- boot -----------------------------------------------------------------------------
 
 function showCreate() {
   showView("create");
+  const group = currentGroup();
+  if (group) $("#group-name").value = group.name;
   loadStories();
   loadPolicies();
 }

@@ -9,6 +9,9 @@
 # window: 15
 # background: 141821
 # colour: f3e3b5
+# genre: fable, drama
+# themes: kindness, the end of a trade, light
+# tags: night, city, words
 
 VAR oil = 3
 VAR lit = 0

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 HEAD = "head"
-HEAD_REVISION = "b9e4c2d7a180"  # the newest file in server/migrations/versions (a test checks)
+HEAD_REVISION = "d5f8a3c61e27"  # the newest file in server/migrations/versions (a test checks)
 MIGRATION_LOCK = int.from_bytes(b"kinoroom", "big") >> 1  # any fixed bigint
 
 

@@ -248,3 +248,26 @@ class DraftRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class GroupRow(Base):
+    """A group that comes back: its screenings accumulate into what it is offered next
+    (`server.recommend`). Its id is its key (random, unguessable), like a host token."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class GroupRoomRow(Base):
+    """A room screened for a group (a room belongs to one group at most)."""
+
+    __tablename__ = "group_rooms"
+
+    room_code: Mapped[str] = mapped_column(
+        ForeignKey("rooms.code", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -24,6 +24,9 @@ class RoomCreate(BaseModel):
     policy_params: dict[str, object] = Field(default_factory=dict)
     mode: Literal["phones-play", "big-screen"] = "phones-play"
     seed: int | None = None
+    group: str | None = Field(
+        None, max_length=32, description="a group's id: the room joins its history"
+    )
 
 
 class RoomCreated(BaseModel):
@@ -77,6 +80,8 @@ async def create_room(body: RoomCreate, request: Request, svc: ServicesDep) -> R
         story = await svc.store.story(body.story_id)
     if story is None:
         raise ApiError(404, "story-not-found", f"no story {body.story_id}")
+    if body.group is not None and await svc.groups.get(body.group) is None:
+        raise ApiError(404, "group-not-found", "no such group (its id is its key)")
     room, host = await svc.rooms.create(
         story=story,
         policy=body.policy,
@@ -84,6 +89,8 @@ async def create_room(body: RoomCreate, request: Request, svc: ServicesDep) -> R
         mode=body.mode,
         seed=body.seed,
     )
+    if body.group is not None:
+        await svc.groups.add_room(body.group, room.code)
     base = _public(request, svc)
     return RoomCreated(
         code=room.code,

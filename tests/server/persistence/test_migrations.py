@@ -20,7 +20,7 @@ from server.persistence.models import Base
 ROOT = Path(__file__).resolve().parents[3]
 TABLES = {
     "alembic_version", "arm_stats", "decisions", "drafts", "events", "generated_assets",
-    "rooms", "scene_moods", "seats", "snapshots", "stories",
+    "group_rooms", "groups", "rooms", "scene_moods", "seats", "snapshots", "stories",
 }  # fmt: skip
 
 
