@@ -17,6 +17,7 @@ import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -133,7 +134,9 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, tmp_path: Path, redis: PrivateRedis, database_url: str) -> None:
+    def __init__(
+        self, tmp_path: Path, redis: PrivateRedis, database_url: str, lease_s: float = LEASE_S
+    ) -> None:
         self.redis = redis
         self.database_url = database_url
         env = {k: v for k, v in os.environ.items() if not k.startswith("KINOROOM_")}
@@ -146,7 +149,7 @@ class Cluster:
             KINOROOM_DEMO_ROOM="false",
             KINOROOM_TICK_INTERVAL_S="0.02",
             KINOROOM_TALLY_INTERVAL_S="0.05",
-            KINOROOM_CLUSTER_LEASE_S=str(LEASE_S),
+            KINOROOM_CLUSTER_LEASE_S=str(lease_s),
             KINOROOM_AFFECT_WORKERS="0",
             KINOROOM_ICE_HOSTS='["127.0.0.1"]',
             KINOROOM_MEDIA_DIR=str(tmp_path / "media"),
@@ -165,21 +168,36 @@ class Cluster:
         await asyncio.gather(*(node.stop() for node in self.nodes))
 
 
+@asynccontextmanager
+async def running_cluster(
+    tmp_path: Path, *, database_prefix: str = "kr", lease_s: float = LEASE_S
+) -> AsyncIterator[Cluster]:
+    """A Redis and a database of its own for a cluster (no node started yet), and every
+    node stopped, Redis stopped and the database dropped afterwards (`bench/failover.py`
+    runs one too)."""
+    name = f"{database_prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        redis = PrivateRedis(tmp_path)
+        try:
+            await redis.start()
+            database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+            built = Cluster(tmp_path, redis, database_url, lease_s)
+            try:
+                yield built
+            finally:
+                await built.close()
+        finally:
+            await redis.stop()
+            async with admin.connect() as connection:
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
 @pytest_asyncio.fixture
 async def cluster(tmp_path) -> AsyncIterator[Cluster]:
-    name = f"kr_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    redis = PrivateRedis(tmp_path)
-    await redis.start()
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    built = Cluster(tmp_path, redis, database_url)
-    try:
+    async with running_cluster(tmp_path) as built:
         yield built
-    finally:
-        await built.close()
-        await redis.stop()
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()

@@ -52,13 +52,12 @@ scenes:
 """
 
 
-async def make_room(node: Node, policy: str = "plurality") -> dict[str, str]:
+async def make_room(node: Node, policy: str = "plurality", story: str = STORY) -> dict[str, str]:
+    """A room of ``story`` made through ``node`` (its owner from the start)."""
     async with httpx.AsyncClient(base_url=node.url, trust_env=False, timeout=TIMEOUT) as http:
-        story = await http.post("/api/stories", json={"source": STORY})
-        assert story.status_code == 201, story.text
-        room = await http.post(
-            "/api/rooms", json={"story_id": story.json()["id"], "policy": policy}
-        )
+        made = await http.post("/api/stories", json={"source": story})
+        assert made.status_code == 201, made.text
+        room = await http.post("/api/rooms", json={"story_id": made.json()["id"], "policy": policy})
         assert room.status_code == 201, room.text
         return dict(room.json())
 
