@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -33,6 +34,7 @@ from server.cluster.leases import Keys, Leases
 from server.cluster.nodes import Heartbeat, beat, node_name
 from server.cluster.streams import (
     StreamInlet,
+    backlog,
     read_inbound,
     read_outbound,
     stream_end,
@@ -194,6 +196,10 @@ class ClusterRooms(Rooms):
             snapshot = await self.store.latest_snapshot(room.code)
             events = await self.store.events_after(room.code, snapshot.seq if snapshot else 0)
             decisions = await self.store.decisions(room.code)
+            unread = await backlog(
+                self.redis, self.keys.room(room.code, "in"), record.in_offset,
+                self.settings.inbox_size,
+            )  # fmt: skip
         except StaleOwner:
             await self._leases.release(room.code, epoch)
             return
@@ -205,14 +211,26 @@ class ClusterRooms(Rooms):
             absent_until=room.clock.now() + self.settings.cluster_lease_s,
             settings=self._core_settings,
         )  # fmt: skip
-        self._own(room, core, Lease(epoch, record.in_offset))
-        log.info("room %s taken over at epoch %d (seq %d)", room.code, epoch, core.seq)
+        self._own(room, core, Lease(epoch, record.in_offset), unread)
+        log.info(
+            "room %s taken over at epoch %d (seq %d, %d items unread)",
+            room.code, epoch, core.seq, len(unread),
+        )  # fmt: skip
 
-    def _own(self, room: Room, core: RoomCore, lease: Lease) -> None:
+    def _own(
+        self, room: Room, core: RoomCore, lease: Lease, unread: Sequence[tuple[Inbound, str]] = ()
+    ) -> None:
+        """Run the room's actor here. ``unread``: the inbound entries the last owner had
+        not committed, in its inbox before its first step, so a vote that arrived before
+        its window closed counts even when the decision fell due during the takeover
+        (the first step takes its items before its tick)."""
         owner = self._owner(room, core, lease=lease, outlet=self._outlet(room.code, lease))
+        for item, offset in unread:
+            owner.put_nowait(item, offset)
         task = asyncio.create_task(self._run_owner(room, owner), name=f"room-{room.code}")
         self._owned[room.code] = _Owned(owner, task)
-        self._read_to[room.code] = lease.in_offset  # what the last owner committed
+        # The inbound reader goes on after what the last owner committed and what is queued.
+        self._read_to[room.code] = unread[-1][1] if unread else lease.in_offset
 
     def _outlet(self, code: str, lease: Lease) -> Outlet:
         async def publish(broadcast: Broadcast) -> bool:

@@ -176,6 +176,27 @@ async def _xread(redis: Redis, streams: dict[str, str]) -> Entries:
     return cast(Entries, answer or [])
 
 
+async def backlog(redis: Redis, key: str, after: str, limit: int) -> list[tuple[Inbound, str]]:
+    """The first ``limit`` items of an inbound stream after entry ``after`` ("" or "0-0":
+    from its start), with their entry ids: what a room's last owner had not committed."""
+    start = f"({after}" if after and after != "0-0" else "-"
+    found: list[tuple[Inbound, str]] = []
+    while len(found) < limit:
+        entries = cast(
+            list[tuple[bytes, dict[bytes, bytes]]],
+            await redis.xrange(key, min=start, max="+", count=min(READ_COUNT, limit - len(found))),
+        )
+        if not entries:
+            break
+        for entry, fields in entries:
+            try:
+                found.append((decode_item(fields[b"i"]), _text(entry)))
+            except (KeyError, WireError) as exc:
+                log.error("inbound entry %s of %s skipped: %s", _text(entry), key, exc)
+        start = f"({_text(entries[-1][0])}"
+    return found
+
+
 async def stream_end(redis: Redis, key: str) -> str:
     """The id of a stream's last entry ("0-0" for an empty or missing stream)."""
     last = cast(list[tuple[bytes, dict[bytes, bytes]]], await redis.xrevrange(key, count=1))
@@ -189,6 +210,7 @@ def _text(value: bytes | str) -> str:
 __all__ = [
     "Outage",
     "StreamInlet",
+    "backlog",
     "read_inbound",
     "read_outbound",
     "stream_end",

@@ -6,6 +6,7 @@ Real processes, real Redis and PostgreSQL (`conftest.py`); the lease is 1.5 s he
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 
@@ -18,8 +19,10 @@ from sqlalchemy.pool import NullPool
 from mobile_bridge import protocol as wire
 from mobile_bridge.client import PhoneClient
 from server.cluster.leases import Keys, Owner
+from server.cluster.wire import decode_item
+from server.rooms.inbox import Incoming
 from tests.server.cluster.conftest import LEASE_S, Cluster
-from tests.server.cluster.test_cluster import TIMEOUT, make_room, pages, seat
+from tests.server.cluster.test_cluster import STORY, TIMEOUT, make_room, pages, seat
 
 KEYS = Keys("kinoroom")
 
@@ -95,6 +98,72 @@ async def test_the_owner_killed_mid_vote_loses_no_vote_and_decides_once(cluster:
         assert bo.reconnects == cy.reconnects == host.reconnects == 0  # survivors kept sockets
         await back.close()
     assert await decisions(cluster, code) == [("door", "knock")]  # taken once
+
+
+# A window that closes while the owner cannot act: short, but the vote that matters is
+# sent as it opens, and the test checks that it reached the stream before the close.
+CLOSING_STORY = STORY.replace("window: 60", "window: 3", 1)
+GRACE_S = 0.5  # the room's vote grace (KINOROOM_VOTE_GRACE_S's default)
+
+
+async def hold_lease(cluster: Cluster, code: str, until: asyncio.Event) -> None:
+    """Keep the room's lease alive for its stopped owner (an owner that is alive but does
+    not act) until ``until`` is set: the takeover then comes after the window closed."""
+    redis = Redis.from_url(cluster.redis.url)
+    try:
+        while not until.is_set():
+            await redis.pexpire(KEYS.room(code, "owner"), int(LEASE_S * 1000))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(until.wait(), LEASE_S / 4)
+    finally:
+        await redis.aclose()
+
+
+async def unread_votes(cluster: Cluster, code: str) -> list[Incoming]:
+    redis = Redis.from_url(cluster.redis.url)
+    try:
+        entries = await redis.xrange(KEYS.room(code, "in"))
+    finally:
+        await redis.aclose()
+    items = [decode_item(fields[b"i"]) for _, fields in entries]
+    return [i for i in items if isinstance(i, Incoming) and i.message.type == "vote"]
+
+
+@pytest.mark.asyncio
+async def test_a_vote_in_flight_counts_when_its_window_closed_during_the_takeover(
+    cluster: Cluster,
+):
+    a, b = await asyncio.gather(*(cluster.node(n) for n in ("a", "b")))
+    room = await make_room(a, story=CLOSING_STORY)  # a owns it
+    code = room["code"]
+    first = await owner_of(cluster, code)
+    assert first is not None
+    async with pages(room, [(b, "host", "host"), (b, "bo", "phone")]) as (host, bo):
+        await host.host("start")
+        door = await bo.next_vote_open(timeout=TIMEOUT)
+        decided = asyncio.ensure_future(bo.wait_for(wire.DecisionMessage, timeout=TIMEOUT))
+        a.signal(signal.SIGSTOP)  # the owner stops acting; its lease is kept alive for it
+        released = asyncio.Event()
+        holding = asyncio.ensure_future(hold_lease(cluster, code, released))
+        try:
+            in_flight = asyncio.ensure_future(bo.vote(door.choice, "knock", timeout=TIMEOUT))
+            async with asyncio.timeout(TIMEOUT):
+                while not (votes := await unread_votes(cluster, code)):
+                    await asyncio.sleep(0.02)
+            assert votes[0].received_at < door.closes_at, "the vote reached b after the close"
+            while bo.room_now() < door.closes_at + GRACE_S + 0.2:  # the decision is due
+                await asyncio.sleep(0.05)
+        finally:
+            released.set()
+            await holding
+        await a.kill()
+        owner = await new_owner(cluster, code, first, timeout=TIMEOUT)
+        assert owner.node != first.node
+        # The new owner's first step took the unread vote before it decided: acked, counted.
+        assert isinstance(await in_flight, wire.VoteAck)
+        decision = await decided
+        assert decision.option == "knock" and decision.tally["knock"] == 1.0
+    assert await decisions(cluster, code) == [("door", "knock")]
 
 
 @pytest.mark.asyncio
