@@ -165,21 +165,32 @@ class Cluster:
         await asyncio.gather(*(node.stop() for node in self.nodes))
 
 
-@pytest_asyncio.fixture
-async def cluster(tmp_path) -> AsyncIterator[Cluster]:
+@contextlib.asynccontextmanager
+async def running_cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    """A private Redis and a fresh PostgreSQL database for nodes started with
+    ``Cluster.node``; everything is stopped and dropped on the way out (bench/sync.py
+    uses it too)."""
     name = f"kr_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(text(f'CREATE DATABASE "{name}"'))
     redis = PrivateRedis(tmp_path)
-    await redis.start()
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    built = Cluster(tmp_path, redis, database_url)
     try:
-        yield built
+        await redis.start()
+        database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        built = Cluster(tmp_path, redis, database_url)
+        try:
+            yield built
+        finally:
+            await built.close()
     finally:
-        await built.close()
         await redis.stop()
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest_asyncio.fixture
+async def cluster(tmp_path) -> AsyncIterator[Cluster]:
+    async with running_cluster(tmp_path) as built:
+        yield built
