@@ -28,8 +28,11 @@ a frame was shown minus when it was due on the room clock) once a second for
 WebSocket frames), so the same code reads pages on any node. Prints p50/p95 of the
 **spread** (max − min across pages) between the screens, among the phones, across all
 pages, within each node and **across nodes** (the largest difference between a page on
-one node and a page on another), and each page's offsets; writes JSON (default
-``bench/results/sync.json``).
+one node and a page on another), and **nearest across nodes** (for each page, the
+closest page on another node; the largest of those: 0 when every page has a twin on
+another node showing frames at the same instant, so what a node adds, apart from the
+display refresh a page happens to be in phase with), and each page's offsets; writes
+JSON (default ``bench/results/sync.json``).
 
 Nodes on one machine read one wall and one monotonic clock, so their room clocks agree
 to microseconds and the pages' offsets (each against its own node's room clock) compare
@@ -219,6 +222,7 @@ def spreads(pages: dict[str, Reports], samples: list[dict[str, float]]) -> dict[
     out: dict[str, list[float]] = {group: [] for group in groups}
     if len(nodes) > 1:
         out["across nodes"] = []
+        out["nearest across nodes"] = []
     for sample in samples:
         for group, names in groups.items():
             if len(names) > 1:
@@ -230,6 +234,12 @@ def spreads(pages: dict[str, Reports], samples: list[dict[str, float]]) -> dict[
                     abs(sample[a] - sample[b])
                     for a, b in itertools.combinations(pages, 2)
                     if pages[a].node != pages[b].node
+                )
+            )
+            out["nearest across nodes"].append(
+                max(
+                    min(abs(sample[a] - sample[b]) for b in pages if pages[b].node != page.node)
+                    for a, page in pages.items()
                 )
             )
     return out
