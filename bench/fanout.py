@@ -242,7 +242,9 @@ def print_step(mode: str, step: dict[str, Any]) -> None:
     )
     if "nodes" in step:
         each = ", ".join(
-            f"{node['peers']} phones at {node['cpu_fraction']:.1%} cpu" for node in step["nodes"]
+            f"{node['peers']} phones at {node['cpu_fraction']:.1%} cpu"
+            + ("" if set(node["peer_states"]) == {"connected"} else f" {node['peer_states']}")
+            for node in step["nodes"]
         )
         print(f"  {'':11}         per node: {each}", flush=True)
 
@@ -347,6 +349,7 @@ def node_step(
                 "late_frames": e["sent"]["late_frames"],
                 "behind_frames": e["sent"]["behind_frames"],
                 "max_late_ms": round(e["sent"]["max_late_ms"], 1),
+                "peer_states": e["states"],
             }
         )
     step["keeps_up"] = step["keeps_up"] and all(

@@ -12,7 +12,8 @@ connected through it. It speaks JSON lines on stdin/stdout:
   subscribed to the film's 360p;
 * ``{"op": "take"}`` → ``{}``: the measured interval starts (counters reset);
 * ``{"op": "stats"}`` → since ``take``: wall and CPU seconds of this process, what left
-  its sockets (`SendWatch`: frames, late, behind, packets) and GC pauses;
+  its sockets (`SendWatch`: frames, late, behind, packets), GC pauses and how many of
+  its peers are in each connection state;
 * end of input closes the peers and the film, and ends the process.
 """
 
@@ -23,6 +24,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,7 @@ async def serve(film_root: Path) -> None:
                     "cpu_s": time.process_time() - cpu0,
                     "sent": watch.take(),
                     "pauses": gc_watch.take(),
+                    "states": dict(Counter(pc.connectionState for pc in pcs)),
                 }
             else:
                 reply = {"error": f"unknown op {command['op']!r}"}
