@@ -59,7 +59,9 @@ when every node does; its CPU is the nodes' together, so phones per core compare
 nodes' efficiency, and **phones** (the largest N that kept up) what the machine served.
 On a two-core machine the phones' process shares the cores with the nodes, so two nodes
 cannot each get a core of their own: the per-node CPU and the sink's are printed with
-each step to show which one ran out.
+each step to show which one ran out, and each node's peers that are no longer connected
+(a node closes a peer whose consent checks, RFC 7675, go unanswered: what a saturated
+phones' process does to it).
 
 Prints a table and writes JSON (default ``bench/results/fanout.json``). Targets: ours ≥
 2× stock (issue 6); ≥ 600 phones/core keeping up, ≥ 300 with no late frame, late join
