@@ -4,6 +4,7 @@ Run with::
 
     .venv/bin/python bench/fanout.py [--max-peers 500] [--step-s 8] [--out FILE]
     .venv/bin/python bench/fanout.py --smoke        # 4 phones, a second a step: that it runs
+    .venv/bin/python bench/fanout.py --modes --nodes 1 2 --no-quality   # 1 node vs 2 only
 
 This process is the server, and the only one measured. It serves N receivers the same
 360p film (ingest's profile, ~0.8 Mbps, 30 fps, 1-s GOP, Opus 60 ms; made by
@@ -44,6 +45,24 @@ Then, for ours only, one decoding receiver at a time (``fanout_sink.py --decode`
 compared with the clips' own frames in order (none missing, repeated or frozen), the
 first frame of the new branch, and arrival gaps around it.
 
+With ``--nodes 1 2`` (after the modes; ``--modes`` with no mode runs only these), the
+same ramp serves ``ours`` from node processes instead (``fanout_node.py``): each runs
+its own `Film` reader over the clip, all started at one instant of the machine's
+monotonic clock, and the phones are dealt to the nodes in turn; this process only
+passes offers and answers. That is what a cluster node does for the film (DESIGN.md,
+Scale: every node serving a room runs its own reader, paced by the shared room clock),
+without the rest of ``kinoroom serve``: seats, sockets, Redis and PostgreSQL would put
+the join path in the figures, and each node measures its datagrams with `SendWatch`
+from inside, which a real node does not offer. (The film across real nodes is checked
+by ``tests/server/cluster/test_cluster_film.py`` and ``bench/sync.py``.) A step keeps up
+when every node does; its CPU is the nodes' together, so phones per core compares the
+nodes' efficiency, and **phones** (the largest N that kept up) what the machine served.
+On a two-core machine the phones' process shares the cores with the nodes, so two nodes
+cannot each get a core of their own: the per-node CPU and the sink's are printed with
+each step to show which one ran out, and each node's peers that are no longer connected
+(a node closes a peer whose consent checks, RFC 7675, go unanswered: what a saturated
+phones' process does to it).
+
 Prints a table and writes JSON (default ``bench/results/fanout.json``). Targets: ours ≥
 2× stock (issue 6); ≥ 600 phones/core keeping up, ≥ 300 with no late frame, late join
 ≤ 1 s (issue 17).
@@ -69,10 +88,11 @@ from typing import Any
 
 import aioice.ice
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 from aiortc.contrib.media import MediaPlayer, MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 from fanout_media import loop_clip, make_clip
+from fanout_node import answer_offer
 from fanout_sink import FRAME_S
 from fanout_watch import GcWatch, SendWatch
 from film_before import Film as FilmBefore
@@ -86,16 +106,16 @@ CLIP_S = 10
 BATCH = 25
 
 
-class Sink:
-    """The receivers' process, driven over JSON lines."""
+class Child:
+    """A helper process (the receivers', or a node's), driven over JSON lines."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self._process = process
 
     @classmethod
-    async def start(cls, *args: str) -> Sink:
+    async def start(cls, script: str, *args: str) -> Child:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(HERE / "fanout_sink.py"), *args,
+            sys.executable, str(HERE / script), *args,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 26,
         )  # fmt: skip
         return cls(process)
@@ -106,7 +126,7 @@ class Sink:
         await self._process.stdin.drain()
         line = await self._process.stdout.readline()
         if not line:
-            raise RuntimeError("the sink process ended")
+            raise RuntimeError(f"the helper process {self._process.pid} ended")
         reply: dict[str, Any] = json.loads(line)
         return reply
 
@@ -125,7 +145,7 @@ Tracks = Callable[[], Sequence[MediaStreamTrack]]
 
 
 async def add_peers(
-    sink: Sink, count: int, tracks: Tracks, pcs: list[RTCPeerConnection]
+    sink: Child, count: int, tracks: Tracks, pcs: list[RTCPeerConnection]
 ) -> tuple[int, float]:
     """Connect ``count`` more receivers; returns (failed, seconds it took)."""
     started = time.monotonic()
@@ -134,15 +154,7 @@ async def add_peers(
         batch = min(BATCH, count)
         count -= batch
         offers = (await sink.call(op="offer", n=batch))["offers"]
-        answers = []
-        for offer in offers:
-            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-            pcs.append(pc)
-            await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
-            for track in tracks():
-                pc.addTrack(track)
-            await pc.setLocalDescription(await pc.createAnswer())
-            answers.append(pc.localDescription.sdp)
+        answers = [await answer_offer(offer, tracks(), pcs) for offer in offers]
         reply = await sink.call(op="answer", sdps=answers)
         failed += reply["failed"]
     return failed, time.monotonic() - started
@@ -151,7 +163,7 @@ async def add_peers(
 async def ramp(
     mode: str, tracks: Tracks, steps: Sequence[int], args: argparse.Namespace, watch: SendWatch
 ) -> list[dict[str, Any]]:
-    sink = await Sink.start()
+    sink = await Child.start("fanout_sink.py")
     gc_watch = GcWatch()
     pcs: list[RTCPeerConnection] = []
     results: list[dict[str, Any]] = []
@@ -174,40 +186,10 @@ async def ramp(
             sent = watch.take()
             pauses = gc_watch.take()
             received = await sink.call(op="stats")
-            due = n * wall / FRAME_S
-            step = {
-                "peers": n,
-                "failed_to_connect": failed,
-                "connect_s": round(connect_s, 2),
-                "wall_s": round(wall, 2),
-                "cpu_fraction": round(cpu / wall, 4),
-                "phones_per_core": round(n / (cpu / wall), 1),
-                "frames_sent": sent["frames"],
-                "frames_sent_ratio": round(sent["frames"] / due, 4),
-                "late_frames": sent["late_frames"],
-                "behind_frames": sent["behind_frames"],
-                "max_late_ms": round(sent["max_late_ms"], 1),
-                "packets_sent_per_s": round(sent["packets"] / wall),
-                "sink_late_frames": received["late_frames"],
-                "sink_max_late_ms": round(received["max_late_ms"], 1),
-                "sink_frames_ratio": round(received["frames"] / due, 4),
-                "sink_cpu_fraction": round((received["cpu_s"] - sink_cpu0) / wall, 4),
-                **pauses,
-            }
-            step["keeps_up"] = (
-                failed == 0 and step["behind_frames"] == 0 and step["frames_sent_ratio"] >= 0.99
-            )
-            step["ok"] = step["keeps_up"] and step["late_frames"] == 0
+            received["cpu_s"] -= sink_cpu0
+            step = step_figures(n, failed, connect_s, wall, cpu, sent, pauses, received)
             results.append(step)
-            print(
-                f"  {mode:11} N={n:4}  cpu {step['cpu_fraction']:6.1%}  "
-                f"phones/core {step['phones_per_core']:7.1f}  late {step['late_frames']:5} "
-                f"behind {step['behind_frames']:5} (max {step['max_late_ms']:6.1f} ms)  "
-                f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']} "
-                f"cpu {step['sink_cpu_fraction']:.0%}  gc max {step['gc_max_ms']} ms  "
-                f"{'ok' if step['ok'] else 'keeps up' if step['keeps_up'] else 'FAIL'}",
-                flush=True,
-            )
+            print_step(mode, step)
             if not step["keeps_up"]:
                 break
     finally:
@@ -215,6 +197,168 @@ async def ramp(
         await asyncio.gather(*(pc.close() for pc in pcs), return_exceptions=True)
         await sink.stop()
     return results
+
+
+def step_figures(
+    n: int, failed: int, connect_s: float, wall: float, cpu: float,
+    sent: dict[str, Any], pauses: dict[str, Any], received: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """One step's figures and verdicts (``cpu``: the server's, or all nodes' together)."""
+    due = n * wall / FRAME_S
+    step = {
+        "peers": n,
+        "failed_to_connect": failed,
+        "connect_s": round(connect_s, 2),
+        "wall_s": round(wall, 2),
+        "cpu_fraction": round(cpu / wall, 4),
+        "phones_per_core": round(n / (cpu / wall), 1),
+        "frames_sent": sent["frames"],
+        "frames_sent_ratio": round(sent["frames"] / due, 4),
+        "late_frames": sent["late_frames"],
+        "behind_frames": sent["behind_frames"],
+        "max_late_ms": round(sent["max_late_ms"], 1),
+        "packets_sent_per_s": round(sent["packets"] / wall),
+        "sink_late_frames": received["late_frames"],
+        "sink_max_late_ms": round(received["max_late_ms"], 1),
+        "sink_frames_ratio": round(received["frames"] / due, 4),
+        "sink_cpu_fraction": round(received["cpu_s"] / wall, 4),
+        **pauses,
+    }
+    step["keeps_up"] = (
+        failed == 0 and step["behind_frames"] == 0 and step["frames_sent_ratio"] >= 0.99
+    )
+    step["ok"] = step["keeps_up"] and step["late_frames"] == 0
+    return step
+
+
+def print_step(mode: str, step: dict[str, Any]) -> None:
+    n = step["peers"]
+    print(
+        f"  {mode:11} N={n:4}  cpu {step['cpu_fraction']:6.1%}  "
+        f"phones/core {step['phones_per_core']:7.1f}  late {step['late_frames']:5} "
+        f"behind {step['behind_frames']:5} (max {step['max_late_ms']:6.1f} ms)  "
+        f"frames {step['frames_sent_ratio']:6.1%}  sink late {step['sink_late_frames']} "
+        f"cpu {step['sink_cpu_fraction']:.0%}  gc max {step['gc_max_ms']} ms  "
+        f"{'ok' if step['ok'] else 'keeps up' if step['keeps_up'] else 'FAIL'}",
+        flush=True,
+    )
+    if "nodes" in step:
+        each = ", ".join(
+            f"{node['peers']} phones at {node['cpu_fraction']:.1%} cpu"
+            + ("" if set(node["peer_states"]) == {"connected"} else f" {node['peer_states']}")
+            for node in step["nodes"]
+        )
+        print(f"  {'':11}         per node: {each}", flush=True)
+
+
+async def add_node_peers(
+    sink: Child, nodes: Sequence[Child], count: int, dealt: int
+) -> tuple[int, float]:
+    """Connect ``count`` more receivers, dealt to the nodes in turn after the ``dealt``
+    already connected; returns (failed, seconds it took)."""
+    started = time.monotonic()
+    failed = 0
+    while count > 0:
+        batch = min(BATCH, count)
+        count -= batch
+        offers = (await sink.call(op="offer", n=batch))["offers"]
+        where = [(dealt + k) % len(nodes) for k in range(batch)]
+        dealt += batch
+        parts = await asyncio.gather(
+            *(
+                node.call(
+                    op="answer", sdps=[o for o, w in zip(offers, where, strict=True) if w == i]
+                )
+                for i, node in enumerate(nodes)
+            )
+        )
+        answers = [iter(part["answers"]) for part in parts]
+        reply = await sink.call(op="answer", sdps=[next(answers[w]) for w in where])
+        failed += reply["failed"]
+    return failed, time.monotonic() - started
+
+
+async def ramp_nodes(
+    count: int, film_root: Path, steps: Sequence[int], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """``ours`` served by ``count`` node processes (``fanout_node.py``), phones dealt in turn.
+
+    This process only passes the offers and answers between the sink and the nodes; each
+    node measures itself. A step's CPU is the nodes' together, it keeps up when every
+    node does, and ``nodes`` gives each node's peers, CPU and frames.
+    """
+    mode = f"{count} node" + ("s" if count > 1 else "")
+    sink = await Child.start("fanout_sink.py")
+    nodes = [await Child.start("fanout_node.py", str(film_root)) for _ in range(count)]
+    results: list[dict[str, Any]] = []
+    deadline = time.monotonic() + args.budget_s
+    try:
+        starts_at = time.monotonic() + 1.0  # the readers open the clip first
+        await asyncio.gather(*(node.call(op="play", starts_at=starts_at) for node in nodes))
+        await asyncio.sleep(max(0.0, starts_at - time.monotonic()))
+        dealt = 0
+        for n in steps:
+            if time.monotonic() > deadline:
+                print(f"  {mode}: time budget spent before N={n}")
+                break
+            failed, connect_s = await add_node_peers(sink, nodes, n - dealt, dealt)
+            dealt = n
+            await asyncio.sleep(args.settle_s)
+            await asyncio.gather(*(node.call(op="take") for node in nodes))
+            sink_cpu0 = (await sink.call(op="stats"))["cpu_s"]
+            await asyncio.sleep(args.step_s)
+            each = await asyncio.gather(*(node.call(op="stats") for node in nodes))
+            received = await sink.call(op="stats")
+            received["cpu_s"] -= sink_cpu0
+            step = node_step(n, failed, connect_s, each, received)
+            results.append(step)
+            print_step(mode, step)
+            if not step["keeps_up"]:
+                break
+    finally:
+        for node in nodes:
+            await node.stop()
+        await sink.stop()
+    return results
+
+
+def node_step(
+    n: int, failed: int, connect_s: float, each: list[dict[str, Any]], received: dict[str, Any]
+) -> dict[str, Any]:
+    """One step's figures from every node's ``stats``: sums, and each node on its own."""
+    wall = statistics.fmean(e["wall_s"] for e in each)
+    sent = {
+        key: sum(e["sent"][key] for e in each)
+        for key in ("frames", "late_frames", "behind_frames", "packets")
+    }
+    sent["max_late_ms"] = max(e["sent"]["max_late_ms"] for e in each)
+    pauses = {
+        "gc_pauses": sum(e["pauses"]["gc_pauses"] for e in each),
+        "gc_max_ms": max(e["pauses"]["gc_max_ms"] for e in each),
+    }
+    cpu = sum(e["cpu_s"] for e in each)
+    step = step_figures(n, failed, connect_s, wall, cpu, sent, pauses, received)
+    step["nodes"] = []
+    for i, e in enumerate(each):
+        peers = len(range(i, n, len(each)))
+        step["nodes"].append(
+            {
+                "peers": peers,
+                "cpu_fraction": round(e["cpu_s"] / e["wall_s"], 4),
+                "frames_sent_ratio": round(
+                    e["sent"]["frames"] * FRAME_S / (peers * e["wall_s"]), 4
+                ),
+                "late_frames": e["sent"]["late_frames"],
+                "behind_frames": e["sent"]["behind_frames"],
+                "max_late_ms": round(e["sent"]["max_late_ms"], 1),
+                "peer_states": e["states"],
+            }
+        )
+    step["keeps_up"] = step["keeps_up"] and all(
+        node["frames_sent_ratio"] >= 0.99 for node in step["nodes"]
+    )
+    step["ok"] = step["keeps_up"] and step["late_frames"] == 0
+    return step
 
 
 async def run_ours(name: str, film_type: Any, film_root: Path, steps: Sequence[int],
@@ -256,7 +400,7 @@ MODES: dict[str, Callable[..., Awaitable[list[dict[str, Any]]]]] = {
 async def watch_quality(film_root: Path) -> dict[str, Any]:
     """Late join at three GOP phases, then a branch switch, with decoding receivers."""
     film = Film(time.monotonic, media_dir_lookup(film_root))
-    sink = await Sink.start("--decode")
+    sink = await Child.start("fanout_sink.py", "--decode")
     pcs: list[RTCPeerConnection] = []
     start = time.monotonic() + 0.2
     try:
@@ -340,6 +484,32 @@ def knee(results: list[dict[str, Any]], key: str) -> dict[str, Any]:
     }
 
 
+def knees(results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"no_late": knee(results, "ok"), "keeps_up": knee(results, "keeps_up"), "steps": results}
+
+
+def over_one(nodes: dict[str, Any]) -> dict[str, Any]:
+    """Each node count against one node, per criterion: phones (at the knee), phones per core."""
+    one = nodes.get("1")
+    out: dict[str, Any] = {}
+    for count, fig in nodes.items():
+        if one is None or count == "1":
+            continue
+        per_core = ratio(nodes, count, "1")
+        out[count] = {
+            key: {
+                "phones": (
+                    round(fig[key]["max_peers"] / one[key]["max_peers"], 2)
+                    if one[key]["max_peers"]
+                    else None
+                ),
+                "phones_per_core": per_core[key],
+            }
+            for key in ("no_late", "keeps_up")
+        }
+    return out
+
+
 def ratio(figures: dict[str, Any], ours: str, theirs: str) -> dict[str, float | None]:
     """Phones per core of ``ours`` over ``theirs``, per criterion (None where one is missing)."""
     out: dict[str, float | None] = {}
@@ -366,14 +536,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for mode in args.modes:
             print(f"{mode}: ramping {steps}", flush=True)
             ramps[mode] = await MODES[mode](root, steps, args, watch)
+        node_ramps: dict[str, list[dict[str, Any]]] = {}
+        for count in args.nodes:
+            print(f"ours on {count} node process(es): ramping {steps}", flush=True)
+            node_ramps[str(count)] = await ramp_nodes(count, root, steps, args)
         quality = await watch_quality(root) if not args.no_quality else None
-    figures: dict[str, Any] = {}
-    for mode, results in ramps.items():
-        figures[mode] = {
-            "no_late": knee(results, "ok"),
-            "keeps_up": knee(results, "keeps_up"),
-            "steps": results,
-        }
+    figures = {mode: knees(results) for mode, results in ramps.items()}
+    nodes = {count: knees(results) for count, results in node_ramps.items()}
     return {
         "benchmark": "fanout",
         "rendition": "360p",
@@ -389,6 +558,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "modes": figures,
         "ours_over_stock": ratio(figures, "ours", "stock"),
         "ours_over_before": ratio(figures, "ours", "ours-before"),
+        "nodes": nodes,
+        "nodes_over_one": over_one(nodes),
         "targets": {
             "ours_over_stock": 2.0,
             "keeps_up_phones_per_core": 600,
@@ -407,11 +578,20 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=120.0, help="time limit per mode")
     parser.add_argument(
         "--modes",
-        nargs="+",
+        nargs="*",
         default=["ours", "ours-before", "stock"],
         choices=list(MODES),
         help="ours-before: the film track before issue 17 (bench/film_before/); "
-        "ours-aiortc: our reader, aiortc's sender (the film before direct send)",
+        "ours-aiortc: our reader, aiortc's sender (the film before direct send); "
+        "none: only the --nodes ramps",
+    )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="then ramp ours served by this many node processes each (fanout_node.py, "
+        "phones dealt in turn), e.g. --nodes 1 2: phones and phones per core side by side",
     )
     parser.add_argument("--no-quality", action="store_true", help="skip late join and switch")
     parser.add_argument(
@@ -438,6 +618,25 @@ def main() -> None:
             k = fig[key]
             cpu = f"{k['cpu_fraction_there']:.1%}" if k["cpu_fraction_there"] else "-"
             print(f"{mode:11} {key:10} {k['max_peers']:>6} {cpu:>10} {k['phones_per_core']!s:>12}")
+    if result["nodes"]:
+        print(
+            f"\n{'nodes':11} {'criterion':10} {'phones':>6} {'cpu there':>10} "
+            f"{'phones/core':>12}  per node"
+        )
+        for count, fig in result["nodes"].items():
+            for key in ("no_late", "keeps_up"):
+                k = fig[key]
+                cpu = f"{k['cpu_fraction_there']:.1%}" if k["cpu_fraction_there"] else "-"
+                there = next((s for s in fig["steps"] if s["peers"] == k["max_peers"]), None)
+                each = (
+                    ", ".join(f"{n['cpu_fraction']:.1%}" for n in there["nodes"]) if there else "-"
+                )
+                sink = f"{there['sink_cpu_fraction']:.0%}" if there else "-"
+                print(
+                    f"{count:11} {key:10} {k['max_peers']:>6} {cpu:>10} "
+                    f"{k['phones_per_core']!s:>12}  cpu {each}, sink {sink}"
+                )
+        print(f"against 1 node: {result['nodes_over_one']}")
     print(f"ours / stock phones per core: {result['ours_over_stock']} (target ≥ 2)")
     print(f"ours / ours-before phones per core: {result['ours_over_before']}")
     print("targets (issue 17): keeps up ≥ 600 phones/core, no late frame ≥ 300 phones/core")
