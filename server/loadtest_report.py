@@ -70,7 +70,7 @@ async def _node_texts(url: str, nodes: int) -> dict[str, str]:
             break
         node = re.search(r'node="([^"]*)"', response.text)
         texts.setdefault(node[1] if node else "", response.text)
-        if len(texts) >= nodes:
+        if len(texts) >= nodes or "" in texts:  # all of them, or a server that is no node
             break
     return texts
 
