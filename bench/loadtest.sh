@@ -15,7 +15,7 @@
 # Joins are not rate-limited (only failed joins are), so nothing else needs raising.
 # Each socket is a file descriptor: the server needs one per phone, so its open-file
 # limit is raised to the hard limit here (and the hard limit too, where this shell may:
-root); the bot processes raise their own.
+# root); the bot processes raise their own.
 # With --workers N (WORKERS=N) the server is `kinoroom serve --workers N`, a cluster of N
 # processes on one port: it gets a redis-server of its own on a free port (nothing on
 # disk, so its command counts are this run's alone) and a fresh PostgreSQL database on
