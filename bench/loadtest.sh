@@ -14,8 +14,7 @@
 # warnings. It listens on a free port (PORT=0 unless set), which its banner names.
 # Joins are not rate-limited (only failed joins are), so nothing else needs raising.
 # Each socket is a file descriptor: the server needs one per phone, so its open-file
-# limit is raised to the hard limit here (and the hard limit too, where this shell may:
-# root); the bot processes raise their own.
+# limit is raised to the hard limit here; the bot processes raise their own.
 # With --workers N (WORKERS=N) the server is `kinoroom serve --workers N`, a cluster of N
 # processes on one port: it gets a redis-server of its own on a free port (nothing on
 # disk, so its command counts are this run's alone) and a fresh PostgreSQL database on
@@ -45,11 +44,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-need=$((PHONES * 2 + 1000))  # the server's sockets and the bots' (the same shell's children)
-[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge "$need" ] || ulimit -Hn "$need" 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((PHONES + 1000)) ]; then
-    echo "open-file limit $(ulimit -n) is too low for $PHONES phones" >&2
+per_process=$(( (PHONES + WORKERS - 1) / WORKERS + 1000 ))  # a server process's sockets
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$per_process" ]; then
+    echo "error open-file-limit: $(ulimit -n) open files per process is too few for" \
+        "$PHONES phones on $WORKERS server process(es)" >&2
     exit 1
 fi
 

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,10 @@ DEFAULT_OUT = ROOT / "bench/results/scaleout.json"
 
 
 def run_one(phones: int, workers: int, smoke: bool, procs: int) -> dict[str, Any]:
-    """One `bench/loadtest.sh` run; its JSON, or why it failed."""
+    """One `bench/loadtest.sh` run; its JSON, or why it failed or could not run."""
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if files != resource.RLIM_INFINITY and phones / workers + 1000 > files:
+        return {"skipped": f"a process may open {files} files here: {phones} phones need more"}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "loadtest.json"
         env = {**os.environ, "PHONES": str(phones), "WORKERS": str(workers)}
@@ -52,10 +56,10 @@ def run_one(phones: int, workers: int, smoke: bool, procs: int) -> dict[str, Any
         return result
 
 
-def row(result: dict[str, Any], workers: int) -> dict[str, Any]:
+def row(result: dict[str, Any], workers: int, phones: int) -> dict[str, Any]:
     """The figures the table shows, from one run's JSON."""
-    if "failed" in result:
-        return {"workers": workers, "failed": result["failed"], "why": result["why"]}
+    if "failed" in result or "skipped" in result:
+        return {"workers": workers, "phones": phones, **result}
     server, redis = result["server"], result.get("redis") or {}
     metrics = server.get("metrics") or {}
     nodes = result.get("nodes") or []
@@ -96,8 +100,12 @@ COLUMNS = (  # heading, width, the cell from a row
 def table(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["  ".join(f"{h:>{w}}" for h, w, _ in COLUMNS)]
     for r in rows:
-        if "failed" in r:
-            lines.append(f"{r['workers']} workers: failed ({r['failed']}): {' / '.join(r['why'])}")
+        if "skipped" in r:
+            lines.append(f"{r['phones']:>6}  {r['workers']} process(es): not run: {r['skipped']}")
+        elif "failed" in r:
+            lines.append(
+                f"{r['workers']} process(es): failed ({r['failed']}): {' / '.join(r['why'])}"
+            )
         else:
             lines.append(
                 "  ".join(
@@ -124,7 +132,7 @@ def main() -> int:
             print(f"{phones} phones, {workers} server process(es)...", file=sys.stderr, flush=True)
             result = run_one(phones, workers, args.smoke, 1 if args.smoke else args.procs)
             runs.append({"phones": phones, "workers": workers, "result": result})
-    rows = [row(r["result"], r["workers"]) for r in runs]
+    rows = [row(r["result"], r["workers"], r["phones"]) for r in runs]
     for line in table(rows):
         print(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +140,7 @@ def main() -> int:
     summary |= {"load_average": os.getloadavg(), "rows": rows, "runs": runs}
     args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
-    return 1 if any("failed" in r or r["errors"] for r in rows) else 0
+    return 1 if any("failed" in r or r.get("errors") for r in rows) else 0
 
 
 if __name__ == "__main__":
