@@ -155,6 +155,8 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
     if args.out is not None:
         writable_folder(args.out.parent, "--out")
     _reachable(args.url)
+    if args.redis_url is not None:
+        _redis_answers(args.redis_url)
     return run_loadtest(
         url=args.url,
         phones=args.phones,
@@ -163,6 +165,7 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
         room=args.room,
         out=args.out,
         server_pid=args.server_pid,
+        redis_url=args.redis_url,
         seed=args.seed,
         as_json=args.json,
     )
@@ -177,6 +180,19 @@ def _reachable(url: str) -> None:
     except httpx.HTTPError as exc:
         reason = f"no Kinoroom answers at {url}: {exc or type(exc).__name__}"
         raise SettingError("server-unreachable", "--url", reason, exit_status=1) from None
+
+
+def _redis_answers(url: str) -> None:
+    """Raises `SettingError` ``redis-unreachable`` unless the Redis at ``url`` answers."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        with Redis.from_url(url, socket_timeout=10) as redis:
+            redis.ping()
+    except (RedisError, ValueError) as exc:
+        reason = f"no Redis answers at {url}: {exc or type(exc).__name__}"
+        raise SettingError("redis-unreachable", "--redis-url", reason, exit_status=1) from None
 
 
 def _cmd_tally(args: argparse.Namespace) -> int:
@@ -347,7 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     loadtest.add_argument("--procs", type=count(1), default=1, help="bot processes")
     loadtest.add_argument("--room", help="an existing room's code (default: create one)")
     loadtest.add_argument("--out", type=Path, default=Path("bench/results/loadtest.json"))
-    loadtest.add_argument("--server-pid", type=int, help="read the server's memory from this pid")
+    loadtest.add_argument(
+        "--server-pid", type=int, help="watch this server process and its workers (memory, CPU)"
+    )
+    loadtest.add_argument(
+        "--redis-url", metavar="URL", help="a cluster's Redis: count its commands per vote"
+    )
     loadtest.add_argument("--seed", type=int, default=0)
     loadtest.add_argument("--json", action="store_true", help="print the figures as JSON")
     loadtest.set_defaults(run=_cmd_loadtest)

@@ -14,9 +14,11 @@ The run, phase by phase (each bounded in time; the test stops by itself):
    machine every process reads the same clock, and the host's clock sync turns the
    stamps into room time, so ``decision_latency_ms`` is measured from the vote's close.
 
-Meanwhile the server's RSS is sampled (``--server-pid``, or the process listening on
-the URL's port); at the end its ``/metrics`` give the server-side view of the same
-run. The summary is printed and written as JSON (default ``bench/results/loadtest.json``).
+Meanwhile the server's processes are watched (``--server-pid``, or the process listening
+on the URL's port, with its children: the workers of ``serve --workers``): memory, and CPU
+per node during the vote; with ``--redis-url``, the commands the cluster's Redis served
+during the vote. At the end every node's ``/metrics`` give the server-side view of the
+same run. The summary is printed and written as JSON (default ``bench/results/loadtest.json``).
 
 The load test measures from the phones' side, on the same machine as the server: the
 bots' own CPU time is in the figures. Their processes should not outnumber the cores
@@ -36,7 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import psutil
@@ -47,11 +49,11 @@ from server.loadtest_report import (
     TARGET_DECISION_P99_MS,
     TARGET_RSS_MB,
     TARGET_VOTE_ACK_P99_MS,
-    RssSampler,
-    find_server_pid,
+    node_costs,
     report_lines,
     server_metrics,
 )
+from server.loadtest_watch import RedisOps, ServerWatch, find_server_pid
 from server.loadtest_workers import Phase, Share, raise_fd_limit, work
 
 DEFAULT_OUT = Path("bench/results/loadtest.json")
@@ -100,7 +102,7 @@ async def _create_room(http: httpx.AsyncClient, window_s: float, seed: int) -> t
 
 async def _load(
     url: str, phones: int, duration_s: float, procs: int, room: str | None,
-    server_pid: int | None, seed: int, progress: Callable[[str], object],
+    server_pid: int | None, redis_url: str | None, seed: int, progress: Callable[[str], object],
 ) -> dict[str, Any]:  # fmt: skip
     host_token = None
     async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30.0) as http:
@@ -113,8 +115,10 @@ async def _load(
         await host.connect()
         await host.sync_clock(16)
         room_minus_wall = host.room_now() - time.time()
-    sampler = RssSampler(server_pid if server_pid is not None else find_server_pid(url))
-    sampling = asyncio.create_task(sampler.run())
+    watch = ServerWatch(server_pid if server_pid is not None else find_server_pid(url))
+    sampling = asyncio.create_task(watch.run())
+    redis = RedisOps(redis_url) if redis_url is not None else None
+    at_start: dict[str, Any] = {}
     ramp_s = 60.0 + phones / 20  # joins and connects of a slow server, still bounded
     vote_timeout_s = ramp_s + VOTE_OPENS_AT_S + duration_s + 60.0 if host else duration_s
     per = [phones // procs + (i < phones % procs) for i in range(procs)]
@@ -149,6 +153,10 @@ async def _load(
                     progress(f"{kind}: {done['ok']}/{phones} in {done['seconds']} s")
             else:
                 outcomes.append(value)
+        at_start = await server_metrics(url, watch.nodes())  # who holds which phones
+        watch.mark()
+        if redis is not None:
+            await redis.mark()
         if host is not None:
             await host.host("start")
             started_at = time.time()
@@ -160,8 +168,8 @@ async def _load(
                 failures.append(value)
             elif kind == "result":
                 outcomes.append(value)
-        async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30.0) as http:
-            metrics = await server_metrics(http)
+        server = watch.figures()
+        metrics = await server_metrics(url, watch.nodes())
     finally:
         sampling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -183,6 +191,7 @@ async def _load(
     if missing > 0:
         errors["no-report"] += missing
     figures = latency_figures(reports, room_minus_wall=room_minus_wall)
+    acked = int(cast(int, figures["acked"]))
     return {
         "url": url,
         "room": room,
@@ -202,7 +211,9 @@ async def _load(
         "phones_decided": figures["phones_decided"],
         "errors": dict(errors),
         "worker_failures": failures,
-        "server": {**sampler.figures(), "metrics": metrics},
+        "server": {**server, "metrics": metrics},
+        "nodes": node_costs(server, at_start),
+        "redis": await redis.figures(acked) if redis is not None else None,
         "targets": {
             "vote_ack_p99_ms": TARGET_VOTE_ACK_P99_MS,
             "decision_latency_p99_ms": TARGET_DECISION_P99_MS,
@@ -251,6 +262,7 @@ def run_loadtest(
     room: str | None = None,
     out: Path | None = DEFAULT_OUT,
     server_pid: int | None = None,
+    redis_url: str | None = None,
     seed: int = 0,
     as_json: bool = False,
     echo: Callable[[str], object] = print,
@@ -266,8 +278,9 @@ def run_loadtest(
         procs: worker processes the phones are spread over.
         room: an existing room's code (then nobody starts it: its host must).
         out: where the JSON goes (None: nowhere).
-        server_pid: the server's process, for its RSS (default: whoever listens on
-            the URL's port).
+        server_pid: the server's process, for its memory and CPU with its children's
+            (default: whoever listens on the URL's port).
+        redis_url: a cluster's Redis, to count its commands per vote.
         seed: seeds the room and the bots.
         as_json: print the JSON instead of the summary.
         echo: where the summary goes.
@@ -277,7 +290,8 @@ def run_loadtest(
         raise ValueError("phones and procs must be at least 1, duration positive")
     raise_fd_limit()
     procs = min(procs, phones)
-    result = asyncio.run(_load(url, phones, duration_s, procs, room, server_pid, seed, progress))
+    load = _load(url, phones, duration_s, procs, room, server_pid, redis_url, seed, progress)
+    result = asyncio.run(load)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -1,46 +1,50 @@
 """What the server says about a load test, and the summary for people.
 
-`RssSampler` watches the server process from outside (resident memory, CPU time);
-`server_metrics` reads the server's ``/metrics`` (Prometheus text) after the run: what
-the server measured of the same votes (arrival to ack, commit time, events per group
-commit, slow consumers), as a cross-check of what the phones measured, which includes
-the bots' own CPU time. `report_lines` turns the load test's JSON into the summary
-printed at the end, with the issue's targets beside the figures.
+`server_metrics` reads the server's ``/metrics`` (Prometheus text) after the run, from
+every node of a cluster: what the server measured of the same votes (arrival to ack,
+commit time, events per group commit, slow consumers), as a cross-check of what the
+phones measured, which includes the bots' own CPU time. `report_lines` turns the load
+test's JSON into the summary printed at the end, with the issue's targets beside the
+figures.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-import urllib.parse
+import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 # Targets of the rooms-server issue, for 10,000 phones voting in one 10 s window.
 TARGET_VOTE_ACK_P99_MS = 250.0
 TARGET_DECISION_P99_MS = 1000.0
 TARGET_RSS_MB = 1536.0
-RSS_SAMPLE_S = 0.5
 
 
-def histogram(samples: list[tuple[str, dict[str, str], float]], scale: float) -> dict[str, object]:
-    """Count, mean and bucket-bound quantiles of one Prometheus histogram's samples, times
-    ``scale`` (1000: seconds to ms); a quantile is the upper bound of its bucket."""
-    buckets = sorted(
-        (float(labels["le"]), value) for name, labels, value in samples if name.endswith("_bucket")
-    )
-    count = next((v for n, _, v in samples if n.endswith("_count")), 0.0)
-    total = next((v for n, _, v in samples if n.endswith("_sum")), 0.0)
+Sample = tuple[str, dict[str, str], float]
+METRICS_TRIES_PER_NODE = 20  # a fresh connection lands on a random worker of a shared port
+
+
+def histogram(samples: list[Sample], scale: float) -> dict[str, object]:
+    """Count, mean and bucket-bound quantiles of one Prometheus histogram's samples, summed
+    over the nodes they came from, times ``scale`` (1000: seconds to ms); a quantile is the
+    upper bound of its bucket."""
+    cumulative: dict[float, float] = {}
+    count = total = 0.0
+    for name, labels, value in samples:
+        if name.endswith("_bucket"):
+            le = float(labels["le"])
+            cumulative[le] = cumulative.get(le, 0.0) + value
+        elif name.endswith("_count"):
+            count += value
+        elif name.endswith("_sum"):
+            total += value
 
     def bound(q: float) -> float | None:
-        for le, cumulative in buckets:
-            if count and cumulative >= q * count:
+        for le, seen in sorted(cumulative.items()):
+            if count and seen >= q * count:
                 return round(le * scale, 3) if le != float("inf") else None
         return None
 
@@ -52,25 +56,34 @@ def histogram(samples: list[tuple[str, dict[str, str], float]], scale: float) ->
     }
 
 
-async def server_metrics(http: httpx.AsyncClient) -> dict[str, object]:
-    """The server's view of the run from ``/metrics`` (empty when it cannot be read).
+async def _node_texts(url: str, nodes: int) -> dict[str, str]:
+    """``/metrics`` of each of ``nodes`` processes behind ``url``, by node name ("" for a
+    server that is not a cluster node). Each try is a new connection: the kernel hands
+    it to any worker sharing the port."""
+    texts: dict[str, str] = {}
+    for _ in range(METRICS_TRIES_PER_NODE * nodes):
+        try:
+            async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=30.0) as http:
+                response = await http.get("/metrics")
+                response.raise_for_status()
+        except httpx.HTTPError:
+            break
+        node = re.search(r'node="([^"]*)"', response.text)
+        texts.setdefault(node[1] if node else "", response.text)
+        if len(texts) >= nodes or "" in texts:  # all of them, or a server that is no node
+            break
+    return texts
 
-    Times are in ms; ``events_per_commit`` counts events in one group commit."""
-    try:
-        response = await http.get("/metrics")
-        response.raise_for_status()
-    except httpx.HTTPError:
-        return {}
-    families = {f.name: f for f in text_string_to_metric_families(response.text)}
 
-    def samples(name: str) -> list[tuple[str, dict[str, str], float]]:
-        family = families.get(name)
-        return [(s.name, s.labels, s.value) for s in family.samples] if family else []
+def _figures(families: dict[str, list[Sample]]) -> dict[str, Any]:
+    def samples(name: str) -> list[Sample]:
+        return families.get(name, [])
 
     return {
         "vote_ack_ms": histogram(samples("kinoroom_vote_ack_seconds"), 1000.0),
         "commit_ms": histogram(samples("kinoroom_commit_seconds"), 1000.0),
         "events_per_commit": histogram(samples("kinoroom_commit_events"), 1.0),
+        "sockets": sum(v for _, _, v in samples("kinoroom_sockets")),
         "slow_consumers": sum(v for n, _, v in samples("kinoroom_slow_consumers") if "total" in n),
         "protocol_errors": {
             labels["code"]: v
@@ -80,71 +93,55 @@ async def server_metrics(http: httpx.AsyncClient) -> dict[str, object]:
     }
 
 
-def find_server_pid(url: str) -> int | None:
-    """The process listening on ``url``'s port on this machine, if one can be seen."""
-    port = urllib.parse.urlsplit(url).port or 80
-    with contextlib.suppress(psutil.Error, OSError):
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-                return conn.pid
-    return None
+async def server_metrics(url: str, nodes: int = 1) -> dict[str, Any]:
+    """The server's view of the run from ``/metrics`` of every node (empty when it cannot
+    be read): the figures summed over the nodes, and with several nodes each one's under
+    ``nodes``.
 
-
-class RssSampler:
-    """Samples a process's resident memory now and then; reads the kernel's peak too."""
-
-    def __init__(self, pid: int | None) -> None:
-        self.pid = pid
-        self.samples: list[tuple[float, int]] = []
-        self._process = None
-        if pid is not None:
-            with contextlib.suppress(psutil.Error):
-                self._process = psutil.Process(pid)
-        self.cpu_start = self._cpu()
-
-    def _cpu(self) -> float | None:
-        if self._process is None:
-            return None
-        with contextlib.suppress(psutil.Error):
-            times = self._process.cpu_times()
-            return float(times.user + times.system)
-        return None
-
-    def sample(self) -> None:
-        if self._process is not None:
-            with contextlib.suppress(psutil.Error):
-                self.samples.append((time.time(), self._process.memory_info().rss))
-
-    async def run(self) -> None:
-        while True:
-            self.sample()
-            await asyncio.sleep(RSS_SAMPLE_S)
-
-    def peak_hwm(self) -> int | None:
-        """VmHWM of /proc/PID/status: the most the process ever had resident."""
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-        return None
-
-    def figures(self) -> dict[str, object]:
-        self.sample()
-        cpu_end = self._cpu()
-        mb = 1024 * 1024
-        rss = [r for _, r in self.samples]
-        hwm = self.peak_hwm()
-        return {
-            "pid": self.pid,
-            "rss_mb_end": round(rss[-1] / mb, 1) if rss else None,
-            "rss_mb_peak_sampled": round(max(rss) / mb, 1) if rss else None,
-            "rss_mb_peak_kernel": round(hwm / mb, 1) if hwm else None,
-            "cpu_s": (
-                round(cpu_end - self.cpu_start, 2)
-                if cpu_end is not None and self.cpu_start is not None
-                else None
-            ),
+    Times are in ms; ``events_per_commit`` counts events in one group commit."""
+    by_node: dict[str, dict[str, list[Sample]]] = {}
+    for node, text in (await _node_texts(url, nodes)).items():
+        by_node[node] = {
+            family.name: [(s.name, s.labels, s.value) for s in family.samples]
+            for family in text_string_to_metric_families(text)
         }
+    if not by_node:
+        return {}
+    every: dict[str, list[Sample]] = {}
+    for families in by_node.values():
+        for name, found in families.items():
+            every.setdefault(name, []).extend(found)
+    merged = _figures(every)
+    if len(by_node) > 1:
+        merged["nodes"] = {node: _figures(families) for node, families in by_node.items()}
+    return merged
+
+
+def node_costs(server: dict[str, Any], metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each serving node's phones (its sockets, from ``metrics`` read as the vote starts)
+    and CPU during the vote (from the host's start to the last phone's decision), in cores
+    and in cores per 1,000 phones.
+
+    A cluster node's name holds its process id (`server.cluster.nodes.node_name`), which
+    ties its ``/metrics`` to its process; a lone server is the one node."""
+    processes = {p["pid"]: p for p in server.get("processes", [])}
+    named = metrics.get("nodes") or {"": metrics} if metrics else {}
+    vote_s = server.get("vote_s") or 0.0
+    costs = []
+    for node, figures in sorted(named.items()):
+        pid = int(node.rsplit("-", 2)[-2]) if node.count("-") >= 2 else server.get("pid")
+        process = processes.get(pid, {})
+        phones = int(figures["sockets"])
+        cores = process.get("vote_cpu_s") / vote_s if process.get("vote_cpu_s") and vote_s else None
+        costs.append({
+            "node": node or "server",
+            "pid": pid,
+            "phones": phones,
+            "vote_cpu_s": process.get("vote_cpu_s"),
+            "cores": round(cores, 3) if cores is not None else None,
+            "cores_per_1000_phones": round(1000 * cores / phones, 3) if cores and phones else None,
+        })  # fmt: skip
+    return costs
 
 
 def _ms(figures: object) -> str:
@@ -196,6 +193,18 @@ def report_lines(result: dict[str, Any]) -> Iterator[str]:
             f"{commits['count']} group commits of {commits['mean']} events on average, "
             f"mean {metrics['commit_ms']['mean']} ms; slow consumers {metrics['slow_consumers']:g}"
         )
+    for node in result.get("nodes", []):
+        yield (
+            f"node {node['node']} (pid {node['pid']}): {node['phones']} phones, "
+            f"{node['cores']} cores during the vote = {node['cores_per_1000_phones']} "
+            f"per 1,000 phones"
+        )
+    redis = result.get("redis")
+    if redis:
+        yield (
+            f"redis: {redis.get('ops')} commands during the vote, {redis.get('ops_per_vote')} "
+            f"per acked vote; most: {dict(list(redis.get('by_command', {}).items())[:5])}"
+        )
     yield f"errors: {result['errors'] or 'none'}"
 
 
@@ -203,9 +212,8 @@ __all__ = [
     "TARGET_DECISION_P99_MS",
     "TARGET_RSS_MB",
     "TARGET_VOTE_ACK_P99_MS",
-    "RssSampler",
-    "find_server_pid",
     "histogram",
+    "node_costs",
     "report_lines",
     "server_metrics",
 ]
