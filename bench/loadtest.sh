@@ -44,6 +44,9 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+case "$WORKERS" in
+    '' | *[!0-9]* | 0) echo "error bad-argument: bench/loadtest.sh: --workers must be a whole number ≥ 1, not '$WORKERS'" >&2; exit 2 ;;
+esac
 ulimit -n "$(ulimit -Hn)"
 per_process=$(( (PHONES + WORKERS - 1) / WORKERS + 1000 ))  # a server process's sockets
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$per_process" ]; then

@@ -88,3 +88,16 @@ def test_a_readme_benchmark_runs_at_smoke_size(command, tmp_path):
     assert "Traceback" not in output
     result = json.loads(out.read_text(encoding="utf-8"))
     assert isinstance(result, dict) and result, output
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["--workers", "x"], "bad-argument"), (["--workers", "0"], "bad-argument"),
+     (["--phones"], "bad-argument")],
+)  # fmt: skip
+def test_the_load_test_script_refuses_a_bad_argument_in_one_line(args, code):
+    done = subprocess.run(
+        ["bash", "bench/loadtest.sh", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error {code}: ") and done.stderr.count("\n") == 1
