@@ -10,11 +10,12 @@ clock in one Lua script, so every node spends from one bucket.
 from __future__ import annotations
 
 import math
-from typing import Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Protocol
 
 from server.ratelimit import KeyedLimiter
+
+if TYPE_CHECKING:  # a cluster's budget only: a single process never loads redis for it
+    from redis.asyncio import Redis
 
 
 class Budget(Protocol):

@@ -33,7 +33,6 @@ from server.metrics import Metrics
 from server.persistence import Store, StoryRecord
 from server.persistence.groups import Groups
 from server.ratelimit import KeyedLimiter
-from server.recommend.service import Recommender
 from server.rooms.committer import Committer
 from server.rooms.inbox import Sensed
 from server.rooms.playout import Playout
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from aiortc import MediaStreamTrack
 
     from mobile_bridge.peers import CameraSink, Peers
+    from server.recommend.service import Recommender
 
 PHONE_RENDITION = "360p"
 PRUNE_EVERY_S = 3600.0
@@ -66,13 +66,13 @@ class Services:
     gen_queue: JobQueue  # fill-in jobs: in-process, or Redis Streams (`server.gen_queue`)
     door: Door  # the one way into a room (codes, tokens, the failed-join budget)
     groups: Groups  # groups that come back, and their rooms
-    recommender: Recommender  # what a group should watch next
     demo: tuple[Room, Seat | None] | None = None
     bundled: frozenset[str] = frozenset()  # digests of the stories shipped with Kinoroom
     peers: Peers | None = None  # the pages' WebRTC peers, once `media` has loaded them
     camera_sinks: list[CameraSink] = field(default_factory=list)  # who analyses camera frames
     affect: AffectWorkers | None = None  # the server-side camera analysis, if enabled
     playout: Playout = field(default_factory=Playout)  # pages' playout reports, per room
+    _recommender: Recommender | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     media_loaded: asyncio.Task[None] | None = None
 
@@ -99,8 +99,7 @@ class Services:
             metrics=metrics,
             gen_queue=gen_queue,
             door=Door(rooms, tokens, _budget(settings, rooms)),
-            groups=(groups := Groups(store.engine)),
-            recommender=Recommender(store, groups, settings.resolved_media_dir()),
+            groups=Groups(store.engine),
         )
         if settings.affect_workers:
             services.affect = AffectWorkers(
@@ -137,6 +136,15 @@ class Services:
         # Last: the thread importing aiortc and PyAV would slow the start-up above down.
         services.media_loaded = asyncio.create_task(services._load_media(), name="media")
         return services
+
+    async def recommender(self) -> Recommender:
+        """What a group should watch next. Its libraries (NumPy, PyAV) load on the first
+        ask, in a thread, not at start-up."""
+        if self._recommender is None:
+            recommender = await asyncio.to_thread(_import_recommender)
+            media_dir = self.settings.resolved_media_dir()
+            self._recommender = recommender(self.store, self.groups, media_dir)
+        return self._recommender
 
     async def media(self) -> Peers:
         """The pages' WebRTC peers, once aiortc and PyAV are loaded (at most a moment
@@ -268,6 +276,12 @@ async def _cluster_rooms(local: Rooms) -> Rooms:
     rooms = ClusterRooms.of(local)
     await rooms.start()
     return rooms
+
+
+def _import_recommender() -> type[Recommender]:
+    from server.recommend.service import Recommender
+
+    return Recommender
 
 
 def _import_media() -> None:

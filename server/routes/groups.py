@@ -75,7 +75,7 @@ async def watch_next(
 ) -> NextOut:
     """Three films for the group's next screening, each with one sentence of why."""
     await _group(group_id, svc)
-    found = await svc.recommender.watch_next(group_id, explore=explore)
+    found = await (await svc.recommender()).watch_next(group_id, explore=explore)
     return NextOut(
         group=found.group,
         screenings=found.screenings,
