@@ -99,8 +99,13 @@ class ServerWatch:
         self._marked, self._marked_at = dict(self._last), time.monotonic()
 
     def nodes(self) -> int:
-        """Server processes that serve (with workers, the parent only supervises)."""
-        return max(1, len(self._procs) - 1) if len(self._procs) > 1 else 1
+        """Server processes that serve: the workers `serve --workers` started (its direct
+        children: their own helpers, e.g. a resource tracker, are no nodes), or the one."""
+        if self._root is None:
+            return 1
+        with contextlib.suppress(psutil.Error):
+            return max(1, len(self._root.children()))
+        return 1
 
     async def run(self) -> None:
         while True:
