@@ -11,6 +11,7 @@ print as one line, ``error CODE: message``, on stderr; never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -111,9 +112,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from server.workers import serve_workers
 
         return serve_workers(settings, args.workers)
-    from server.serve import serve
+    gc.disable()  # while the server imports and starts (`server.__main__` says why)
+    try:
+        from server.serve import serve
 
-    serve(settings)
+        serve(settings)  # turns the collector back on once its services run
+    finally:
+        gc.enable()
     return 0
 
 
@@ -411,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    gc.enable()  # paused while the command line was imported (`server.__main__`)
     try:
         code: int = args.run(args)
     except StoryError as exc:
@@ -432,5 +438,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python -m server` does the same, faster
     sys.exit(main())

@@ -136,7 +136,10 @@ def serve(settings: Settings, *, out: Callable[[str], object] = _say) -> None:
 
     def ready(services: Services) -> None:
         out(banner(services, listeners.state.public_url, listeners.state))
-        gc.freeze()  # what start-up built lives as long as the process: never scan it again
+        # What start-up built lives as long as the process: the collector never scans it
+        # again, and starts now if `kinoroom serve` kept it paused (`server.__main__`).
+        gc.freeze()
+        gc.enable()
 
     app = create_app(settings, on_ready=ready)
     listeners = open_listeners(app, settings, tls, main_socket=sock)

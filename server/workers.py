@@ -46,7 +46,7 @@ def serve_workers(settings: Settings, workers: int, *, out: Callable[[str], obje
 
     def start(index: int) -> subprocess.Popen[bytes]:
         quiet = {} if index == 0 else {"KINOROOM_DEMO_ROOM": "false"}
-        command = [sys.executable, "-m", "server.cli", "serve"]
+        command = [sys.executable, "-m", "server", "serve"]
         stdout = None if index == 0 else subprocess.DEVNULL
         return subprocess.Popen(command, env={**env, **quiet}, stdout=stdout)
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from aiortc.rtcicetransport import parse_stun_turn_uri
-
 from server.network.addresses import is_ip
 from server.network.errors import NetworkSetupError
 from server.settings import Settings
@@ -68,6 +66,9 @@ def check_network_settings(settings: Settings) -> list[str]:
 
 
 def _ice_url(url: str, setting: str, schemes: tuple[str, ...]) -> None:
+    # Imported here: aiortc costs a start-up 0.1 s, and there are no ICE URLs by default.
+    from aiortc.rtcicetransport import parse_stun_turn_uri
+
     try:
         parsed = parse_stun_turn_uri(url)
     except ValueError as exc:

@@ -6,6 +6,9 @@ warns when phones will not trust it; with ``--https`` alone it makes or renews t
 CA's certificate for this machine's names, LAN addresses and the public URL's host.
 `TlsMaterial.refresh` renews a local certificate while the server runs; the listener
 reloads it into its live SSL context, so connections after that get the new one.
+
+The certificate modules (and the cryptography library) are imported only when the
+server speaks HTTPS: a plain-HTTP start does not pay for them (`bench/startup.py`).
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from server.network.addresses import machine_names, url_host
-from server.network.certificates import check_pair, trust_warning
 from server.network.errors import NetworkSetupError
-from server.network.local_ca import ensure_local_certificate
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 TLS_FOLDER = "tls"
 
@@ -67,6 +70,8 @@ def prepare_tls(settings: Settings, now: dt.datetime) -> TlsMaterial | None:
     """
     if not settings.serves_https():
         return None
+    from server.network.certificates import check_pair, trust_warning
+
     host = url_host(settings.public_url or "")
     if settings.tls_cert is not None or settings.tls_key is not None:
         if settings.tls_cert is None or settings.tls_key is None:
@@ -87,6 +92,8 @@ def prepare_tls(settings: Settings, now: dt.datetime) -> TlsMaterial | None:
 
 
 def _local(folder: Path, hosts: tuple[str, ...], now: dt.datetime) -> TlsMaterial:
+    from server.network.local_ca import ensure_local_certificate
+
     made = ensure_local_certificate(folder, machine_names(*hosts), now)
     return TlsMaterial(
         cert=made.cert,
@@ -101,6 +108,8 @@ def _local(folder: Path, hosts: tuple[str, ...], now: dt.datetime) -> TlsMateria
 
 
 def _first_dns(cert: x509.Certificate) -> str:
+    from cryptography import x509
+
     try:
         alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:

@@ -5,8 +5,9 @@ object keys and turns floats such as ``1e20`` into integers, and a snapshot or e
 payload must come back exactly as the narrative core wrote it (replay depends on it).
 Nothing queries inside these columns, so JSONB's indexing would buy nothing.
 
-Every change here needs a migration in ``server/migrations/versions/``; a test compares
-these models with the migrated schema.
+Every change here needs a migration in ``server/migrations/versions/``: a new database
+is created from these models (`migrate`), an existing one migrated, and tests check that
+both give the same schema.
 """
 
 from __future__ import annotations

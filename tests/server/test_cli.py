@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import subprocess
@@ -164,6 +165,29 @@ def test_console_script_is_installed():
         [exe, "story", "validate", str(DEMO)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_python_dash_m_server_is_the_same_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "server", "story", "validate", str(DEMO)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 error(s)" in done.stderr
+
+
+def test_a_command_runs_with_the_garbage_collector_on(capsys):
+    # `server.__main__` pauses the collector while the command line imports; every
+    # command but `serve` (which turns it on once its services run) gets it back.
+    gc.disable()
+    try:
+        code, out, _ = run(capsys, "story", "schema")
+        assert code == 0 and json.loads(out)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_validate_with_media_dir_warns_about_missing_clips(capsys, tmp_path):

@@ -14,6 +14,10 @@ import httpx
 # Libraries `kinoroom serve` must not load until a camera needs them (the affect workers,
 # their own processes, do): ~1 s of start-up between them (`bench/startup.py`).
 HEAVY = ("mediapipe", "matplotlib", "onnxruntime", "cv2", "torch")
+# Libraries the server imports once it runs, in a thread (aiortc, PyAV), or only when a
+# setting asks for them (cryptography: HTTPS; Alembic: a database to migrate): a
+# start-up does not wait for them (`bench/startup.py`).
+AFTER_START = ("aiortc", "av", "cryptography", "alembic")
 
 
 def imported(log: str) -> set[str]:
@@ -72,7 +76,9 @@ def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
         assert "libtorch" not in maps
         assert [name for name in HEAVY if f"/{name}/" in maps] == []
         log.seek(0)
-        assert imported(log.read()) & set(HEAVY) == set()
+        loaded = imported(log.read())
+        assert loaded & set(HEAVY) == set()
+        assert "alembic" not in loaded  # a new database is created from the models
     finally:
         process.send_signal(signal.SIGINT)
         returncode = process.wait(timeout=20)
@@ -84,3 +90,16 @@ def test_serve_prints_the_demo_room_and_serves_it(tmp_path: Path):
     assert returncode == 0
     assert (tmp_path / "kinoroom.db").exists()
     assert (tmp_path / "secret").stat().st_mode & 0o077 == 0  # the signing key is private
+
+
+def test_importing_the_server_leaves_media_tls_and_migrations_for_later():
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import server.serve"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("KINOROOM_")},
+    )
+    loaded = imported(done.stderr)
+    assert "server" in loaded
+    assert loaded & {*HEAVY, *AFTER_START} == set()

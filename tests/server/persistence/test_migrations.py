@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 
 import server
 from server.persistence import alembic_config, current_revision, migrations_dir, upgrade
+from server.persistence.migrate import HEAD_REVISION
 from server.persistence.models import Base
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -63,7 +64,7 @@ async def test_servers_starting_together_on_a_fresh_database_migrate_it_once(dat
 async def test_the_migrated_schema_is_what_the_models_describe(database):
     engine = database.engine()
     try:
-        await upgrade(engine)
+        await upgrade(engine, HEAD_REVISION)  # a revision id: every migration runs
         async with engine.connect() as connection:
             diff = await connection.run_sync(
                 lambda c: compare_metadata(
@@ -87,6 +88,57 @@ async def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds_it(data
         assert tables <= {"alembic_version"}
         await upgrade(engine)
         assert await current_revision(engine) == head()
+    finally:
+        await engine.dispose()
+
+
+def _schema(connection) -> dict[str, dict[str, object]]:
+    """Every table as the database describes it: columns, keys, indexes, constraints."""
+    found = inspect(connection)
+
+    def named(items: list[dict], *keys: str) -> list[tuple]:
+        return sorted(tuple(str(item.get(key)) for key in keys) for item in items)
+
+    schema: dict[str, dict[str, object]] = {}
+    for table in sorted(found.get_table_names()):
+        columns = found.get_columns(table)
+        schema[table] = {
+            "columns": sorted(  # in any order: a migration adds a column at the end
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in columns
+            ),
+            "primary key": found.get_pk_constraint(table),
+            "foreign keys": named(
+                found.get_foreign_keys(table),
+                "name", "constrained_columns", "referred_table", "referred_columns", "options",
+            ),
+            "indexes": named(found.get_indexes(table), "name", "column_names", "unique"),
+            "unique": named(found.get_unique_constraints(table), "name", "column_names"),
+            "checks": sorted(
+                (c["name"], " ".join(c["sqltext"].split()))
+                for c in found.get_check_constraints(table)
+            ),
+        }  # fmt: skip
+    return schema
+
+
+@pytest.mark.asyncio
+async def test_a_new_database_created_at_head_has_the_schema_the_migrations_build(database):
+    # Start-up creates an empty database from the models and stamps it (`migrate`):
+    # it must be the very database every migration in turn builds.
+    engine = database.engine()
+    try:
+        await upgrade(engine, HEAD_REVISION)
+        async with engine.connect() as connection:
+            migrated = await connection.run_sync(_schema)
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.downgrade(alembic_config(c), "base"))
+        await upgrade(engine)  # empty again: created at the head, without the migrations
+        async with engine.connect() as connection:
+            created = await connection.run_sync(_schema)
+        assert await current_revision(engine) == head()
+        assert set(created) == TABLES
+        for table in sorted(TABLES):
+            assert created[table] == migrated[table], table
     finally:
         await engine.dispose()
 
