@@ -73,9 +73,14 @@ class CloseCode(enum.IntEnum):
     SLOW_CONSUMER = 4009  # reconnect: the seat and the live vote are kept
 
 
+# Each message's validator is built on its first use, not at import: 31 models are a
+# tenth of the server's start-up otherwise (`bench/startup.py`).
+DEFERRED = ConfigDict(defer_build=True)
+
+
 class _Message(BaseModel):
     # strict: "seq": "5" or "protocol": true is a client bug to report, not to guess at.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 # -- page → server -----------------------------------------------------------------------
@@ -358,12 +363,12 @@ ServerMessage = Annotated[
 ]
 
 CLIENT_ADAPTER: TypeAdapter[Hello | Ping | Vote | Affect | HostCommand | Playout] = TypeAdapter(
-    ClientMessage
+    ClientMessage, config=DEFERRED
 )
 SERVER_ADAPTER: TypeAdapter[
     Welcome | Pong | State | VoteOpen | VoteAck | VoteRejectedMessage | Tally
     | DecisionMessage | Presence | MoodMessage | HostAck | Ended | Error | Bye
-] = TypeAdapter(ServerMessage)  # fmt: skip
+] = TypeAdapter(ServerMessage, config=DEFERRED)  # fmt: skip
 
 CLIENT_TYPES = ("hello", "ping", "vote", "affect", "host", "playout")
 SERVER_TYPES = (

@@ -127,7 +127,9 @@ class AffectWorkers:
         if workers < 1 or not analyse_fps > 0:
             raise ValueError(f"workers={workers}, analyse_fps={analyse_fps} out of range")
         self._models = (landmark_model, fer_model)
-        self._executors = [self._executor() for _ in range(workers)]
+        # Made on a worker's first frame: an executor starts multiprocessing's resource
+        # tracker process, which a server without cameras never needs.
+        self._executors: list[concurrent.futures.ProcessPoolExecutor | None] = [None] * workers
         self._deliver = deliver
         self._interval_s = 1.0 / analyse_fps
         self._clock = clock
@@ -139,8 +141,14 @@ class AffectWorkers:
         self._numpy: asyncio.Future[None] | None = None  # loading in a thread, then done
         self.counts = Counts()
 
-    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        """A single-process executor; its process starts on the first frame, not here."""
+    def _executor(self, index: int) -> concurrent.futures.ProcessPoolExecutor:
+        """Worker ``index``'s single-process executor, made on its first frame."""
+        executor = self._executors[index]
+        if executor is None:
+            executor = self._executors[index] = self._new_executor()
+        return executor
+
+    def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
         return concurrent.futures.ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded server
@@ -196,7 +204,7 @@ class AffectWorkers:
         self, device: str, viewer: _Viewer, rgb: npt.NDArray[np.uint8], at: float, skin: list[Skin]
     ) -> None:
         loop = asyncio.get_running_loop()
-        executor = self._executors[viewer.worker]
+        executor = self._executor(viewer.worker)
         try:
             result = await loop.run_in_executor(executor, _analyse, device, rgb, at, skin)
         except concurrent.futures.BrokenExecutor:
@@ -228,7 +236,7 @@ class AffectWorkers:
             self._closed = True  # `close` still shuts the executors down
             return
         broken.shutdown(wait=False, cancel_futures=True)
-        self._executors[index] = self._executor()
+        self._executors[index] = self._new_executor()
         for viewer in self._viewers.values():  # their state died with the process
             if viewer.worker == index:
                 viewer.patches = []
@@ -242,9 +250,12 @@ class AffectWorkers:
                 self._spawn(self._forget(device, viewer.worker))
 
     async def _forget(self, device: str, worker: int) -> None:
+        executor = self._executors[worker]
+        if executor is None:
+            return
         loop = asyncio.get_running_loop()
         with contextlib.suppress(Exception):  # a dead worker forgot already
-            await loop.run_in_executor(self._executors[worker], _forget, device)
+            await loop.run_in_executor(executor, _forget, device)
 
     def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -269,7 +280,8 @@ class AffectWorkers:
             await asyncio.gather(self._numpy, return_exceptions=True)
         loop = asyncio.get_running_loop()
         for executor in self._executors:
-            await loop.run_in_executor(None, _shutdown, executor)
+            if executor is not None:
+                await loop.run_in_executor(None, _shutdown, executor)
         self._viewers.clear()
 
 

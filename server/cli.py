@@ -109,16 +109,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides)
     check_settings(settings)  # before importing the server: a typo is answered at once
     if args.workers > 1:
+        _resume_collector()  # this process only watches its workers
         from server.workers import serve_workers
 
         return serve_workers(settings, args.workers)
-    gc.disable()  # while the server imports and starts (`server.__main__` says why)
     try:
         from server.serve import serve
 
-        serve(settings)  # turns the collector back on once its services run
+        serve(settings)  # resumes the collector once its services run
     finally:
-        gc.enable()
+        _resume_collector()  # if it stopped before that
     return 0
 
 
@@ -414,9 +414,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _resume_collector() -> None:
+    """Turn the garbage collector back on if `server.__main__` paused it. What was built
+    until then lives as long as the process, so it is frozen first: the first collection
+    would otherwise walk all of it (about 180,000 objects, 70 ms)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    gc.enable()  # paused while the command line was imported (`server.__main__`)
+    if args.run is not _cmd_serve:  # serve keeps it paused while it starts
+        _resume_collector()
     try:
         code: int = args.run(args)
     except StoryError as exc:

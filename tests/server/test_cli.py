@@ -180,13 +180,17 @@ def test_python_dash_m_server_is_the_same_command_line():
 
 def test_a_command_runs_with_the_garbage_collector_on(capsys):
     # `server.__main__` pauses the collector while the command line imports; every
-    # command but `serve` (which turns it on once its services run) gets it back.
+    # command but `serve` (which turns it on once its services run) gets it back, with
+    # what was imported frozen.
+    frozen = gc.get_freeze_count()
     gc.disable()
     try:
         code, out, _ = run(capsys, "story", "schema")
         assert code == 0 and json.loads(out)
         assert gc.isenabled()
+        assert gc.get_freeze_count() > frozen
     finally:
+        gc.unfreeze()  # this test process goes on: let the collector see it all again
         gc.enable()
 
 
