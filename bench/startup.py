@@ -6,6 +6,10 @@ run of each, to check that it works). Prints the figures and writes them as JSON
 a fresh machine, fast"): the median start ≤ 1.0 s. A fast start is also what brings a
 crashed server back before its rooms' vote windows close.
 
+The project's modules are compiled to bytecode first (``compileall``), as installing a
+wheel does and as a server's first start leaves them: a caller's
+``PYTHONDONTWRITEBYTECODE`` would otherwise make every run compile them again.
+
 Each run starts ``kinoroom serve`` (the console script beside this Python) on a free
 port with the embedded defaults, the demo room included, as ``make run`` does:
 
@@ -24,8 +28,14 @@ memory map is read: which heavy libraries it loaded before anyone asked for them
 (``kinoroom serve`` must not load mediapipe, matplotlib, onnxruntime or torch until a
 camera or a report needs them).
 
-**import server.app**: ``python -X importtime -c "import server.app"``, the module's
-cumulative import time (interpreter start-up excluded), median over the runs.
+- **floor**: `bench/startup_floor.py`, the same libraries (FastAPI, pydantic-settings,
+  SQLAlchemy's asyncio engine on SQLite, uvicorn) serving one ``/healthz`` with nothing
+  of Kinoroom: what this machine charges any server on this stack. The runs of the three
+  kinds alternate, so a machine that slows down for a while slows all three.
+
+**import server.app**: ``python -X importtime -c "import server.app"`` with the
+collector paused, as ``kinoroom serve`` imports it: the module's cumulative import time
+(interpreter start-up excluded), median over the runs.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 HEAVY = ("mediapipe", "matplotlib", "onnxruntime", "torch", "cv2")
+PACKAGES = ("server", "narrative", "mobile_bridge", "affect", "genmodels", "web_client")
 TARGET_S = 1.0
 START_LIMIT_S = 120.0  # a run that has not answered by then failed
 
@@ -60,13 +71,13 @@ def healthy(port: int) -> bool:
         return False
 
 
-def start_once(data_dir: Path, env: dict[str, str]) -> dict[str, object]:
-    """Start ``kinoroom serve`` on ``data_dir``; time its banner and first ``/healthz``."""
-    kinoroom = Path(sys.executable).with_name("kinoroom")
+def start_once(data_dir: Path, env: dict[str, str], command: list[str]) -> dict[str, object]:
+    """Start ``command`` (``kinoroom serve``) on ``data_dir``; time its banner and first
+    ``/healthz``."""
     env = env | {"KINOROOM_DATA_DIR": str(data_dir), "KINOROOM_PORT": "0"}
     began = time.perf_counter()
     process = subprocess.Popen(
-        [str(kinoroom), "serve"],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -79,11 +90,11 @@ def start_once(data_dir: Path, env: dict[str, str]) -> dict[str, object]:
         banner_s = time.perf_counter() - began
         found = re.search(r"running at http://[^:]+:(\d+)", banner)
         if found is None:
-            raise SystemExit(f"error startup-failed: kinoroom serve printed {banner!r}")
+            raise SystemExit(f"error startup-failed: {command[-1]} printed {banner!r}")
         port = int(found[1])
         while not healthy(port):
             if time.perf_counter() - began > START_LIMIT_S or process.poll() is not None:
-                raise SystemExit("error startup-failed: kinoroom serve never answered /healthz")
+                raise SystemExit(f"error startup-failed: {command[-1]} never answered /healthz")
             time.sleep(0.005)
         healthz_s = time.perf_counter() - began
         cpu_s = cpu_seconds(process.pid)
@@ -111,7 +122,7 @@ def cpu_seconds(pid: int) -> float:
 def import_server_app_s(env: dict[str, str]) -> float:
     """``import server.app``'s own cumulative time, from ``-X importtime``."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import server.app"],
+        [sys.executable, "-X", "importtime", "-c", "import gc; gc.disable(); import server.app"],
         env=env,
         capture_output=True,
         text=True,
@@ -143,11 +154,18 @@ def main() -> None:
     # The defaults, as `make run` has them: none of the caller's KINOROOM_* settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KINOROOM_")}
     env.pop("PYTHONASYNCIODEBUG", None)  # asyncio debug mode is for the tests
-    fresh, restart, loaded = [], [], set()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", *PACKAGES], env=env, cwd=ROOT, check=True
+    )
+    serve = [str(Path(sys.executable).with_name("kinoroom")), "serve"]
+    floor_command = [sys.executable, str(HERE / "startup_floor.py")]
+    fresh, restart, floor, loaded = [], [], [], set()
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="kinoroom-bench-startup-") as tmp:
-            first = start_once(Path(tmp), env)
-            again = start_once(Path(tmp), env)
+            first = start_once(Path(tmp), env, serve)
+            again = start_once(Path(tmp), env, serve)
+            floor.append(start_once(Path(tmp) / "floor", env, floor_command))
         fresh.append(first)
         restart.append(again)
         loaded |= {*first["loaded"], *again["loaded"]}  # type: ignore[misc]
@@ -163,6 +181,8 @@ def main() -> None:
         "fresh_cpu": figures([float(r["cpu_s"]) for r in fresh]),  # type: ignore[arg-type]
         "restart": figures([float(r["healthz_s"]) for r in restart]),  # type: ignore[arg-type]
         "restart_cpu": figures([float(r["cpu_s"]) for r in restart]),  # type: ignore[arg-type]
+        "floor": figures([float(r["healthz_s"]) for r in floor]),  # type: ignore[arg-type]
+        "floor_cpu": figures([float(r["cpu_s"]) for r in floor]),  # type: ignore[arg-type]
         "import_server_app": figures(imports),
         "heavy_modules_loaded": sorted(loaded),
         "target_s": TARGET_S,
@@ -177,6 +197,10 @@ def main() -> None:
     print(
         f"CPU time used by then, median: fresh {result['fresh_cpu']['median_s']} s, "  # type: ignore[index]
         f"restart {result['restart_cpu']['median_s']} s"  # type: ignore[index]
+    )
+    print(
+        f"the same stack with nothing of Kinoroom (bench/startup_floor.py): "
+        f"{result['floor']['median_s']} s, CPU {result['floor_cpu']['median_s']} s"  # type: ignore[index]
     )
     print(f"import server.app: median {result['import_server_app']['median_s']} s")  # type: ignore[index]
     print(f"heavy libraries loaded by serve: {', '.join(sorted(loaded)) or 'none'}")

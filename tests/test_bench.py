@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SCALE = float(os.environ.get("KINOROOM_TEST_TIMEOUT_SCALE", "1"))
 # Started by another benchmark, never by hand.
-HELPERS = {"fanout_media.py", "fanout_node.py", "fanout_sink.py", "fanout_watch.py"}
+HELPERS = {
+    "fanout_media.py", "fanout_node.py", "fanout_sink.py", "fanout_watch.py", "startup_floor.py",
+}  # fmt: skip
 
 
 def table_commands() -> list[str]:

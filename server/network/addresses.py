@@ -12,8 +12,6 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import ifaddr
-
 WILDCARDS = {"0.0.0.0", "::", ""}
 
 
@@ -30,6 +28,10 @@ class Names:
 
 def lan_addresses() -> list[str]:
     """This machine's IPv4 and global IPv6 addresses, loopback and link-local left out."""
+    # Imported here: ifaddr runs `ldconfig -p` in a child process as it loads, which a
+    # server on one address (the default, 127.0.0.1) would wait for at every start.
+    import ifaddr
+
     found: list[str] = []
     for adapter in ifaddr.get_adapters():
         for ip in adapter.ips:

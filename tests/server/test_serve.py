@@ -15,9 +15,10 @@ import httpx
 # their own processes, do): ~1 s of start-up between them (`bench/startup.py`).
 HEAVY = ("mediapipe", "matplotlib", "onnxruntime", "cv2", "torch")
 # Libraries the server imports once it runs, in a thread (aiortc, PyAV), or only when a
-# setting asks for them (cryptography: HTTPS; Alembic: a database to migrate): a
-# start-up does not wait for them (`bench/startup.py`).
-AFTER_START = ("aiortc", "av", "cryptography", "alembic")
+# setting asks for them (cryptography: HTTPS; Alembic: a database to migrate; ifaddr,
+# which runs `ldconfig` as it loads: a wildcard address): a start-up does not wait for
+# them (`bench/startup.py`).
+AFTER_START = ("aiortc", "av", "cryptography", "alembic", "ifaddr")
 
 
 def imported(log: str) -> set[str]:
