@@ -253,7 +253,10 @@ async def _demo(
         try:
             await host.connect()
             await asyncio.gather(*(c.connect() for c in clients))
-            await host.sync_clock(8)
+            # Every phone syncs its clock before the film starts, as a page does: the
+            # welcome's one sample is off by half its round trip, which on a busy machine
+            # is longer than a quick cut's whole vote window.
+            await asyncio.gather(host.sync_clock(8), *(c.sync_clock(4) for c in clients))
             room_minus_wall = host.room_now() - time.time()
             watching = asyncio.create_task(host.wait_for(narrator, timeout=film_s))
             bots = [

@@ -134,10 +134,7 @@ def serve(settings: Settings, *, out: Callable[[str], object] = _say) -> None:
         sys.stderr.write(line + "\n")
     sock = preflight.listen(settings, bind)
 
-    running: list[Services] = []
-
     def ready(services: Services) -> None:
-        running.append(services)
         out(banner(services, listeners.state.public_url, listeners.state))
         # What start-up built lives as long as the process: the collector never scans it
         # again, and starts now if `kinoroom serve` kept it paused (`server.__main__`).
@@ -149,8 +146,7 @@ def serve(settings: Settings, *, out: Callable[[str], object] = _say) -> None:
 
     async def main() -> None:
         await preflight.check_services(settings)  # PostgreSQL and Redis, when configured
-        # The media libraries load once the server answers, not while it starts.
-        await run(listeners, on_listening=lambda: running[0].load_media())
+        await run(listeners)
 
     try:
         asyncio.run(main())

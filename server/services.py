@@ -5,10 +5,11 @@ stop accepting, say bye to every page (close 1012, come back), stop the rooms, f
 the last commits, close the database.
 
 The media libraries (aiortc, PyAV: the pages' WebRTC peers and the rooms' films) are
-imported in a thread once the server listens (``kinoroom serve`` calls `load_media`), or
-when a page first needs them, whichever comes first: they cost start-up a quarter of a
-second, and importing them beside the start-up slowed it down too (`bench/startup.py`).
-`Services.media` waits for them.
+imported in a thread once the services run, not before the server answers: they cost
+start-up a quarter of a second (`bench/startup.py`). `Services.media` waits for them. A
+room opening its film imports PyAV where it is (on the event loop), so the thread must
+start at once: started later (once the server listened), a film that opened first
+stalled its room for a third of a second (a quick cut's whole vote window).
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ class Services:
                     if record.story_id == demo.id and (room := await rooms.find(record.code))
                 ]
             services.demo = await services._demo_room(demo, restored)
+        # Last: the thread importing aiortc and PyAV would slow the start-up above down.
+        services.media_loaded = asyncio.create_task(services._load_media(), name="media")
         return services
 
     async def recommender(self) -> Recommender:
@@ -146,16 +149,11 @@ class Services:
             self._recommender = recommender(self.store, self.groups, media_dir)
         return self._recommender
 
-    def load_media(self) -> asyncio.Task[None]:
-        """Start importing aiortc and PyAV in a thread, off the event loop (once)."""
-        if self.media_loaded is None:
-            self.media_loaded = asyncio.create_task(self._load_media(), name="media")
-        return self.media_loaded
-
     async def media(self) -> Peers:
         """The pages' WebRTC peers, once aiortc and PyAV are loaded (at most a moment
-        after the server listens)."""
-        await asyncio.shield(self.load_media())
+        after start-up; they load in a thread, off the event loop)."""
+        assert self.media_loaded is not None, "the services are running"
+        await asyncio.shield(self.media_loaded)
         assert self.peers is not None
         return self.peers
 

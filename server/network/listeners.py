@@ -148,14 +148,8 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def run(
-    listeners: Listeners,
-    now: Callable[[], dt.datetime] = utc_now,
-    *,
-    on_listening: Callable[[], object] | None = None,
-) -> None:
-    """Serve until the main listener stops (SIGINT/SIGTERM, or ``should_exit``);
-    ``on_listening`` is called once the main listener answers."""
+async def run(listeners: Listeners, now: Callable[[], dt.datetime] = utc_now) -> None:
+    """Serve until the main listener stops (SIGINT/SIGTERM, or ``should_exit``)."""
     main = asyncio.create_task(listeners.main.serve(sockets=[listeners.main_socket]))
     helpers: list[asyncio.Task[None]] = []
     try:
@@ -163,8 +157,6 @@ async def run(
             await asyncio.sleep(0.01)  # uvicorn offers no started event; start-up only
         if main.done():
             return await main
-        if on_listening is not None:
-            on_listening()
         if listeners.plain is not None and listeners.plain_socket is not None:
             serving = listeners.plain.serve(sockets=[listeners.plain_socket])
             helpers.append(asyncio.create_task(serving, name="plain-http"))
