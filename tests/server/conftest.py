@@ -101,7 +101,9 @@ async def running(settings: Settings) -> AsyncIterator[LiveServer]:
             while not server.started:  # uvicorn has no event for it; the socket listens already
                 await asyncio.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url) as http:
+        # httpx's default 5 s bound is a speed assumption: 205 joins at once on a busy
+        # two-core machine once took longer (test_host_screen.py); this only bounds a hang.
+        async with httpx.AsyncClient(base_url=url, timeout=within(60)) as http:
             yield LiveServer(url, f"ws://127.0.0.1:{port}", app.state.services, http)
     finally:
         server.should_exit = True

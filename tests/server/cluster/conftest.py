@@ -27,6 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from tests.timing import within
+
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN_URL = os.environ.get(
     "KINOROOM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -101,7 +103,7 @@ class Node:
             )  # fmt: skip
         async with (
             asyncio.timeout(START_S),
-            httpx.AsyncClient(base_url=self.url, trust_env=False) as http,
+            httpx.AsyncClient(base_url=self.url, trust_env=False, timeout=within(60)) as http,
         ):
             while True:
                 assert self.proc.returncode is None, self.output()
