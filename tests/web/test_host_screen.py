@@ -42,9 +42,12 @@ async def phones(server: LiveServer, code: str, *names: str) -> AsyncIterator[li
 
 
 async def settled(page: Page, selector: str) -> None:
-    """Wait for the element's CSS animations to finish (for a steady screenshot)."""
+    """Wait for the element's CSS animations to finish (for a steady screenshot). One the
+    page cancels (the view re-rendered while a slow machine waited) is settled too: its
+    ``finished`` rejects with an AbortError."""
     await page.locator(selector).evaluate(
-        "e => Promise.all(e.getAnimations().map(a => a.finished)).then(() => true)"
+        "e => Promise.all(e.getAnimations().map(a => a.finished.catch(() => null)))"
+        ".then(() => true)"
     )
 
 
