@@ -448,5 +448,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-if __name__ == "__main__":  # `python -m server` does the same, faster
+if __name__ == "__main__":  # `python -m server` also pauses the collector while it imports
     sys.exit(main())
