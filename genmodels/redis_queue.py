@@ -72,6 +72,7 @@ class RedisQueue:
         self._listeners = RoomListeners()
         self._redis: Redis | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._closing = False
 
     @property
     def keys(self) -> StreamKeys:
@@ -102,6 +103,7 @@ class RedisQueue:
         return self._listeners.subscribe(room, listener)
 
     async def close(self) -> None:
+        self._closing = True  # the reader ends even if redis-py turns the cancel into an error
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -113,12 +115,14 @@ class RedisQueue:
 
     async def _read(self, since: str) -> None:
         assert self._redis is not None
-        while True:
+        while not self._closing:
             try:
                 reply = await self._redis.xread(
                     {self._keys.updates: since}, count=self._batch, block=self._block_ms
                 )
             except (RedisConnectionError, RedisTimeoutError) as exc:
+                if self._closing:
+                    return
                 log.warning("job updates: redis unreachable (%s); retrying", exc)
                 await asyncio.sleep(RECONNECT_S)
                 continue

@@ -22,6 +22,7 @@ from tests.genmodels.queue_support import (
     pending_count,
     results_published,
 )
+from tests.timing import within
 
 
 @pytest.fixture
@@ -176,3 +177,26 @@ async def test_a_worker_outlives_redis_losing_its_streams(config, redis, queue):
         await queue.submit(job := make_job())  # XADD makes the stream, not the group
         result = await inbox.result()
     assert (result.job, result.status) == (job.id, "done")
+
+
+@pytest.mark.asyncio
+async def test_close_ends_a_reader_whose_cancel_came_back_as_a_connection_error(queue):
+    # Seen on a busy machine: a node's shutdown and a test's teardown waited forever in
+    # `close`, the reader retrying "redis unreachable" after it was cancelled. Whatever
+    # the client turns the cancel into, a closing queue's reader ends.
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    reading = asyncio.Event()
+
+    async def xread(*args: object, **kwargs: object) -> object:
+        reading.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise RedisConnectionError("Connection closed by server.") from None
+        return None
+
+    queue._redis.xread = xread  # the reader's next read blocks in this one
+    async with asyncio.timeout(within(10)):
+        await reading.wait()
+        await queue.close()
