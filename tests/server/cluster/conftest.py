@@ -27,13 +27,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tests.timing import within
+from tests.timing import SCALE, within
 
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN_URL = os.environ.get(
     "KINOROOM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-SCALE = float(os.environ.get("KINOROOM_TEST_TIMEOUT_SCALE", "1"))
 START_S = 60 * SCALE  # a node's start on a busy machine, at most
 LEASE_S = 1.5  # the cluster's lease: a dead owner's rooms are taken over within 2 s
 SECRET = "cluster-test-secret-0123456789abcdef"
