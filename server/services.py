@@ -42,6 +42,7 @@ from server.rooms.playout import Playout
 from server.rooms.registry import Rooms, Seat
 from server.rooms.room import Room
 from server.settings import Settings
+from server.stopping import stop_tasks
 from server.tokens import Claims, Tokens
 
 if TYPE_CHECKING:
@@ -250,11 +251,7 @@ class Services:
             await self.affect.close()
         await self.rooms.shutdown()
         await self.gen_queue.close()
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self.tasks)
         await self.store.close()
 
 

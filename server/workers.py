@@ -43,25 +43,34 @@ def serve_workers(settings: Settings, workers: int, *, out: Callable[[str], obje
     procs: list[subprocess.Popen[bytes] | None] = [None] * workers
     started = [0.0] * workers
     stopping = False
+    signalled: set[subprocess.Popen[bytes]] = set()  # each gets one SIGTERM
 
-    def start(index: int) -> subprocess.Popen[bytes]:
+    def start(index: int) -> None:
+        """Start worker ``index``, unless the cluster is stopping."""
+        if stopping:
+            return
         quiet = {} if index == 0 else {"KINOROOM_DEMO_ROOM": "false"}
         command = [sys.executable, "-m", "server", "serve"]
         stdout = None if index == 0 else subprocess.DEVNULL
-        return subprocess.Popen(command, env={**env, **quiet}, stdout=stdout)
+        procs[index] = subprocess.Popen(command, env={**env, **quiet}, stdout=stdout)
+        started[index] = time.monotonic()
+        if stopping:  # the signal came while it started: it stops too
+            stop(signal.SIGTERM, None)
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        """Each running worker gets one SIGTERM (a second one makes uvicorn exit at once)."""
         nonlocal stopping
         stopping = True
         for proc in procs:
-            if proc is not None and proc.poll() is None:
+            if proc is not None and proc.poll() is None and proc not in signalled:
+                signalled.add(proc)
                 proc.send_signal(signal.SIGTERM)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         out(f"Kinoroom: {workers} workers on port {port} (kinoroom cluster status lists them)")
         for index in range(workers):
-            procs[index], started[index] = start(index), time.monotonic()
+            start(index)
         failed = 0
         while not stopping:
             time.sleep(0.2)
@@ -74,7 +83,7 @@ def serve_workers(settings: Settings, workers: int, *, out: Callable[[str], obje
                     break
                 sys.stderr.write(f"worker {index} exited ({proc.returncode}); starting again\n")
                 time.sleep(RESTART_PAUSE_S)
-                procs[index], started[index] = start(index), time.monotonic()
+                start(index)
         for proc in procs:
             if proc is not None:
                 proc.wait()

@@ -48,6 +48,7 @@ from server.rooms.effects import decision_of
 from server.rooms.inbox import Attach, Inbound
 from server.rooms.registry import Rooms
 from server.rooms.room import Lease, NotOwner, Outlet, Room, RoomOwner
+from server.stopping import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -327,16 +328,14 @@ class ClusterRooms(Rooms):
 
     async def shutdown(self) -> None:
         """Give up the leases held (peers take the rooms over at once), then stop."""
-        for code, owned in list(self._owned.items()):
-            owned.task.cancel()
-            lease = owned.owner.lease
-            with contextlib.suppress(RedisError, asyncio.CancelledError):
-                await asyncio.gather(owned.task, return_exceptions=True)
-                if lease is not None:
+        owned = list(self._owned.items())
+        await stop_tasks(o.task for _, o in owned)
+        for code, o in owned:
+            lease = o.owner.lease
+            if lease is not None:
+                with contextlib.suppress(RedisError):
                     await self._leases.release(code, lease.epoch)
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await stop_tasks(self._background)
         await super().shutdown()
 
 

@@ -40,6 +40,7 @@ from server.rooms.fill_ins import FillIns
 from server.rooms.film_cues import open_film
 from server.rooms.room import Lease, Outlet, Room, RoomOwner
 from server.settings import Settings
+from server.stopping import stop_tasks
 from server.tokens import Claims, Role, Tokens
 
 log = logging.getLogger(__name__)
@@ -258,9 +259,7 @@ class Rooms:
             for page in room.pages:
                 page.outbox.put(bye)
                 page.outbox.close(CloseCode.RESTART, "server restarting")
-        for task in self._tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await stop_tasks(self._tasks.values())
         for room in self._rooms.values():
             await _close_film(room)
         self._tasks.clear()

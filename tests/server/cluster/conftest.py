@@ -122,6 +122,8 @@ class Node:
             await proc.wait()
 
     async def stop(self) -> None:
+        """SIGTERM; a node that has not exited 20 s later is killed and fails the test (a
+        server that hangs in shutdown outlives its supervisor's patience in production)."""
         proc, self.proc = self.proc, None
         if proc is not None and proc.returncode is None:
             proc.send_signal(signal.SIGCONT)
@@ -132,6 +134,8 @@ class Node:
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+                hung = f"node {self.name} hung in shutdown:\n{self.output()}"
+                raise AssertionError(hung) from None
 
 
 class Cluster:
@@ -166,7 +170,10 @@ class Cluster:
         return node
 
     async def close(self) -> None:
-        await asyncio.gather(*(node.stop() for node in self.nodes))
+        stops = (node.stop() for node in self.nodes)
+        for failed in await asyncio.gather(*stops, return_exceptions=True):
+            if failed is not None:
+                raise failed
 
 
 @asynccontextmanager

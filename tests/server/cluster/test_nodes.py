@@ -4,7 +4,6 @@ and what the nodes share (the failed-join budget)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
 
@@ -14,6 +13,7 @@ import pytest
 from mobile_bridge import protocol as wire
 from tests.server.cluster.conftest import ROOT, START_S, Cluster, free_port
 from tests.server.cluster.test_cluster import TIMEOUT, make_room, pages
+from tests.timing import within
 
 
 async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
@@ -78,11 +78,10 @@ async def test_two_workers_on_one_port_are_one_kinoroom(cluster: Cluster, tmp_pa
             assert len(per_node) == 2
             # The kernel spread the 13 sockets over both workers (all on one: 1 in 4,096).
             assert all("none" not in line.split("sockets: ")[1] for line in per_node), out
+        proc.send_signal(signal.SIGTERM)  # both workers stop, and so does the parent
+        async with asyncio.timeout(within(30)):
+            assert await proc.wait() == 0
     finally:
-        proc.send_signal(signal.SIGTERM)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(30):
-                await proc.wait()
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
