@@ -103,7 +103,9 @@ class RedisQueue:
         return self._listeners.subscribe(room, listener)
 
     async def close(self) -> None:
-        self._closing = True  # the reader ends even if redis-py turns the cancel into an error
+        # The reader ends even if its cancel is lost: Python 3.11's wait_for, inside
+        # redis-py, drops a cancel that comes with a reply (server/stopping.py says more).
+        self._closing = True
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

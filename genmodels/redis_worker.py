@@ -251,8 +251,10 @@ class RedisWorker:
     async def _claim_kept(self, taken: Taken) -> AsyncIterator[None]:
         """Refresh the claim on ``taken`` every ``claim_idle_s / 3`` while the block runs."""
 
+        ended = False  # ends the loop even if redis-py lost its cancel (see RedisQueue.close)
+
         async def refresh() -> None:
-            while True:
+            while not ended:
                 await asyncio.sleep(self._claim_idle_ms / 3000)
                 try:
                     if not await self._claims.refresh(taken):
@@ -265,6 +267,7 @@ class RedisWorker:
         try:
             yield
         finally:
+            ended = True
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
