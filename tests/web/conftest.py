@@ -91,6 +91,14 @@ class Pages:
         await page.screenshot(path=str(path), full_page=True)
         return path
 
+    async def close(self) -> None:
+        """Close every page opened so far. A test that stops a server itself does this
+        first: a page left open tries to reconnect, and Chromium logs each refused
+        WebSocket connection as a console error."""
+        for page in self.opened:
+            await page.context.close()
+        self.opened.clear()
+
     def check(self) -> None:
         assert not self.errors, "console errors:\n" + "\n".join(self.errors)
 
@@ -115,6 +123,7 @@ async def pages(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterat
         old.unlink()
     opened = Pages(browser, folder)
     yield opened
+    await opened.close()
     opened.check()
 
 

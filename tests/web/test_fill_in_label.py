@@ -146,3 +146,4 @@ async def test_the_host_page_shows_a_fill_in_job_running_then_ready(
         backend.release.set()
         await expect(row.locator(".progress")).to_have_text("ready ✓", timeout=10_000)
         await pages.shot(host, "host-fill-in-ready")
+        await pages.close()  # before the server stops

@@ -351,6 +351,7 @@ async def test_the_page_reconnects_after_a_server_restart_and_sends_the_vote(
             decided = (await report(server, room))["decisions"][0]
             assert decided["tally"]["knock"] == 1.0
             assert (await seat(page, room["code"]))["device"] == device
+            await pages.close()  # before the server stops again
     finally:
         pages.errors[:] = [e for e in pages.errors if not refused.search(e)]
 
