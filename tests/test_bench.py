@@ -25,7 +25,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 SCALE = float(os.environ.get("KINOROOM_TEST_TIMEOUT_SCALE", "1"))
 # Started by another benchmark, never by hand.
 HELPERS = {
-    "fanout_media.py", "fanout_node.py", "fanout_sink.py", "fanout_watch.py", "startup_floor.py",
+    "fanout_media.py", "fanout_node.py", "fanout_quality.py", "fanout_ramp.py", "fanout_sink.py",
+    "fanout_watch.py", "startup_floor.py",
 }  # fmt: skip
 
 
