@@ -12,7 +12,7 @@ from typing import Any
 
 import av
 from aiortc import RTCPeerConnection
-from fanout_ramp import Child, add_peers
+from fanout_ramp import Child, answered_here, connect
 
 from mobile_bridge.film import Film, media_dir_lookup
 
@@ -30,7 +30,7 @@ async def watch_quality(film_root: Path) -> dict[str, Any]:
         film.prepare(["b", "c"])  # a vote opens
         for join_at in (1.4, 2.75, 4.1):  # mid-GOP, late in a GOP, early in one
             await asyncio.sleep(max(0.0, start + join_at - time.monotonic()))
-            await add_peers(sink, 1, lambda: film.subscribe("360p"), pcs)
+            await connect(sink, 1, answered_here(lambda: film.subscribe("360p"), pcs))
         await asyncio.sleep(max(0.0, start + CLIP_S - 3.0 - time.monotonic()))
         film.next("b", starts_at=start + CLIP_S)  # the vote closes 3 s before the boundary
         await asyncio.sleep(max(0.0, start + CLIP_S + 2.5 - time.monotonic()))

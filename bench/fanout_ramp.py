@@ -15,7 +15,7 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,20 +67,51 @@ class Child:
 Tracks = Callable[[], Sequence[MediaStreamTrack]]
 
 
-async def add_peers(
-    sink: Child, count: int, tracks: Tracks, pcs: list[RTCPeerConnection]
-) -> tuple[int, float]:
-    """Connect ``count`` more receivers; returns (failed, seconds it took)."""
+Answer = Callable[[list[str]], Awaitable[list[str]]]  # a batch of offers -> their answers
+
+
+async def connect(sink: Child, count: int, answer: Answer) -> tuple[int, float]:
+    """Connect ``count`` more receivers, a batch at a time; returns (failed, seconds it took)."""
     started = time.monotonic()
     failed = 0
     while count > 0:
         batch = min(BATCH, count)
         count -= batch
         offers = (await sink.call(op="offer", n=batch))["offers"]
-        answers = [await answer_offer(offer, tracks(), pcs) for offer in offers]
-        reply = await sink.call(op="answer", sdps=answers)
+        reply = await sink.call(op="answer", sdps=await answer(offers))
         failed += reply["failed"]
     return failed, time.monotonic() - started
+
+
+def answered_here(tracks: Tracks, pcs: list[RTCPeerConnection]) -> Answer:
+    """Offers answered by this process, each peer sending ``tracks()``."""
+
+    async def answer(offers: list[str]) -> list[str]:
+        return [await answer_offer(offer, tracks(), pcs) for offer in offers]
+
+    return answer
+
+
+def dealt_to(nodes: Sequence[Child]) -> Answer:
+    """Offers answered by the node processes, dealt to them in turn."""
+    dealt = 0
+
+    async def answer(offers: list[str]) -> list[str]:
+        nonlocal dealt
+        where = [(dealt + k) % len(nodes) for k in range(len(offers))]
+        dealt += len(offers)
+        parts = await asyncio.gather(
+            *(
+                node.call(
+                    op="answer", sdps=[o for o, w in zip(offers, where, strict=True) if w == i]
+                )
+                for i, node in enumerate(nodes)
+            )
+        )
+        answers = [iter(part["answers"]) for part in parts]
+        return [next(answers[w]) for w in where]
+
+    return answer
 
 
 async def ramp(
@@ -96,7 +127,7 @@ async def ramp(
             if time.monotonic() > deadline:
                 print(f"  {mode}: time budget spent before N={n}")
                 break
-            failed, connect_s = await add_peers(sink, n - len(pcs), tracks, pcs)
+            failed, connect_s = await connect(sink, n - len(pcs), answered_here(tracks, pcs))
             if args.freeze:
                 gc.freeze()  # the peers' objects: full collections no longer walk them
             await asyncio.sleep(args.settle_s)
@@ -174,33 +205,6 @@ def print_step(mode: str, step: dict[str, Any]) -> None:
         print(f"  {'':11}         per node: {each}", flush=True)
 
 
-async def add_node_peers(
-    sink: Child, nodes: Sequence[Child], count: int, dealt: int
-) -> tuple[int, float]:
-    """Connect ``count`` more receivers, dealt to the nodes in turn after the ``dealt``
-    already connected; returns (failed, seconds it took)."""
-    started = time.monotonic()
-    failed = 0
-    while count > 0:
-        batch = min(BATCH, count)
-        count -= batch
-        offers = (await sink.call(op="offer", n=batch))["offers"]
-        where = [(dealt + k) % len(nodes) for k in range(batch)]
-        dealt += batch
-        parts = await asyncio.gather(
-            *(
-                node.call(
-                    op="answer", sdps=[o for o, w in zip(offers, where, strict=True) if w == i]
-                )
-                for i, node in enumerate(nodes)
-            )
-        )
-        answers = [iter(part["answers"]) for part in parts]
-        reply = await sink.call(op="answer", sdps=[next(answers[w]) for w in where])
-        failed += reply["failed"]
-    return failed, time.monotonic() - started
-
-
 async def ramp_nodes(
     count: int, film_root: Path, steps: Sequence[int], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
@@ -219,12 +223,12 @@ async def ramp_nodes(
         starts_at = time.monotonic() + 1.0  # the readers open the clip first
         await asyncio.gather(*(node.call(op="play", starts_at=starts_at) for node in nodes))
         await asyncio.sleep(max(0.0, starts_at - time.monotonic()))
-        dealt = 0
+        deal, dealt = dealt_to(nodes), 0
         for n in steps:
             if time.monotonic() > deadline:
                 print(f"  {mode}: time budget spent before N={n}")
                 break
-            failed, connect_s = await add_node_peers(sink, nodes, n - dealt, dealt)
+            failed, connect_s = await connect(sink, n - dealt, deal)
             dealt = n
             await asyncio.sleep(args.settle_s)
             await asyncio.gather(*(node.call(op="take") for node in nodes))
