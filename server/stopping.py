@@ -6,10 +6,11 @@ rewriting ``wait_for`` on ``asyncio.timeout``). redis-py 8 sends every command t
 ``wait_for`` (its default ``socket_timeout`` is 5 s), so a loop that reads or writes Redis
 survives about one cancel in fifty (measured: a stream reader cancelled at random moments)
 and goes on reading; whoever awaited it (a node's shutdown, so the server's exit) waits
-for ever. `stop_tasks` cancels again a task that is still running a moment later.
+for ever. `stop_tasks` cancels again a task that is still running a while later.
 
-A task stopped here must not await anything long after its cancel (its clean-up is
-synchronous, or quick): a second cancel would cut that short.
+A task stopped here must not await anything for long after its cancel: a second cancel
+would cut that short. The longest today is a room's owner closing its fill-ins (it waits
+up to 1 s for their submissions to end), hence `RECANCEL_S`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-RECANCEL_S = 1.0  # a task still running this long after its cancel is cancelled again
+RECANCEL_S = 2.0  # a task still running this long after its cancel is cancelled again
 
 
 async def stop_tasks(tasks: Iterable[asyncio.Task[Any]]) -> None:
