@@ -14,6 +14,8 @@ Decisions, each a bound the room can rely on:
   without waiting for its deadline.
 - At most ``max_pending`` jobs are queued or running; one more is answered ``failed``,
   code ``queue-full``.
+- A job id submitted before (of the last ``ASKED_REMEMBERED``) is dropped: a crashed
+  room restored in this process asks again for its jobs, and adopts the ones running.
 - A job whose deadline passed while it waited for a thread is answered ``late``, code
   ``deadline-passed``, without running (`genmodels.worker.run_job`).
 - A backend that raises something other than a `GenerationError` fails its job, code
@@ -31,6 +33,7 @@ import concurrent.futures
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 from genmodels.backend import Backend, WorkerConfig
@@ -40,6 +43,8 @@ from genmodels.queue import Listener, RoomListeners
 from genmodels.worker import finished, new_worker_id, run_job
 
 log = logging.getLogger(__name__)
+
+ASKED_REMEMBERED = 4096  # job ids kept to drop a second submission of one
 
 
 class LocalQueue:
@@ -72,6 +77,7 @@ class LocalQueue:
         self._worker_id = new_worker_id()
         self._listeners = RoomListeners()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._asked: OrderedDict[str, None] = OrderedDict()  # job ids submitted, oldest first
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._closed = False
@@ -91,6 +97,12 @@ class LocalQueue:
         """
         if self._loop is None or self._closed:
             raise RuntimeError("LocalQueue.submit() before start() or after close()")
+        if job.id in self._asked:
+            log.info("job %s: submitted before; adopted, not run again", job.id)
+            return
+        self._asked[job.id] = None
+        if len(self._asked) > ASKED_REMEMBERED:
+            self._asked.popitem(last=False)
         if self._executor is None:
             self._answer(finished(job, "failed", "no-workers", "no generation workers"))
         elif len(self._tasks) >= self._max_pending:

@@ -29,7 +29,9 @@ class JobQueue(Protocol):
         ...
 
     async def submit(self, job: Job) -> None:
-        """Enqueue ``job``; its updates go to the listeners of ``job.room``."""
+        """Enqueue ``job``; its updates go to the listeners of ``job.room``. A job whose
+        id the queue already has is not run twice: a room's new owner asks again for the
+        jobs its last owner asked for, to adopt them (`server.rooms.fill_ins`)."""
         ...
 
     def subscribe(self, room: str, listener: Listener) -> Callable[[], None]:
@@ -49,15 +51,24 @@ class RoomListeners:
     and was not, progress that raced its result) is dropped. The memory of finished
     jobs is bounded (``remember`` of them, oldest forgotten first). A listener that
     raises is logged and does not keep the others from their update.
+
+    A result that comes while its room has no listener (its owner gone, the next one not
+    there yet) is kept, the last ``unclaimed`` of them, and handed to the next listener
+    of its room as it subscribes: the new owner adopts it (`server.rooms.fill_ins`).
     """
 
-    def __init__(self, remember: int = 4096) -> None:
+    def __init__(self, remember: int = 4096, unclaimed: int = 256) -> None:
         self._rooms: dict[str, list[Listener]] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._remember = remember
+        self._unclaimed: OrderedDict[str, Result] = OrderedDict()  # job -> its result
+        self._keep_unclaimed = unclaimed
 
     def subscribe(self, room: str, listener: Listener) -> Callable[[], None]:
         self._rooms.setdefault(room, []).append(listener)
+        for result in [r for r in self._unclaimed.values() if r.room == room]:
+            del self._unclaimed[result.job]
+            self._call(listener, result)
 
         def unsubscribe() -> None:
             listeners = self._rooms.get(room, [])
@@ -75,11 +86,20 @@ class RoomListeners:
             self._finished[update.job] = None
             if len(self._finished) > self._remember:
                 self._finished.popitem(last=False)
-        for listener in list(self._rooms.get(update.room, ())):
-            try:
-                listener(update)
-            except Exception:
-                log.exception("job listener failed on %s for job %s", update.type, update.job)
+        listeners = list(self._rooms.get(update.room, ()))
+        if not listeners and isinstance(update, Result):
+            self._unclaimed[update.job] = update
+            if len(self._unclaimed) > self._keep_unclaimed:
+                self._unclaimed.popitem(last=False)
+        for listener in listeners:
+            self._call(listener, update)
+
+    @staticmethod
+    def _call(listener: Listener, update: Update) -> None:
+        try:
+            listener(update)
+        except Exception:
+            log.exception("job listener failed on %s for job %s", update.type, update.job)
 
 
 __all__ = ["JobQueue", "Listener", "RoomListeners"]

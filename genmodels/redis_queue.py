@@ -4,7 +4,9 @@ Used when ``KINOROOM_REDIS_URL`` is set (DESIGN.md, "Scale"); ``kinoroom worker`
 processes (`genmodels.redis_worker.RedisWorker`) run the jobs. Keys and wire format are
 in `genmodels.redis_streams`.
 
-- `submit` is one XADD to the job's backend stream: it never waits for a worker.
+- `submit` is one XADD to the job's backend stream: it never waits for a worker. A
+  job id submitted before (by this process or another: a room's new owner adopting the
+  jobs its last owner asked for) is not added again (`SUBMIT_ONCE`, one atomic script).
 - `start` creates the consumer groups (so jobs submitted before any worker starts are
   kept) and starts one reader task. The reader follows ``P:updates`` with XREAD BLOCK
   from the entry that was last when it started (what ``$`` means, without the gap
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from redis.asyncio import Redis
@@ -46,6 +49,14 @@ from genmodels.redis_streams import (
 log = logging.getLogger(__name__)
 
 RECONNECT_S = 1.0
+ASKED_KEEP_S = 60.0  # a job id is remembered this long after its deadline
+# KEYS: the job's `asked` key, its backend's stream; ARGV: ms to keep it, MAXLEN, the job.
+SUBMIT_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'job', ARGV[3])
+end
+return false
+"""
 
 
 class RedisQueue:
@@ -80,6 +91,7 @@ class RedisQueue:
 
     async def start(self) -> None:
         self._redis = connect(self._url)
+        self._submit_once = self._redis.register_script(SUBMIT_ONCE)
         await ensure_groups(self._redis, self._keys, BACKENDS)
         last = await self._redis.xrevrange(self._keys.updates, count=1)
         since = str(last[0][0]) if last else "0-0"
@@ -95,9 +107,13 @@ class RedisQueue:
         """
         if self._redis is None:
             raise RuntimeError("RedisQueue.submit() before start()")
-        await self._redis.xadd(
-            self._keys.jobs(job.backend), encode_job(job), maxlen=JOBS_MAXLEN, approximate=True
+        keep_ms = int((max(0.0, job.deadline - time.time()) + ASKED_KEEP_S) * 1000)
+        keys = [self._keys.asked(job.id), self._keys.jobs(job.backend)]
+        added = await self._submit_once(
+            keys=keys, args=[keep_ms, JOBS_MAXLEN, encode_job(job)["job"]]
         )
+        if not added:
+            log.info("job %s: submitted before; adopted, not added again", job.id)
 
     def subscribe(self, room: str, listener: Listener) -> Callable[[], None]:
         return self._listeners.subscribe(room, listener)

@@ -65,6 +65,11 @@ class StreamKeys:
     def updates(self) -> str:
         return f"{self.prefix}:updates"
 
+    def asked(self, job: str) -> str:
+        """Set when ``job`` is submitted, so that a second submission of its id (a room's
+        new owner adopting it) is dropped; it expires a while after the job's deadline."""
+        return f"{self.prefix}:asked:{job}"
+
     @property
     def dead(self) -> str:
         return f"{self.prefix}:dead"

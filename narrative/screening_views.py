@@ -78,14 +78,19 @@ class ScreeningViews:
         )  # fmt: skip
 
     @property
+    def opened_vote(self) -> OpenVote | None:
+        """The scene's vote as it opened, if it has (open now, or decided since): what a
+        restored room's fill-ins submitted for its options."""
+        vote = self._state.vote
+        if self._state.phase is not Phase.PLAYING or vote is None or not vote.opened:
+            return None
+        return OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at)
+
+    @property
     def open_vote(self) -> OpenVote | None:
         """The vote phones may cast into right now, if one is open."""
         vote = self._state.vote
-        if self._state.phase is not Phase.PLAYING or vote is None:
-            return None
-        if not vote.opened or vote.decided is not None:
-            return None
-        return OpenVote(vote.choice, vote.options, vote.opens_at, vote.closes_at)
+        return self.opened_vote if vote is not None and vote.decided is None else None
 
     def live_tally(self, now: float) -> LiveTally | None:
         """The open vote's scores so far, counted by the policy that will decide it, with

@@ -11,6 +11,11 @@ Theory of operation. The screening decides; this only watches its commands:
   `Generated` items, so the Room handles them in order with everything else;
 - `accept` turns a result into a `FillIn` event only when it is a finished clip, for a
   job of the coming boundary, early enough to cue. Anything else is recorded and ignored;
+- a job's id is its room's, scene's and boundary's (`job_id`): an owner that takes a
+  room over (a restart, a crashed room restored, another process after a failover) asks
+  for the same jobs as the owner before it, under the same ids, so the queue runs each
+  once (it drops a job id it already has) and the result of a job the last owner
+  submitted is this one's to judge: it *adopts* the jobs in flight;
 - progress reports go straight to the `board` (`JobView`: queued, running with its stage
   and fraction, then its outcome), which the host page shows; they never reach the
   screening, which needs only the results.
@@ -25,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -50,6 +56,16 @@ class _Pending:
     backend: str
     seed: int
     duration_s: float
+
+
+JOB_IDS = uuid.UUID("6f1e6c1e-6b69-4e6f-9a6f-6f6d2d6a6f62")  # the namespace of `job_id`
+
+
+def job_id(room: str, epoch: float, scene: SceneId, boundary: float) -> str:
+    """The id of the job for ``scene`` at ``boundary`` of the room whose clock started at
+    UNIX time ``epoch`` (a room code alone may come back for another room): whichever
+    process owns the room asks under the same id."""
+    return uuid.uuid5(JOB_IDS, f"{room}:{epoch!r}:{scene}:{boundary:.3f}").hex
 
 
 JobPhase = Literal["queued", "running", "overdue"] | JobStatus
@@ -86,6 +102,7 @@ class FillIns:
         room_clock: Callable[[], float],
         deliver: Callable[[Generated], None],
         seed: int = 0,
+        epoch: float = 0.0,
         margin_s: float = 1.5,
         renditions: tuple[str, ...] = ("360p", "720p"),
         wall: Callable[[], float] = time.time,
@@ -96,6 +113,7 @@ class FillIns:
         self._now = room_clock
         self._deliver = deliver
         self._seed = seed
+        self._epoch = epoch
         self._margin_s = margin_s
         self._renditions = renditions
         self._wall = wall
@@ -134,6 +152,7 @@ class FillIns:
         sources = tuple(spec.sources) or (tuple(style.references) if style else own)
         cue_by = boundary - self._margin_s
         job = Job(
+            id=job_id(self._code, self._epoch, scene_id, boundary),
             room=self._code,
             scene=scene_id,
             backend=spec.backend,
@@ -199,8 +218,8 @@ class FillIns:
     def accept(self, generated: Generated) -> Judged:
         """The record to keep of a result, and the `FillIn` it earns (None when it does not).
 
-        A result for a job this room did not submit (another process's, or from before a
-        restart) earns nothing and is not recorded here.
+        A result for a job this owner did not ask for (another room's, or one for a
+        boundary past) earns nothing and is not recorded here.
         """
         result, now = generated.result, generated.received_at
         pending = self._pending.pop(result.job, None)

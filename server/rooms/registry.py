@@ -218,6 +218,7 @@ class Rooms:
                 room_clock=room.clock.now,
                 deliver=owner.put_nowait,
                 seed=room.record.seed,
+                epoch=room.record.epoch,
                 margin_s=self.settings.gen_margin_s,
             )
         room.cue_playing()  # restored mid-scene: the film goes on from here

@@ -73,7 +73,8 @@ async def redis_prefix() -> AsyncIterator[tuple[Redis, StreamKeys]]:
     try:
         yield redis, keys
     finally:
-        await redis.delete(*keys.all())
+        asked = [key async for key in redis.scan_iter(match=keys.asked("*"))]
+        await redis.delete(*keys.all(), *asked)
         await redis.aclose()
 
 

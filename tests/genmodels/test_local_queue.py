@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from genmodels.backend import WorkerConfig
@@ -15,7 +17,7 @@ from tests.genmodels.queue_backends import (
     SleepBackend,
     StyleBackend,
 )
-from tests.genmodels.queue_support import Inbox, make_job
+from tests.genmodels.queue_support import TIMEOUT, Inbox, make_job
 
 
 @pytest.fixture
@@ -217,3 +219,30 @@ def test_progress_is_let_through_when_it_says_something_new():
         ]
     ]
     assert admitted == [True, False, True, False, True, True]
+
+
+@pytest.mark.asyncio
+async def test_a_job_asked_for_again_is_adopted_not_run_twice(config):
+    """A crashed room restored in this process asks again for its jobs, under the same
+    ids: the running job is not run again, and its result, which came while the room had
+    no listener, goes to the room's next listener."""
+    backend = SleepBackend(config)
+    queue = await started(LocalQueue(config, 1, {"montage": backend}))
+    try:
+        old = Inbox(queue, "ROOM1")
+        job = make_job("ROOM1", "sleep 0.2")
+        await queue.submit(job)
+        await old.progress()
+        old.unsubscribe()  # the room failed
+        await queue.submit(job)  # its restored owner asks again
+        async with asyncio.timeout(TIMEOUT):
+            while backend.runs == 0 or queue._tasks:
+                await asyncio.sleep(0.02)  # the job ends with nobody listening
+        new = Inbox(queue, "ROOM1")  # the restored owner subscribes
+        result = await new.result()
+        other = Inbox(queue, "ROOM2")
+    finally:
+        await queue.close()
+    assert (result.job, result.status) == (job.id, "done")
+    assert backend.runs == 1
+    assert other.updates.empty()  # a kept result goes to its own room's listener only

@@ -11,6 +11,7 @@ import pytest
 
 from genmodels.backend import WorkerConfig
 from genmodels.backends import BackendRegistry
+from genmodels.redis_queue import RedisQueue
 from genmodels.redis_streams import encode_job
 from genmodels.redis_worker import RedisWorker
 from tests.genmodels.queue_backends import CrashBackend, FailBackend, SleepBackend
@@ -200,3 +201,31 @@ async def test_close_ends_a_reader_whose_cancel_came_back_as_a_connection_error(
     async with asyncio.timeout(within(10)):
         await reading.wait()
         await queue.close()
+
+
+@pytest.mark.asyncio
+async def test_a_job_asked_for_again_by_another_process_runs_once_and_reaches_it(
+    config, redis, queue
+):
+    """A room's new owner (another server process) asks again for the job its last owner
+    submitted, under the same id: the job is not added twice, and its result reaches the
+    new owner's room, whether it came before or after the new owner subscribed."""
+    client, keys = redis
+    job = make_job("ROOM1", "sleep 0.1")
+    await queue.submit(job)  # the owner that is about to die
+    taker = RedisQueue(REDIS_URL, prefix=keys.prefix, block_ms=100)
+    await taker.start()
+    try:
+        await taker.submit(job)  # the next owner adopts it
+        assert await client.xlen(keys.jobs("montage")) == 1
+        backend = SleepBackend(config)
+        async with running(worker(config, keys, backend)):
+            async with asyncio.timeout(TIMEOUT):
+                while not await results_published(client, keys, job.id):
+                    await asyncio.sleep(0.05)
+        inbox = Inbox(taker, "ROOM1")  # the new owner's room subscribes
+        result = await inbox.result()
+    finally:
+        await taker.close()
+    assert (result.job, result.status) == (job.id, "done")
+    assert backend.runs == 1

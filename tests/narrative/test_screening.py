@@ -309,6 +309,7 @@ def test_shell_views_now_playing_open_vote_next_due_and_live_ballot(story):
     assert (s.now_playing, s.open_vote, s.next_due()) == (None, None, None)
     run(s, Join("a", 0.0), Start(0.0))
     assert s.now_playing == PlayScene("hall", None, "hall", 0.0, 0.0, 30.0)
+    assert (s.open_vote, s.opened_vote) == (None, None)  # not open yet
     assert s.next_due() == 5.0  # the vote opens
     run(s, Tick(5.0), VoteCast("a", "hall", Pick("door"), 3, 6.0))
     assert s.open_vote == OpenVote("hall", ("stairs", "door"), 5.0, 15.0)
@@ -317,6 +318,9 @@ def test_shell_views_now_playing_open_vote_next_due_and_live_ballot(story):
     assert s.live_ballot("b") is None
     run(s, Tick(15.0))
     assert s.open_vote is None
+    # Decided: no longer open, but what opened is still what the scene's fill-ins were for.
+    assert s.opened_vote == OpenVote("hall", ("stairs", "door"), 5.0, 15.0)
     assert s.next_due() == 30.0  # the scene ends
     restored = Screening.restore(story, s.snapshot())
     assert restored.now_playing == s.now_playing
+    assert restored.opened_vote == s.opened_vote

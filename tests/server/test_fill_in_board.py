@@ -54,7 +54,7 @@ class RecordingQueue:
 
 
 class Room:
-    def __init__(self) -> None:
+    def __init__(self, epoch: float = 0.0) -> None:
         self.now = 0.0
         self.queue = RecordingQueue()
         self.inbox: list[Generated] = []
@@ -64,6 +64,7 @@ class Room:
             queue=self.queue,
             room_clock=lambda: self.now,
             deliver=self.inbox.append,
+            epoch=epoch,
             margin_s=1.0,
         )
 
@@ -87,7 +88,7 @@ class Room:
                    media=f"generated/{job.id}" if status == "done" else None,
                    provenance=provenance, code=None if status == "done" else "montage-failed")
         )  # fmt: skip
-        self.fill_ins.accept(self.inbox.pop())
+        self.judged = self.fill_ins.accept(self.inbox.pop())
 
 
 @pytest.mark.asyncio
@@ -140,3 +141,22 @@ async def test_the_board_shows_the_latest_jobs_newest_first():
     jobs = [await room.play_hall(15.0 * i) for i in range(BOARD_SIZE + 3)]
     board = room.fill_ins.board()
     assert [v.job for v in board] == [j.id for j in reversed(jobs)][:BOARD_SIZE]
+
+
+@pytest.mark.asyncio
+async def test_a_new_owner_asks_under_the_same_id_and_judges_the_last_owners_job():
+    """An owner that takes the room over (restored, or on another process) asks for the
+    job of the scene on screen again: same room, scene and boundary, so the same id, and
+    the queue drops it as one it has. The result is the new owner's to judge."""
+    dead, taker = Room(epoch=1000.0), Room(epoch=1000.0)
+    job = await dead.play_hall(0.0)
+    taker.now = 3.0
+    again = await taker.play_hall(0.0)  # the restored room feeds the scene on screen
+    assert again.id == job.id
+    taker.now = 5.0
+    taker.finish(job)
+    assert taker.judged.fill_in is not None and taker.judged.fill_in.media == f"generated/{job.id}"
+    assert taker.judged.record is not None and taker.judged.record.status == "done"
+    # Another boundary, or another room that once had the same code, is another job.
+    assert (await taker.play_hall(10.0)).id != job.id
+    assert (await Room(epoch=2000.0).play_hall(0.0)).id != job.id

@@ -66,11 +66,13 @@ class FakeMontage:
     audio: bool = True
     name: str = "montage"
     release: threading.Event = field(default_factory=threading.Event)
+    runs: int = 0  # jobs it was asked to make
 
     def prepare(self, seconds: float) -> None:
         make_clip(self.media_dir / "made" / "clip.ts", "magenta", seconds=seconds, audio=self.audio)
 
     def run(self, job: Job, context: JobContext) -> Output:
+        self.runs += 1
         context.progress(0.5, "compose")
         if self.held:
             assert self.release.wait(within(60)), "the test never released the job"
@@ -299,3 +301,55 @@ async def test_the_host_sees_each_job_running_then_its_outcome(
     assert running["due_in_s"] > 0 and "overdue" in phases  # no result by the cue time
     # The worker saw its deadline pass (or the room did, had the worker not).
     assert seen[-1]["code"] in ("finished-late", "past-deadline") and seen[-1]["due_in_s"] < 0
+
+
+@pytest.mark.asyncio
+async def test_a_room_restored_mid_vote_adopts_its_running_job_and_plays_its_clip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The room fails (a commit) while the bridge's job runs: the restored room asks for
+    the job again under the same id, so the queue does not run it twice, and takes its
+    result: the generated clip plays at the boundary, not the fallback."""
+    backend = FakeMontage(tmp_path / "media", held=True)
+    hall_s = within(8.0)  # room for a restore and the job before the bridge's cue time
+    story = STORY.replace("duration: 3\n    choice:", f"duration: {hall_s:.1f}\n    choice:")
+    assert story != STORY
+    async with server_with(tmp_path, backend, monkeypatch) as live:
+        room = await live.http.post("/api/rooms", json={"story_id": await live.story(story)})
+        code, token = room.json()["code"], room.json()["host_token"]
+        seat = await join_room(live.url, code, "Ada", http=live.http)
+        async with (
+            PhoneClient(live.url, code, token, "host") as host,
+            PhoneClient(live.url, code, seat.token) as phone,
+        ):
+            opened = asyncio.ensure_future(phone.wait_for(VoteOpen, timeout=within(10)))
+            bridge = asyncio.ensure_future(
+                phone.wait_for(playing("bridge"), timeout=hall_s + within(10))
+            )
+            await host.host("start")
+            vote = await opened
+            store = live.services.store
+            real_commit = store.commit
+            failed = asyncio.Event()
+
+            async def broken_once(batch):  # type: ignore[no-untyped-def]
+                if not failed.is_set():
+                    failed.set()
+                    raise OSError("disk full")
+                await real_commit(batch)
+
+            store.commit = broken_once  # type: ignore[method-assign]
+            try:
+                await phone.vote(vote.choice, "bridge", timeout=within(10))  # acked once back
+            finally:
+                store.commit = real_commit  # type: ignore[method-assign]
+            restored = live.services.rooms.get(code)
+            assert restored is not None and restored.owner is not None
+            assert restored.owner.failures == 1
+            backend.release.set()  # the job finishes now, for the restored room
+            state = await bridge
+        report = await report_of(live, code)
+    assert state.media is not None and state.media.startswith("generated/")
+    assert state.generated is not None and backend.runs == 1
+    (asset,) = report["generated"]  # type: ignore[misc]
+    assert (asset["status"], asset["played"]) == ("done", True)
