@@ -74,6 +74,26 @@ class LiveServer:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    @contextlib.asynccontextmanager
+    async def commit_fails_once(self) -> AsyncIterator[asyncio.Event]:
+        """The store's next commit raises (a full disk), once: the room whose commit it
+        is fails and is restored from the database. The event says it happened."""
+        store = self.services.store
+        real_commit = store.commit
+        failed = asyncio.Event()
+
+        async def broken_once(batch):  # type: ignore[no-untyped-def]
+            if not failed.is_set():
+                failed.set()
+                raise OSError("disk full")
+            await real_commit(batch)
+
+        store.commit = broken_once  # type: ignore[method-assign]
+        try:
+            yield failed
+        finally:
+            store.commit = real_commit  # type: ignore[method-assign]
+
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {

@@ -328,21 +328,9 @@ async def test_a_room_restored_mid_vote_adopts_its_running_job_and_plays_its_cli
             )
             await host.host("start")
             vote = await opened
-            store = live.services.store
-            real_commit = store.commit
-            failed = asyncio.Event()
-
-            async def broken_once(batch):  # type: ignore[no-untyped-def]
-                if not failed.is_set():
-                    failed.set()
-                    raise OSError("disk full")
-                await real_commit(batch)
-
-            store.commit = broken_once  # type: ignore[method-assign]
-            try:
+            async with live.commit_fails_once() as failed:
                 await phone.vote(vote.choice, "bridge", timeout=within(10))  # acked once back
-            finally:
-                store.commit = real_commit  # type: ignore[method-assign]
+            assert failed.is_set()
             restored = live.services.rooms.get(code)
             assert restored is not None and restored.owner is not None
             assert restored.owner.failures == 1

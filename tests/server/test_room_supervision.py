@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from mobile_bridge.client import PhoneClient
@@ -23,23 +21,10 @@ async def test_a_failed_commit_restarts_the_room_and_loses_nothing_acked(live):
     ):
         await host.host("start")
         vote = await phone.next_vote_open()
-        store = live.services.store
-        real_commit = store.commit
-        failed = asyncio.Event()
-
-        async def broken_once(batch):
-            if not failed.is_set():
-                failed.set()
-                raise OSError("disk full")
-            await real_commit(batch)
-
-        store.commit = broken_once  # type: ignore[method-assign]
-        try:
+        async with live.commit_fails_once() as failed:
             # The vote whose commit fails is never acked; the client resends it after the
             # room comes back, and that ack is real.
             reply = await phone.vote(vote.choice, option=vote.options[0].id, timeout=10)
-        finally:
-            store.commit = real_commit  # type: ignore[method-assign]
         assert failed.is_set()
         assert isinstance(reply, VoteAck)
         assert phone.reconnects >= 1
