@@ -243,9 +243,11 @@ class Store:
                     raise WriteRejected("commit", "no such room", room=status.code)
             if batch.arms:
                 await self._add_arms(session, batch.arms)
-            if batch.assets:
+            if batch.assets:  # a job's outcome once: an adopted job's may come twice
+                assets = self._upsert(_table(GeneratedAssetRow))
                 await session.execute(
-                    _table(GeneratedAssetRow).insert(), [_fields(a) for a in batch.assets]
+                    assets.on_conflict_do_nothing(index_elements=["job_id"]),
+                    [_fields(a) for a in batch.assets],
                 )
 
     async def claim(self, code: str, epoch: int) -> RoomRecord:

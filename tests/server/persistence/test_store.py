@@ -13,6 +13,7 @@ import pytest
 
 from server.persistence import (
     ArmIncrement,
+    AssetRecord,
     Batch,
     DecisionRecord,
     EventRecord,
@@ -294,6 +295,26 @@ async def test_decisions_and_moods_read_back_in_order(store, rooms):
     await store.commit(Batch(decisions=(first,), moods=(moods[2],)))
     assert await store.decisions(a) == [first, second]
     assert await store.scene_moods(a) == moods
+
+
+@pytest.mark.asyncio
+async def test_a_jobs_outcome_is_kept_once_when_an_adopting_owner_records_it_again(store, rooms):
+    a, _ = rooms
+
+    def outcome(job: str, status: str) -> AssetRecord:
+        return AssetRecord(job, a, "bridge", status, None, "montage", "", "p", 7, 3.0, {},
+                           None, "w", None, 1.0)  # fmt: skip
+
+    first = outcome("j1", "late")
+    await store.commit(Batch(assets=(first,)))
+    # The room's next owner adopted the job and judged its result again: the batch still
+    # commits (its events with it), and the first outcome stays.
+    await store.commit(
+        Batch(events=(event(a, 1),), assets=(outcome("j1", "done"), outcome("j2", "done")))
+    )
+    kept = await store.generated_assets(a)
+    assert [(r.job_id, r.status) for r in kept] == [("j1", "late"), ("j2", "done")]
+    assert len(await store.events_after(a, 0)) == 1
 
 
 @pytest.mark.asyncio
