@@ -42,6 +42,7 @@ from genmodels.queue import JobQueue
 from narrative.events import Command, FillIn, OpenVote, PlayScene
 from narrative.ids import SceneId
 from narrative.plot import Plot
+from narrative.screening import Screening
 from server.persistence.records import AssetRecord
 from server.rooms.inbox import Generated, Judged
 
@@ -139,6 +140,18 @@ class FillIns:
                 goto = {o.id: SceneId(o.goto) for o in spec.options}
                 for option in visible:
                     self._submit(goto[option], self._boundary)
+
+    def resume(self, screening: Screening) -> None:
+        """A restored room (a restart, a crash, a takeover): ask again for the jobs of the
+        scene on screen and of the vote it opened (only the branch it chose, once it has
+        decided). Under the same ids, the queue already has them: this owner adopts them."""
+        if (playing := screening.now_playing) is None:
+            return
+        self.feed(playing)
+        vote = screening.vote
+        if (opened := screening.opened_vote) is not None and vote is not None:
+            decided = vote.decided
+            self.feed(opened if decided is None else replace(opened, options=(decided,)))
 
     def _submit(self, scene_id: SceneId, boundary: float) -> None:
         scene = self._story.scene(scene_id)

@@ -265,10 +265,8 @@ class RoomOwner:
         log.info("room running: %s (%s)", self.core.story.title, screening.phase.value)
         if (playing := screening.now_playing) is not None:  # restored mid-scene
             self._orders = self.film.feed(playing)
-            if self.fill_ins is not None:  # adopts the jobs the last owner had asked for
-                self.fill_ins.feed(playing)
-                if (opened := screening.opened_vote) is not None:
-                    self.fill_ins.feed(opened)
+            if self.fill_ins is not None:
+                self.fill_ins.resume(screening)
         try:
             while True:
                 await self._step(await self._collect())

@@ -10,8 +10,11 @@ from collections.abc import Callable
 import pytest
 
 from genmodels.jobs import Job, Progress, Provenance, Result, Update
-from narrative.events import PlayScene
-from narrative.ids import SceneId
+from narrative.ballots import Pick
+from narrative.events import Join, PlayScene, Start, Tick, VoteCast
+from narrative.ids import ChoiceId, DeviceId, OptionId, SceneId
+from narrative.policies import policy_from_spec
+from narrative.screening import Screening
 from narrative.validate import load_story
 from server.rooms.fill_ins import BOARD_SIZE, FillIns
 from server.rooms.inbox import Generated
@@ -160,3 +163,50 @@ async def test_a_new_owner_asks_under_the_same_id_and_judges_the_last_owners_job
     # Another boundary, or another room that once had the same code, is another job.
     assert (await taker.play_hall(10.0)).id != job.id
     assert (await Room(epoch=2000.0).play_hall(0.0)).id != job.id
+
+
+VOTING = load_story(
+    """
+kinoroom: 1
+title: Two generated branches
+start: hall
+scenes:
+  hall:
+    media: t/hall
+    duration: 30
+    choice:
+      at: 5
+      window: 10
+      prompt: Which way?
+      default: bridge
+      options:
+        - {id: bridge, label: The bridge, goto: bridge}
+        - {id: tower, label: The tower, goto: tower}
+  bridge: {media: t/red, duration: 5, generate: {backend: montage, prompt: A bridge}, ending: true}
+  tower: {media: t/blue, duration: 5, generate: {backend: montage, prompt: A tower}, ending: true}
+""",
+    "voting.yaml",
+)
+
+
+async def resumed(screening: Screening) -> list[Job]:
+    """The jobs a room restored with ``screening`` asks for again."""
+    queue = RecordingQueue()
+    fill_ins = FillIns(code="ROOM", story=screening.story, queue=queue, room_clock=lambda: 20.0,
+                       deliver=lambda generated: None, epoch=1000.0)  # fmt: skip
+    fill_ins.resume(screening)
+    await asyncio.sleep(0)  # the submissions are tasks
+    return queue.jobs
+
+
+@pytest.mark.asyncio
+async def test_a_restored_room_asks_again_for_its_open_votes_jobs_then_only_the_chosen_one():
+    screening = Screening(VOTING, policy_from_spec({"name": "plurality"}), seed=7)
+    assert await resumed(screening) == []  # nothing on screen: nothing to ask for
+    for event in (Join(DeviceId("a"), 0.0), Start(0.0), Tick(5.0)):
+        screening.handle(event)
+    assert {job.scene for job in await resumed(screening)} == {"bridge", "tower"}
+    screening.handle(VoteCast(DeviceId("a"), ChoiceId("hall"), Pick(OptionId("tower")), 1, 6.0))
+    screening.handle(Tick(15.0))  # decided: the tower
+    (job,) = await resumed(screening)
+    assert job.scene == "tower"
