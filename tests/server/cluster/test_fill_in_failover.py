@@ -24,33 +24,14 @@ from tests.mobile_bridge.film.clips import make_film
 from tests.server.cluster.conftest import Cluster
 from tests.server.cluster.test_cluster import TIMEOUT, make_room, pages
 from tests.server.cluster.test_failover import new_owner, owner_of
+from tests.server.test_fill_ins_live import STORY as LIVE_STORY
 from tests.server.test_fill_ins_live import FakeMontage, playing
 from tests.timing import within
 
 HALL_S = within(10.0)  # a takeover (the lease is 1.5 s) and the job fit before the cue
-STORY = f"""
-kinoroom: 1
-title: The bridge, two nodes
-start: hall
-scenes:
-  hall:
-    media: t/hall
-    duration: {HALL_S:.1f}
-    choice:
-      at: 0.2
-      window: 1.0
-      prompt: Which way?
-      default: bridge
-      options:
-        - {{id: bridge, label: Over the bridge, goto: bridge}}
-        - {{id: back, label: Back, goto: back}}
-  bridge:
-    media: t/red
-    duration: 3
-    generate: {{backend: montage, prompt: A bridge at dusk, seed: 7}}
-    ending: true
-  back: {{media: t/blue, duration: 3, ending: true}}
-"""
+# The live fill-in test's story, with a hall long enough for a takeover.
+STORY = LIVE_STORY.replace("duration: 3\n    choice:", f"duration: {HALL_S:.1f}\n    choice:")
+assert STORY != LIVE_STORY
 
 
 @contextlib.asynccontextmanager
